@@ -1,0 +1,151 @@
+/**
+ * Every setting the engine reads, parsed once from the environment into a frozen Config.
+ * All problems are reported together so an operator fixes a deployment in one pass.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalPath = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const envSchema = z.object({
+  MLLP_PORT: port.default(2575),
+  MLLP_HOST: z.string().default('0.0.0.0'),
+  MLLP_TLS_CERT: optionalPath,
+  MLLP_TLS_KEY: optionalPath,
+  MLLP_TLS_CA: optionalPath,
+  MLLP_ALLOWED_SENDERS: z.string().optional(),
+  MLLP_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
+  MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(200),
+  HTTP_PORT: port.default(8080),
+  PUBLIC_URL: z.url().optional(),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('care'),
+  DATABASE_URL: optionalPath,
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATA_DIR: z.string().default('./data'),
+  MAPPINGS_DIR: z.string().default('./mappings'),
+  SMART_CLIENTS_FILE: optionalPath,
+  EHR_ISSUERS_FILE: optionalPath,
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** A sender as the allowlist names it: MSH-4 alone, or MSH-3 and MSH-4. */
+export interface AllowedSender {
+  readonly application?: string;
+  readonly facility: string;
+}
+
+export interface Config {
+  readonly mllp: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
+    /** undefined: every sender is accepted (a warning is logged at start). */
+    readonly allowedSenders?: readonly AllowedSender[];
+    readonly maxFrameBytes: number;
+    readonly idleTimeoutMs: number;
+    readonly maxConnections: number;
+  };
+  readonly http: { readonly port: number; readonly publicUrl: string };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly database: { readonly url?: string; readonly schema: string; readonly dataDir: string };
+  readonly mappingsDir: string;
+  readonly smartClientsFile?: string;
+  readonly ehrIssuersFile?: string;
+  readonly workerConcurrency: number;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Thrown with every configuration problem listed, one per line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'config-invalid';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Parses `MLLP_ALLOWED_SENDERS`: `FAC` or `APP^FAC`, comma separated. */
+export function parseAllowedSenders(raw: string): AllowedSender[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const [first, second] = s.split('^');
+      return second === undefined ? { facility: first ?? '' } : { application: first ?? '', facility: second };
+    });
+}
+
+/**
+ * Parses the environment into a frozen Config.
+ * @param env - usually process.env; tests pass their own object.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.MLLP_TLS_CERT === undefined) !== (e.MLLP_TLS_KEY === undefined)) {
+    problems.push('MLLP_TLS_CERT and MLLP_TLS_KEY must be set together');
+  }
+  if (e.MLLP_TLS_CA !== undefined && e.MLLP_TLS_CERT === undefined) {
+    problems.push('MLLP_TLS_CA needs MLLP_TLS_CERT and MLLP_TLS_KEY');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const tls =
+    e.MLLP_TLS_CERT !== undefined && e.MLLP_TLS_KEY !== undefined
+      ? {
+          certFile: e.MLLP_TLS_CERT,
+          keyFile: e.MLLP_TLS_KEY,
+          ...(e.MLLP_TLS_CA !== undefined ? { caFile: e.MLLP_TLS_CA } : {}),
+        }
+      : undefined;
+  const allowed =
+    e.MLLP_ALLOWED_SENDERS !== undefined && e.MLLP_ALLOWED_SENDERS.trim() !== ''
+      ? parseAllowedSenders(e.MLLP_ALLOWED_SENDERS)
+      : undefined;
+
+  const config: Config = {
+    mllp: {
+      host: e.MLLP_HOST,
+      port: e.MLLP_PORT,
+      ...(tls !== undefined ? { tls } : {}),
+      ...(allowed !== undefined ? { allowedSenders: allowed } : {}),
+      maxFrameBytes: e.MLLP_MAX_FRAME_BYTES,
+      idleTimeoutMs: e.MLLP_IDLE_TIMEOUT_MS,
+      maxConnections: e.MLLP_MAX_CONNECTIONS,
+    },
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.HTTP_PORT}` },
+    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    database: {
+      ...(e.DATABASE_URL !== undefined ? { url: e.DATABASE_URL } : {}),
+      schema: e.DATABASE_SCHEMA,
+      dataDir: e.DATA_DIR,
+    },
+    mappingsDir: e.MAPPINGS_DIR,
+    ...(e.SMART_CLIENTS_FILE !== undefined ? { smartClientsFile: e.SMART_CLIENTS_FILE } : {}),
+    ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,13 @@
+/**
+ * Versioned schema changes, applied in order at start-up. A migration, once landed, never
+ * changes: add a new one instead.
+ */
+import { messageArchive } from './001-message-archive';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [messageArchive];
