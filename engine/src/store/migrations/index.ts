@@ -3,6 +3,7 @@
  * changes: add a new one instead.
  */
 import { messageArchive } from './001-message-archive';
+import { auth } from './002-auth';
 
 export interface Migration {
   readonly version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [messageArchive];
+export const migrations: readonly Migration[] = [messageArchive, auth];
