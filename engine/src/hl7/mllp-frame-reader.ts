@@ -1,0 +1,157 @@
+/**
+ * MLLP framing on bytes (0x0B payload 0x1C 0x0D), written here because node-hl7-server 2.5.0
+ * re-delivered earlier frames on a persistent connection. Pure: no sockets, bounded memory.
+ */
+
+const VT = 0x0b;
+const FS = 0x1c;
+const CR = 0x0d;
+
+export type MllpEvent =
+  /** A complete frame's payload. */
+  | { readonly kind: 'frame'; readonly payload: Buffer }
+  /** A frame over the size limit; only its first `head` bytes were kept, to name it in the AR. */
+  | { readonly kind: 'oversize'; readonly size: number; readonly head: Buffer }
+  /** A start block arrived inside an open frame: the earlier frame never ended. */
+  | { readonly kind: 'truncated'; readonly payload: Buffer };
+
+export interface MllpFrameReaderOptions {
+  /** Largest payload accepted. @defaultValue 1 MiB */
+  readonly maxFrameBytes?: number;
+  /** Bytes kept of an oversize frame so its MSH can still be read. @defaultValue 4096 */
+  readonly headBytes?: number;
+}
+
+/** Splits a byte stream into MLLP frames; feed it chunks as they arrive. */
+export class MllpFrameReader {
+  /** Bytes seen outside any frame (noise, keep-alives, stray CRs). */
+  junkBytes = 0;
+  private readonly maxFrameBytes: number;
+  private readonly headBytes: number;
+  private inFrame = false;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private oversize = false;
+  /** The previous chunk ended with FS: a CR at the start of the next one closes the frame. */
+  private pendingFs = false;
+
+  constructor(options: MllpFrameReaderOptions = {}) {
+    this.maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
+    this.headBytes = Math.min(options.headBytes ?? 4096, this.maxFrameBytes);
+  }
+
+  /** Bytes held for the frame in progress (never more than the limit). */
+  get bufferedBytes(): number {
+    return this.oversize ? this.headBytes : this.size;
+  }
+
+  /** True while a frame has started and not ended. */
+  get hasPartialFrame(): boolean {
+    return this.inFrame;
+  }
+
+  /** Consumes one chunk and returns the events it completed, in order. */
+  push(chunk: Buffer): MllpEvent[] {
+    const events: MllpEvent[] = [];
+    let i = 0;
+    if (this.pendingFs) {
+      this.pendingFs = false;
+      if (chunk[0] === CR) {
+        events.push(this.finishFrame());
+        i = 1;
+      } else {
+        this.append(Buffer.of(FS));
+      }
+    }
+    while (i < chunk.length) {
+      if (!this.inFrame) {
+        const start = chunk.indexOf(VT, i);
+        this.junkBytes += (start < 0 ? chunk.length : start) - i;
+        if (start < 0) break;
+        this.startFrame();
+        i = start + 1;
+        continue;
+      }
+      i = this.scanFrame(chunk, i, events);
+    }
+    return events;
+  }
+
+  /** Scans inside an open frame from `i`; returns where scanning continues. */
+  private scanFrame(chunk: Buffer, i: number, events: MllpEvent[]): number {
+    const fs = chunk.indexOf(FS, i);
+    const vt = chunk.indexOf(VT, i);
+    if (vt >= 0 && (fs < 0 || vt < fs)) {
+      this.append(chunk.subarray(i, vt));
+      events.push(this.abandonFrame());
+      this.startFrame();
+      return vt + 1;
+    }
+    if (fs < 0) {
+      this.append(chunk.subarray(i));
+      return chunk.length;
+    }
+    this.append(chunk.subarray(i, fs));
+    if (fs === chunk.length - 1) {
+      this.pendingFs = true;
+      return chunk.length;
+    }
+    if (chunk[fs + 1] === CR) {
+      events.push(this.finishFrame());
+      return fs + 2;
+    }
+    // A lone FS inside the payload is data, not an end block.
+    this.append(chunk.subarray(fs, fs + 1));
+    return fs + 1;
+  }
+
+  private startFrame(): void {
+    this.inFrame = true;
+    this.parts = [];
+    this.size = 0;
+    this.oversize = false;
+  }
+
+  private append(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.size += bytes.length;
+    if (this.oversize) return;
+    if (this.size > this.maxFrameBytes) {
+      // Keep only the head: a slow or hostile sender cannot make us hold more than the limit.
+      const head = Buffer.concat([...this.parts, bytes]).subarray(0, this.headBytes);
+      this.parts = [Buffer.from(head)];
+      this.oversize = true;
+      return;
+    }
+    this.parts.push(bytes);
+  }
+
+  private finishFrame(): MllpEvent {
+    const event: MllpEvent = this.oversize
+      ? { kind: 'oversize', size: this.size, head: this.parts[0] ?? Buffer.alloc(0) }
+      : { kind: 'frame', payload: Buffer.concat(this.parts, this.size) };
+    this.reset();
+    return event;
+  }
+
+  private abandonFrame(): MllpEvent {
+    const event: MllpEvent = this.oversize
+      ? { kind: 'oversize', size: this.size, head: this.parts[0] ?? Buffer.alloc(0) }
+      : { kind: 'truncated', payload: Buffer.concat(this.parts, this.size) };
+    this.reset();
+    return event;
+  }
+
+  private reset(): void {
+    this.inFrame = false;
+    this.parts = [];
+    this.size = 0;
+    this.oversize = false;
+  }
+}
+
+/** Wraps a payload in MLLP start and end blocks. */
+export function frameMllp(payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  return Buffer.concat([Buffer.of(VT), body, Buffer.of(FS, CR)]);
+}

@@ -1,0 +1,126 @@
+/**
+ * The interface analyst's API over the message archive: find messages, read one with the FHIR
+ * it produced, replay it. Messages hold PHI, so every read is scoped and audited.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type RequestHandler, type Response, type Router } from 'express';
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+import type { AccessContext, Interaction } from '../auth/access-context';
+import { allowsResource } from '../auth/access-context';
+import { decodeMessage } from '../hl7/decode-message';
+import type { Db } from '../store/db';
+import { getMessage, resetForReplay } from '../store/message-archive';
+import { findMessages } from '../store/message-query';
+import { enqueueMessage, processJobId, type ProcessJobData } from '../queue/process-queue';
+import { outcome, sendOutcome } from './operation-outcome';
+
+/** One audited access to the archive. */
+export interface AdminAuditEvent {
+  readonly ctx: AccessContext;
+  readonly action: 'read' | 'search' | 'replay';
+  readonly messageIds: readonly string[];
+  readonly query?: string;
+}
+
+export interface AdminRouterDeps {
+  readonly db: Db;
+  readonly queue: Queue<ProcessJobData>;
+  /** Verifies the bearer token and leaves the AccessContext in `res.locals.auth`. */
+  readonly authorize: RequestHandler;
+  readonly audit: (event: AdminAuditEvent) => Promise<void>;
+}
+
+const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as const;
+const listQuery = z.strictObject({
+  sender: z.string().min(1).optional(),
+  type: z.string().regex(/^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/).optional(),
+  status: z.enum(STATUSES).optional(),
+  controlId: z.string().min(1).optional(),
+  patient: z.string().min(1).optional(),
+  since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  before: z.string().regex(/^\d+$/).optional(),
+  _count: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Routes mounted at `/api`. */
+export function createAdminRouter(deps: AdminRouterDeps): Router {
+  const router = express.Router();
+  router.use(deps.authorize);
+
+  router.get('/messages', async (req, res) => {
+    const ctx = allowed(res, 's');
+    if (ctx === undefined) return;
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+      sendOutcome(res, outcome('invalid', problems));
+      return;
+    }
+    const q = parsed.data;
+    const messages = await findMessages(deps.db, {
+      ...stripUndefined({ sender: q.sender, type: q.type, status: q.status, controlId: q.controlId, patient: q.patient, before: q.before }),
+      ...(q.since !== undefined ? { since: new Date(q.since) } : {}),
+      count: q._count,
+    });
+    await deps.audit({ ctx, action: 'search', messageIds: messages.map((m) => m.id), query: new URLSearchParams(req.query as Record<string, string>).toString() });
+    const last = messages.at(-1);
+    const next =
+      messages.length === q._count && last !== undefined
+        ? `/api/messages?${new URLSearchParams({ ...(req.query as Record<string, string>), before: last.id }).toString()}`
+        : undefined;
+    res.json({ messages, ...(next !== undefined ? { next } : {}) });
+  });
+
+  router.get('/messages/:id', async (req, res) => {
+    const ctx = allowed(res, 'r');
+    if (ctx === undefined) return;
+    const m = await getMessage(deps.db, req.params.id);
+    if (m === undefined) {
+      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      return;
+    }
+    await deps.audit({ ctx, action: 'read', messageIds: [m.id] });
+    const { raw, ...rest } = m;
+    res.json({ ...rest, raw: decodeMessage(raw).text });
+  });
+
+  router.post('/messages/:id/replay', async (req, res) => {
+    const ctx = allowed(res, 'u');
+    if (ctx === undefined) return;
+    const existing = await getMessage(deps.db, req.params.id);
+    if (existing === undefined) {
+      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      return;
+    }
+    if (existing.status === 'rejected') {
+      sendOutcome(res, outcome('conflict', 'a rejected message cannot be processed; the sender must correct and resend it'));
+      return;
+    }
+    await resetForReplay(deps.db, existing.id);
+    // A new job ID: the first run's job may still be kept in Redis and would block a re-add.
+    const jobId = `${processJobId(existing.id)}-r${Date.now()}`;
+    await enqueueMessage(deps.queue, { messageId: existing.id, controlId: existing.controlId ?? '', traceId: randomUUID() }, jobId);
+    await deps.audit({ ctx, action: 'replay', messageIds: [existing.id] });
+    res.status(202).json({ id: existing.id, status: 'received', jobId });
+  });
+
+  return router;
+}
+
+function allowed(res: Response, interaction: Interaction): AccessContext | undefined {
+  const ctx = res.locals['auth'] as AccessContext | undefined;
+  if (ctx === undefined) {
+    sendOutcome(res, outcome('login', 'a bearer token is required'));
+    return undefined;
+  }
+  if (!allowsResource(ctx, 'Message', interaction)) {
+    sendOutcome(res, outcome('forbidden', `scope does not allow Message.${interaction}`));
+    return undefined;
+  }
+  return ctx;
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

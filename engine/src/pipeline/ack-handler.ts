@@ -1,0 +1,27 @@
+/**
+ * Glue between the MLLP listener and the ingest stage: a handler that never throws, because a
+ * frame without an ACK leaves the sender hanging. An unexpected bug still answers AE.
+ */
+import { AckErrorCode, buildAck } from '../hl7/build-ack';
+import type { MllpEvent } from '../hl7/mllp-frame-reader';
+import { salvageHeader } from '../hl7/salvage-header';
+import { runIngest, type ConnectionInfo, type IngestDeps, type IngestResult } from './ingest';
+
+/** Wraps runIngest so any unexpected error still produces an AE the sender can retry on. */
+export function createAckHandler(deps: IngestDeps): (event: MllpEvent, conn: ConnectionInfo) => Promise<IngestResult> {
+  return async (event, conn) => {
+    try {
+      return await runIngest(event, conn, deps);
+    } catch (err) {
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'ingest failed unexpectedly: answering AE');
+      const raw = event.kind === 'oversize' ? event.head : event.payload;
+      const h = salvageHeader(raw);
+      const ack = buildAck({
+        code: 'AE',
+        original: h,
+        error: { code: AckErrorCode.ApplicationInternalError, text: 'internal error, please resend' },
+      });
+      return { ack, code: 'AE', reason: 'internal-error' };
+    }
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The ingest stage: one MLLP event in, one ACK out. AA is written only after the archive row is
+ * committed and the job is in Redis; AR for what can never be processed; AE when the store or
+ * the queue is down, so the sender retries.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { AllowedSender } from '../config/schema';
+import { AckErrorCode, buildAck, type AckCode, type AckInput } from '../hl7/build-ack';
+import { decodeMessage, looksBinary } from '../hl7/decode-message';
+import { isHl7ParseError } from '../hl7/hl7-error';
+import { readMessageHeader, type MessageHeader } from '../hl7/message-header';
+import type { MllpEvent } from '../hl7/mllp-frame-reader';
+import { parseHl7 } from '../hl7/parse-message';
+import { salvageHeader } from '../hl7/salvage-header';
+import type { Logger } from '../observability/logger';
+import type { Db } from '../store/db';
+import { archiveMessage, archiveRejected, type NewMessage } from '../store/message-archive';
+import { enqueueMessage, type ProcessJobData } from '../queue/process-queue';
+import { isSenderAllowed } from './sender-allowlist';
+
+export interface IngestDeps {
+  readonly db: Db;
+  readonly queue: Queue<ProcessJobData>;
+  /** undefined: any sender is accepted. */
+  readonly allowedSenders: readonly AllowedSender[] | undefined;
+  readonly maxFrameBytes: number;
+  readonly logger: Logger;
+}
+
+/** Who is on the other end of the connection. */
+export interface ConnectionInfo {
+  readonly remoteAddress: string;
+  /** Subject CN of a verified client certificate (mutual TLS). */
+  readonly certificateCn?: string;
+}
+
+export interface IngestResult {
+  readonly ack: string;
+  readonly code: AckCode;
+  /** Archive row, when one was written. */
+  readonly messageId?: string;
+  /** Machine-readable reason for AE/AR. */
+  readonly reason?: string;
+}
+
+type Rejection = { readonly reason: string; readonly text: string; readonly location?: string; readonly code: AckErrorCode };
+
+/** Runs ingest for one framing event. Never throws: every failure becomes an ACK. */
+export async function runIngest(event: MllpEvent, conn: ConnectionInfo, deps: IngestDeps): Promise<IngestResult> {
+  const raw = event.kind === 'oversize' ? event.head : event.payload;
+  const early = earlyRejection(event, deps.maxFrameBytes);
+  if (early !== undefined) return reject(raw, salvageHeader(raw), early, conn, deps);
+
+  const decoded = decodeMessage(raw);
+  let header: MessageHeader;
+  try {
+    header = readMessageHeader(parseHl7(decoded.text));
+  } catch (err) {
+    if (!isHl7ParseError(err)) throw err;
+    const rejection: Rejection = {
+      reason: err.code,
+      text: err.message,
+      code: err.code === 'missing-control-id' || err.code === 'missing-message-type' ? AckErrorCode.RequiredFieldMissing : AckErrorCode.SegmentSequence,
+      ...(err.location !== undefined ? { location: err.location } : {}),
+    };
+    return reject(raw, salvageHeader(raw), rejection, conn, deps);
+  }
+  if (!isSenderAllowed(header, conn.certificateCn, deps.allowedSenders)) {
+    const text = `sender ${header.sender} is not authorised on this interface`;
+    return reject(raw, header, { reason: 'unknown-sender', text, location: 'MSH-4', code: AckErrorCode.ApplicationInternalError }, conn, deps);
+  }
+  return accept(raw, header, conn, deps);
+}
+
+function earlyRejection(event: MllpEvent, maxFrameBytes: number): Rejection | undefined {
+  if (event.kind === 'oversize') {
+    const text = `frame of ${event.size} bytes exceeds the ${maxFrameBytes}-byte limit`;
+    return { reason: 'frame-too-large', text, code: AckErrorCode.ApplicationInternalError };
+  }
+  if (event.kind === 'truncated') {
+    return { reason: 'truncated-frame', text: 'frame ended without an end block (0x1C 0x0D)', code: AckErrorCode.SegmentSequence };
+  }
+  if (looksBinary(event.payload)) {
+    return { reason: 'binary-content', text: 'frame holds binary data, not HL7 text', code: AckErrorCode.DataTypeError };
+  }
+  return undefined;
+}
+
+async function accept(raw: Buffer, h: MessageHeader, conn: ConnectionInfo, deps: IngestDeps): Promise<IngestResult> {
+  const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
+  let archived;
+  try {
+    archived = await deps.db.transaction((tx) => archiveMessage(tx, row));
+  } catch (err) {
+    deps.logger.error({ controlId: h.controlId, err: errorCode(err) }, 'archive unavailable: answering AE');
+    return transient(h, 'store-unavailable', 'message store unavailable, please resend');
+  }
+  // A duplicate of a finished message is acknowledged and left alone; a duplicate of an
+  // unfinished one is queued again, because its first send may have failed to reach Redis.
+  if (!archived.duplicate || archived.status === 'received') {
+    try {
+      await enqueueMessage(deps.queue, { messageId: archived.id, controlId: h.controlId, traceId: randomUUID() });
+    } catch (err) {
+      deps.logger.error({ messageId: archived.id, err: errorCode(err) }, 'queue unavailable: answering AE');
+      return { ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'), messageId: archived.id };
+    }
+  }
+  if (archived.duplicate) deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');
+  return { ack: buildAck({ code: 'AA', original: ackOriginal(h) }), code: 'AA', messageId: archived.id };
+}
+
+async function reject(
+  raw: Buffer,
+  h: Partial<MessageHeader>,
+  r: Rejection,
+  conn: ConnectionInfo,
+  deps: IngestDeps,
+): Promise<IngestResult> {
+  let messageId: string;
+  try {
+    const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
+    messageId = await archiveRejected(deps.db, row, { code: r.reason, diagnostics: r.text, location: r.location });
+  } catch (err) {
+    // We could not keep even the rejected bytes: ask for a resend rather than lose them.
+    deps.logger.error({ controlId: h.controlId, err: errorCode(err) }, 'archive unavailable for a rejected message');
+    return transient(h, 'store-unavailable', 'message store unavailable, please resend');
+  }
+  deps.logger.warn({ messageId, controlId: h.controlId, reason: r.reason }, 'message rejected');
+  const error: NonNullable<AckInput['error']> = { code: r.code, text: r.text, ...(r.location !== undefined ? { location: r.location } : {}) };
+  return { ack: buildAck({ code: 'AR', original: ackOriginal(h), error }), code: 'AR', messageId, reason: r.reason };
+}
+
+function transient(h: Partial<MessageHeader>, reason: string, text: string): IngestResult {
+  const ack = buildAck({ code: 'AE', original: ackOriginal(h), error: { code: AckErrorCode.ApplicationInternalError, text } });
+  return { ack, code: 'AE', reason };
+}
+
+function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
+  const cols: Record<string, string> = { sender: h.sender ?? `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}` };
+  const pairs: [string, string | undefined][] = [
+    ['sendingApplication', h.sendingApplication],
+    ['sendingFacility', h.sendingFacility],
+    ['controlId', h.controlId],
+    ['messageType', h.messageType],
+    ['triggerEvent', h.triggerEvent],
+    ['version', h.version],
+    ['charset', h.charset],
+    ['patientKey', h.patientKey],
+  ];
+  for (const [k, v] of pairs) if (v !== undefined) cols[k] = v;
+  return cols as unknown as Omit<NewMessage, 'raw'>;
+}
+
+function ackOriginal(h: Partial<MessageHeader>): AckInput['original'] {
+  return {
+    ...(h.controlId !== undefined ? { controlId: h.controlId } : {}),
+    ...(h.sendingApplication !== undefined ? { sendingApplication: h.sendingApplication } : {}),
+    ...(h.sendingFacility !== undefined ? { sendingFacility: h.sendingFacility } : {}),
+    ...(h.triggerEvent !== undefined ? { triggerEvent: h.triggerEvent } : {}),
+    ...(h.version !== undefined ? { version: h.version } : {}),
+  };
+}
+
+function errorCode(err: unknown): string {
+  if (err instanceof Error) return (err as { code?: string }).code ?? err.name;
+  return 'unknown';
+}

@@ -1,0 +1,66 @@
+/**
+ * The archive is the record and Redis only schedules: this sweep re-queues every archived message
+ * that is not finished, at start-up and then periodically, so a Redis that lost its data (FLUSHALL,
+ * a restart without persistence) loses no message.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Logger } from '../observability/logger';
+import type { Queryable } from '../store/db';
+import { listUnfinished } from '../store/message-archive';
+import { enqueueMessage, processJobId, type ProcessJobData } from '../queue/process-queue';
+
+export interface RecoveryOptions {
+  /** Only messages received longer ago than this are swept (newer ones are still being queued). */
+  readonly olderThanMs: number;
+  /** @defaultValue 1000 */
+  readonly batchSize?: number;
+}
+
+/** Re-queues unfinished messages; returns how many were looked at. */
+export async function requeueUnfinished(db: Queryable, queue: Queue<ProcessJobData>, o: RecoveryOptions): Promise<number> {
+  const before = new Date(Date.now() - o.olderThanMs);
+  const batch = o.batchSize ?? 1000;
+  let total = 0;
+  let ids = await listUnfinished(db, before, batch);
+  const seen = new Set<string>();
+  while (ids.length > 0) {
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      // A job that ended (failed while the store was down, say) blocks re-adding its ID: clear it.
+      const job = await queue.getJob(processJobId(id));
+      if (job !== undefined && ((await job.isFailed()) || (await job.isCompleted()))) await job.remove();
+      await enqueueMessage(queue, { messageId: id, controlId: '', traceId: randomUUID() });
+      total++;
+    }
+    if (ids.length < batch) break;
+    ids = (await listUnfinished(db, before, batch * 2)).filter((id) => !seen.has(id)).slice(0, batch);
+  }
+  return total;
+}
+
+/** Runs the sweep every `intervalMs`; the returned function stops it. */
+export function startRecoverySweep(
+  db: Queryable,
+  queue: Queue<ProcessJobData>,
+  logger: Logger,
+  intervalMs: number,
+  olderThanMs: number,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    requeueUnfinished(db, queue, { olderThanMs })
+      .then((n) => {
+        if (n > 0) logger.info({ requeued: n }, 'recovery sweep re-queued unfinished messages');
+      })
+      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'recovery sweep failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

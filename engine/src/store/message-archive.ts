@@ -1,0 +1,222 @@
+/**
+ * The message archive: every frame the listener reads becomes a row before any ACK, and the row's
+ * status is the truth about what happened to it. Redis only schedules work on top of it.
+ */
+import type { Queryable } from './db';
+
+export const MessageStatus = {
+  Received: 'received',
+  Processed: 'processed',
+  Ignored: 'ignored',
+  Failed: 'failed',
+  Rejected: 'rejected',
+} as const;
+export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
+
+export interface NewMessage {
+  readonly sender: string;
+  readonly sendingApplication?: string;
+  readonly sendingFacility?: string;
+  readonly controlId?: string;
+  readonly messageType?: string;
+  readonly triggerEvent?: string;
+  readonly version?: string;
+  readonly charset?: string;
+  readonly patientKey?: string;
+  readonly raw: Buffer;
+  readonly remoteAddress?: string;
+}
+
+export interface ArchivedMessage {
+  readonly id: string;
+  readonly sender: string;
+  readonly controlId: string | null;
+  readonly messageType: string | null;
+  readonly triggerEvent: string | null;
+  readonly version: string | null;
+  readonly charset: string | null;
+  readonly patientKey: string | null;
+  readonly raw: Buffer;
+  readonly receivedAt: Date;
+  readonly status: MessageStatus;
+  readonly error: unknown;
+  readonly duplicates: number;
+  readonly processCount: number;
+  readonly processedAt: Date | null;
+  readonly processingMs: number | null;
+  readonly mappingVersion: string | null;
+  readonly output: unknown;
+}
+
+interface MessageRow {
+  id: string;
+  sender: string;
+  control_id: string | null;
+  message_type: string | null;
+  trigger_event: string | null;
+  version: string | null;
+  charset: string | null;
+  patient_key: string | null;
+  raw: Buffer | Uint8Array;
+  received_at: Date | string;
+  status: MessageStatus;
+  error: unknown;
+  duplicates: number;
+  process_count: number;
+  processed_at: Date | string | null;
+  processing_ms: number | null;
+  mapping_version: string | null;
+  output: unknown;
+}
+
+const COLUMNS = `id::text AS id, sender, control_id, message_type, trigger_event, version, charset, patient_key,
+  raw, received_at, status, error, duplicates, process_count, processed_at, processing_ms, mapping_version, output`;
+
+/** Maps a row as both drivers return it (pg gives Buffer, PGlite Uint8Array). */
+export function toArchivedMessage(r: MessageRow): ArchivedMessage {
+  return {
+    id: r.id,
+    sender: r.sender,
+    controlId: r.control_id,
+    messageType: r.message_type,
+    triggerEvent: r.trigger_event,
+    version: r.version,
+    charset: r.charset,
+    patientKey: r.patient_key,
+    raw: Buffer.isBuffer(r.raw) ? r.raw : Buffer.from(r.raw),
+    receivedAt: new Date(r.received_at),
+    status: r.status,
+    error: r.error,
+    duplicates: r.duplicates,
+    processCount: r.process_count,
+    processedAt: r.processed_at === null ? null : new Date(r.processed_at),
+    processingMs: r.processing_ms,
+    mappingVersion: r.mapping_version,
+    output: r.output,
+  };
+}
+
+export interface ArchiveResult {
+  readonly id: string;
+  /** True when (sender, MSH-10) was already archived; the earlier row's id is returned. */
+  readonly duplicate: boolean;
+  /** Status of the row: a duplicate of an unfinished message must be queued again. */
+  readonly status: MessageStatus;
+}
+
+/**
+ * Archives an accepted message as `received`. A second message with the same sender and MSH-10
+ * is not stored again; its arrival is counted on the first row.
+ */
+export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
+  const rows = await db.query<{ id: string; duplicate: boolean; status: MessageStatus }>(
+    `INSERT INTO messages (sender, sending_app, sending_facility, control_id, message_type, trigger_event,
+       version, charset, patient_key, raw, remote_address, status)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'received')
+     ON CONFLICT (sender, control_id) WHERE status <> 'rejected'
+       DO UPDATE SET duplicates = messages.duplicates + 1
+     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status`,
+    [
+      m.sender,
+      m.sendingApplication ?? null,
+      m.sendingFacility ?? null,
+      m.controlId ?? null,
+      m.messageType ?? null,
+      m.triggerEvent ?? null,
+      m.version ?? null,
+      m.charset ?? null,
+      m.patientKey ?? null,
+      m.raw,
+      m.remoteAddress ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('archive insert returned no row');
+  return row;
+}
+
+/** Archives a message that will never be processed, with the reason, so nothing is silently dropped. */
+export async function archiveRejected(db: Queryable, m: NewMessage, error: unknown): Promise<string> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO messages (sender, sending_app, sending_facility, control_id, message_type, trigger_event,
+       version, charset, raw, remote_address, status, error)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'rejected',$11) RETURNING id::text AS id`,
+    [
+      m.sender,
+      m.sendingApplication ?? null,
+      m.sendingFacility ?? null,
+      m.controlId ?? null,
+      m.messageType ?? null,
+      m.triggerEvent ?? null,
+      m.version ?? null,
+      m.charset ?? null,
+      m.raw,
+      m.remoteAddress ?? null,
+      JSON.stringify(error),
+    ],
+  );
+  return rows[0]?.id ?? '';
+}
+
+/** Reads one message, or undefined. */
+export async function getMessage(db: Queryable, id: string, lock = false): Promise<ArchivedMessage | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  const rows = await db.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM messages WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] === undefined ? undefined : toArchivedMessage(rows[0]);
+}
+
+/** True when an earlier message for the same patient is still unfinished: this one must wait. */
+export async function hasEarlierUnfinished(db: Queryable, patientKey: string, id: string): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM messages WHERE patient_key = $1 AND status = 'received' AND id < $2 LIMIT 1`,
+    [patientKey, id],
+  );
+  return rows.length > 0;
+}
+
+export interface MessageOutcome {
+  readonly status: 'processed' | 'ignored' | 'failed';
+  readonly error?: unknown;
+  readonly output?: unknown;
+  readonly mappingVersion?: string;
+  readonly processingMs: number;
+}
+
+/** Records how processing ended. Counts every run, which is how "processed once" is checked. */
+export async function finishMessage(db: Queryable, id: string, o: MessageOutcome): Promise<void> {
+  await db.query(
+    `UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
+       processed_at = now(), process_count = process_count + 1
+     WHERE id = $1`,
+    [
+      id,
+      o.status,
+      o.error === undefined ? null : JSON.stringify(o.error),
+      o.output === undefined ? null : JSON.stringify(o.output),
+      o.mappingVersion ?? null,
+      o.processingMs,
+    ],
+  );
+}
+
+/** Puts a finished message back to `received` for replay; returns false when it does not exist. */
+export async function resetForReplay(db: Queryable, id: string): Promise<boolean> {
+  if (!/^\d+$/.test(id)) return false;
+  const rows = await db.query(
+    `UPDATE messages SET status = 'received', error = NULL WHERE id = $1 AND status <> 'rejected' RETURNING id`,
+    [id],
+  );
+  return rows.length > 0;
+}
+
+/** Unfinished messages received before `before`, oldest first: the recovery sweep's work list. */
+export async function listUnfinished(db: Queryable, before: Date, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id::text AS id FROM messages WHERE status = 'received' AND received_at < $1 ORDER BY id LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map((r) => r.id);
+}
