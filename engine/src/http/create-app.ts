@@ -1,0 +1,86 @@
+/**
+ * The engine's HTTP surface in one place: health, metrics and discovery are open; the token
+ * endpoint takes client assertions; everything else needs a bearer token. Every failure is an
+ * OperationOutcome, and no error text from inside ever reaches the caller.
+ */
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AuthRuntime } from '../auth/auth-runtime';
+import type { Config } from '../config/schema';
+import type { Logger } from '../observability/logger';
+import type { EngineMetrics } from '../observability/metrics';
+import type { Db } from '../store/db';
+import type { ProcessJobData } from '../queue/process-queue';
+import { createAdminRouter } from './admin-router';
+import { outcome, sendOutcome } from './operation-outcome';
+
+export interface HttpAppDeps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly queue: Queue<ProcessJobData>;
+  readonly producer: Redis;
+  readonly metrics: EngineMetrics;
+  readonly auth: AuthRuntime;
+  readonly logger: Logger;
+}
+
+/** Builds the express app; the caller listens. */
+export function createHttpApp(deps: HttpAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([deps.db.query('SELECT 1'), deps.producer.ping()]);
+    const [store, queue] = checks.map((c) => (c.status === 'fulfilled' ? 'up' : 'down'));
+    const ready = store === 'up' && queue === 'up';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', store, queue });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
+    res.json(deps.auth.smartConfiguration);
+  });
+
+  app.use('/auth', deps.auth.tokenRouter);
+  app.use(
+    '/api',
+    createAdminRouter({
+      db: deps.db,
+      queue: deps.queue,
+      authorize: deps.auth.authorize,
+      audit: (e) =>
+        deps.auth.audit({
+          clientId: e.ctx.clientId,
+          ...(e.ctx.subject !== undefined ? { subject: e.ctx.subject } : {}),
+          action: e.action === 'replay' ? 'operation' : e.action,
+          resourceType: 'Message',
+          ...(e.messageIds.length === 1 && e.messageIds[0] !== undefined ? { resourceId: e.messageIds[0] } : {}),
+          ...(e.query !== undefined ? { query: e.query } : {}),
+          outcome: 'success',
+        }),
+    }),
+  );
+
+  app.use((req, res) => {
+    sendOutcome(res, outcome('not-found', `no route for ${req.method} ${req.path}`));
+  });
+  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'HTTP handler failed');
+    if (res.headersSent) return;
+    const transient = isTransient(err);
+    sendOutcome(res, outcome(transient ? 'transient' : 'exception', transient ? 'store or queue unavailable, retry' : 'internal error'));
+  };
+  app.use(onError);
+  return app;
+}
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|08\d\d\d)$/.test(code);
+}
