@@ -1,0 +1,157 @@
+/**
+ * Issues and verifies the engine's own access tokens: short-lived ES256 JWTs, so every request
+ * is authorised without a database lookup and a leaked token is useful for at most five minutes.
+ */
+import { randomUUID } from 'node:crypto';
+import { errors, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import type { AccessContext } from './access-context';
+import { TokenError } from './token-error';
+
+/** No access token lives longer than this (SMART Backend Services recommends 300 s). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 300;
+
+const ALG = 'ES256';
+const TYP = 'at+jwt';
+
+/** The engine's signing key pair. */
+export interface TokenKeyPair {
+  readonly privateKey: CryptoKey;
+  readonly publicKey: CryptoKey;
+}
+
+export interface TokenServiceOptions {
+  /** The engine's public URL: issuer and audience of every token. */
+  readonly issuer: string;
+  /**
+   * Token lifetime in seconds; must be between 1 and 300.
+   * @defaultValue 300
+   */
+  readonly lifetimeSeconds?: number;
+  /**
+   * Signing keys. Engines that share tokens (several processes behind one URL) must share a key
+   * pair; by default each service generates its own at start.
+   * @defaultValue a new ES256 pair
+   */
+  readonly keyPair?: TokenKeyPair;
+  /** @defaultValue Date.now */
+  readonly now?: () => number;
+}
+
+/** What to put in a token. */
+export interface TokenGrant {
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly subject?: string;
+  readonly patient?: string;
+}
+
+/** The token endpoint's success body (RFC 6749 section 5.1). */
+export interface IssuedToken {
+  readonly access_token: string;
+  readonly token_type: 'bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+/** Issues tokens and turns presented ones back into an AccessContext. */
+export interface TokenService {
+  readonly lifetimeSeconds: number;
+  /** Signs a token for a grant. */
+  issue(grant: TokenGrant): Promise<IssuedToken>;
+  /**
+   * Verifies a bearer token.
+   * @throws TokenError with code `token-expired`, `token-bad-signature` or `token-malformed`.
+   */
+  verify(token: string): Promise<AccessContext>;
+}
+
+function toAccessContext(claims: JWTPayload): AccessContext {
+  const clientId = claims['client_id'];
+  const scope = claims['scope'];
+  const subject = claims.sub;
+  const patient = claims['patient'];
+  if (typeof clientId !== 'string' || typeof scope !== 'string') {
+    throw new TokenError('token-malformed', 'access token lacks client_id or scope');
+  }
+  if (patient !== undefined && typeof patient !== 'string') {
+    throw new TokenError('token-malformed', 'access token patient claim is not a string');
+  }
+  return {
+    clientId,
+    scopes: scope.split(' ').filter((s) => s !== ''),
+    ...(subject !== undefined && subject !== clientId ? { subject } : {}),
+    ...(patient !== undefined ? { patient } : {}),
+  };
+}
+
+function toTokenError(err: unknown): unknown {
+  if (err instanceof errors.JWTExpired) {
+    return new TokenError('token-expired', 'access token has expired', { cause: err });
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return new TokenError('token-bad-signature', 'access token signature is not valid', { cause: err });
+  }
+  if (err instanceof errors.JOSEError) {
+    return new TokenError('token-malformed', 'access token is not a token this server issued', {
+      cause: err,
+    });
+  }
+  return err;
+}
+
+/**
+ * Creates the token service, generating a key pair unless one is given.
+ * @throws RangeError when `lifetimeSeconds` is not within 1..300.
+ */
+export async function createTokenService(options: TokenServiceOptions): Promise<TokenService> {
+  const lifetimeSeconds = options.lifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
+  if (
+    !Number.isInteger(lifetimeSeconds) ||
+    lifetimeSeconds < 1 ||
+    lifetimeSeconds > MAX_TOKEN_LIFETIME_SECONDS
+  ) {
+    throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`);
+  }
+  const keyPair = options.keyPair ?? (await generateKeyPair(ALG));
+  const now = options.now ?? Date.now;
+  const { issuer } = options;
+
+  return {
+    lifetimeSeconds,
+    async issue(grant) {
+      const iat = Math.floor(now() / 1000);
+      const scope = grant.scopes.join(' ');
+      const claims: JWTPayload = {
+        client_id: grant.clientId,
+        scope,
+        ...(grant.patient !== undefined ? { patient: grant.patient } : {}),
+      };
+      const accessToken = await new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, typ: TYP })
+        .setIssuer(issuer)
+        .setAudience(issuer)
+        .setSubject(grant.subject ?? grant.clientId)
+        .setJti(randomUUID())
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + lifetimeSeconds)
+        .sign(keyPair.privateKey);
+      return { access_token: accessToken, token_type: 'bearer', expires_in: lifetimeSeconds, scope };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, keyPair.publicKey, {
+          algorithms: [ALG],
+          issuer,
+          audience: issuer,
+          typ: TYP,
+          requiredClaims: ['exp', 'iat', 'sub'],
+          currentDate: new Date(now()),
+          maxTokenAge: MAX_TOKEN_LIFETIME_SECONDS,
+        });
+        return toAccessContext(payload);
+      } catch (err) {
+        throw toTokenError(err);
+      }
+    },
+  };
+}
