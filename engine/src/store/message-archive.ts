@@ -189,7 +189,7 @@ export interface MessageOutcome {
 export async function finishMessage(db: Queryable, id: string, o: MessageOutcome): Promise<void> {
   await db.query(
     `UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
-       processed_at = now(), process_count = process_count + 1
+       processed_at = clock_timestamp(), process_count = process_count + 1
      WHERE id = $1`,
     [
       id,

@@ -1,0 +1,87 @@
+/**
+ * A real engine in-process for integration tests: its own PostgreSQL schema, its own queue
+ * prefix, ephemeral ports. `stop()` removes every trace from Redis and the database.
+ */
+import net from 'node:net';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../engine/src/config/schema';
+import { startEngine, type EngineOptions, type RunningEngine } from '../../engine/src/engine';
+import { openDb } from '../../engine/src/store/db';
+import { PROCESS_QUEUE } from '../../engine/src/queue/process-queue';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './test-db';
+
+export interface TestEngine extends RunningEngine {
+  readonly schema: string;
+  readonly prefix: string;
+  /** Stops the engine and deletes its schema and queue keys. */
+  destroy(): Promise<void>;
+}
+
+export interface TestEngineOptions extends Omit<EngineOptions, 'config'> {
+  readonly env?: Record<string, string>;
+  /** Reuse an earlier engine's schema and prefix (restart scenarios). */
+  readonly reuse?: { readonly schema: string; readonly prefix: string };
+}
+
+export async function startTestEngine(o: TestEngineOptions = {}): Promise<TestEngine> {
+  const schema = o.reuse?.schema ?? uniqueName('eng');
+  const prefix = o.reuse?.prefix ?? uniqueName('q');
+  // The token audience is PUBLIC_URL, so the HTTP port must be known before the engine starts.
+  const httpPort = await freePort();
+  const config = loadConfig({
+    MLLP_PORT: '0',
+    MLLP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    MAPPINGS_DIR: './mappings',
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: '4',
+    ...o.env,
+  });
+  const { env: _env, reuse: _reuse, ...engineOptions } = o;
+  const engine = await startEngine({ ...engineOptions, config });
+  return {
+    ...engine,
+    schema,
+    prefix,
+    async destroy() {
+      await engine.stop();
+      await dropEngineData(schema, prefix);
+    },
+  };
+}
+
+/** A port free right now on loopback. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Deletes a test engine's schema and queue keys. */
+export async function dropEngineData(schema: string, prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(PROCESS_QUEUE, { connection: redis, prefix });
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  redis.disconnect();
+  const db = await openDb({ url: TEST_DATABASE_URL, schema: 'public', dataDir: 'memory://' });
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.close();
+}
+
+/** Polls until `check` returns true or the timeout passes. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
