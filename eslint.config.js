@@ -17,6 +17,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unnecessary-condition': 'off',
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       curly: ['error', 'multi-line'],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
@@ -29,13 +34,26 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/store/**', '**/pipeline/**', '**/http/**', '**/queue/**', 'bullmq', 'ioredis', 'pg', 'express'],
+              group: [
+                '**/store/**',
+                '**/pipeline/**',
+                '**/http/**',
+                '**/queue/**',
+                'bullmq',
+                'ioredis',
+                'pg',
+                'express',
+              ],
               message: 'hl7/ and mapping/ are the pure core: no I/O imports.',
             },
           ],
         },
       ],
     },
+  },
+  {
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

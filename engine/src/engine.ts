@@ -11,7 +11,11 @@ import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
 import { startMllpListener, type MllpListener } from './pipeline/mllp-listener';
-import { createProcessWorker, type MessageHandler, type ProcessWorkerOptions } from './pipeline/process-message';
+import {
+  createProcessWorker,
+  type MessageHandler,
+  type ProcessWorkerOptions,
+} from './pipeline/process-message';
 import { requeueUnfinished, startRecoverySweep } from './pipeline/recovery';
 import { createProcessQueue, type ProcessJobData } from './queue/process-queue';
 import { QueueRegistry } from './queue/queue-registry';
@@ -26,7 +30,10 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** false: ingest only (a second process runs the workers). @defaultValue true */
   readonly workers?: boolean;
-  readonly workerOptions?: Pick<ProcessWorkerOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'orderingDelayMs'>;
+  readonly workerOptions?: Pick<
+    ProcessWorkerOptions,
+    'lockDurationMs' | 'stalledIntervalMs' | 'orderingDelayMs'
+  >;
   /** How often unfinished messages are swept back into the queue. @defaultValue 30 s */
   readonly sweepIntervalMs?: number;
   /** Messages younger than this are left to their own job by the sweep. @defaultValue 30 s */
@@ -64,7 +71,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     const producer: Redis = createRedis(config.redis.url, { role: 'producer' });
     producer.on('error', () => undefined);
     cleanups.push(async () => void producer.disconnect());
-    const workerRedis = options.workers === false ? undefined : createRedis(config.redis.url, { role: 'worker' });
+    const workerRedis =
+      options.workers === false ? undefined : createRedis(config.redis.url, { role: 'worker' });
     workerRedis?.on('error', () => undefined);
     cleanups.push(async () => void workerRedis?.disconnect());
     const registry = new QueueRegistry();
@@ -82,12 +90,23 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
       registry.add(
         createProcessWorker(
           { db, handle, logger, metrics },
-          { connection: workerRedis, prefix: config.redis.prefix, concurrency: config.workerConcurrency, ...options.workerOptions },
+          {
+            connection: workerRedis,
+            prefix: config.redis.prefix,
+            concurrency: config.workerConcurrency,
+            ...options.workerOptions,
+          },
         ),
       );
       const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });
       if (requeued > 0) logger.info({ requeued }, 'queued unfinished messages from the archive');
-      const stopSweep = startRecoverySweep(db, queue, logger, options.sweepIntervalMs ?? 30_000, options.sweepOlderThanMs ?? 30_000);
+      const stopSweep = startRecoverySweep(
+        db,
+        queue,
+        logger,
+        options.sweepIntervalMs ?? 30_000,
+        options.sweepOlderThanMs ?? 30_000,
+      );
       cleanups.push(async () => stopSweep());
     }
 
@@ -97,7 +116,13 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     }
     const mllp: MllpListener = await startMllpListener({
       ...config.mllp,
-      handle: createAckHandler({ db, queue, allowedSenders: config.mllp.allowedSenders, maxFrameBytes: config.mllp.maxFrameBytes, logger }),
+      handle: createAckHandler({
+        db,
+        queue,
+        allowedSenders: config.mllp.allowedSenders,
+        maxFrameBytes: config.mllp.maxFrameBytes,
+        logger,
+      }),
       logger,
       metrics,
     });

@@ -111,7 +111,14 @@ export class MllpTestClient {
 }
 
 /** A small valid ADT message; `overrides` replaces MSH/PID values used by tests. */
-export function adtMessage(o: { controlId: string; facility?: string; app?: string; mrn?: string; event?: string; version?: string }): string {
+export function adtMessage(o: {
+  controlId: string;
+  facility?: string;
+  app?: string;
+  mrn?: string;
+  event?: string;
+  version?: string;
+}): string {
   return [
     `MSH|^~\\&|${o.app ?? 'EPIC'}|${o.facility ?? 'GHH'}|CARE|CARE|20261125080000-0500||ADT^${o.event ?? 'A01'}^ADT_A01|${o.controlId}|P|${o.version ?? '2.5.1'}`,
     `EVN|${o.event ?? 'A01'}|20261125080000-0500`,

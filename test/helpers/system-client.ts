@@ -15,17 +15,31 @@ export interface SystemClient {
   token(baseUrl: string, scope: string): Promise<string>;
 }
 
-export async function createSystemClient(registeredScope = 'system/*.rs system/Message.rsu'): Promise<SystemClient> {
+export async function createSystemClient(
+  registeredScope = 'system/*.rs system/Message.rsu',
+): Promise<SystemClient> {
   const clientId = `test-${randomUUID()}`;
   const { privateKey, publicKey } = await generateKeyPair('ES384');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' };
   const dir = mkdtempSync(join(tmpdir(), 'care-clients-'));
   const clientsFile = join(dir, 'clients.json');
-  writeFileSync(clientsFile, JSON.stringify([{ client_id: clientId, jwks: { keys: [jwk] }, scope: registeredScope }]));
-  return { clientId, clientsFile, token: (baseUrl, scope) => requestToken(baseUrl, clientId, privateKey, scope) };
+  writeFileSync(
+    clientsFile,
+    JSON.stringify([{ client_id: clientId, jwks: { keys: [jwk] }, scope: registeredScope }]),
+  );
+  return {
+    clientId,
+    clientsFile,
+    token: (baseUrl, scope) => requestToken(baseUrl, clientId, privateKey, scope),
+  };
 }
 
-async function requestToken(baseUrl: string, clientId: string, key: CryptoKey, scope: string): Promise<string> {
+async function requestToken(
+  baseUrl: string,
+  clientId: string,
+  key: CryptoKey,
+  scope: string,
+): Promise<string> {
   const aud = `${baseUrl}/auth/token`;
   const assertion = await new SignJWT({})
     .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
@@ -46,6 +60,7 @@ async function requestToken(baseUrl: string, clientId: string, key: CryptoKey, s
     }),
   });
   const body = (await res.json()) as { access_token?: string; error?: string };
-  if (body.access_token === undefined) throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);
+  if (body.access_token === undefined)
+    {throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);}
   return body.access_token;
 }

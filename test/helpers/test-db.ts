@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { openDb, type Db } from '../../engine/src/store/db';
 import { migrate } from '../../engine/src/store/migrate';
 
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 export interface TestDb {

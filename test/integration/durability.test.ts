@@ -15,7 +15,10 @@ afterEach(async () => {
   for (const e of engines.splice(0)) await e.stop().catch(() => undefined);
 });
 
-async function counts(engine: TestEngine, like: string): Promise<{ total: number; done: number; maxRuns: number }> {
+async function counts(
+  engine: TestEngine,
+  like: string,
+): Promise<{ total: number; done: number; maxRuns: number }> {
   const [row] = await engine.db.query<{ total: number; done: number; max_runs: number }>(
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'processed')::int AS done,
             coalesce(max(process_count), 0)::int AS max_runs
@@ -31,11 +34,22 @@ async function sendMany(port: number, prefix: string, n: number, connections: nu
   const perClient = Math.ceil(n / connections);
   await Promise.all(
     clients.map(async (client, c) => {
-      const mine = Array.from({ length: Math.min(perClient, n - c * perClient) }, (_, i) => c * perClient + i);
+      const mine = Array.from(
+        { length: Math.min(perClient, n - c * perClient) },
+        (_, i) => c * perClient + i,
+      );
       for (let start = 0; start < mine.length; start += 50) {
         const batch = mine.slice(start, start + 50);
         // Ten patients per connection: per-patient ordering is exercised, not just throughput.
-        client.write(Buffer.concat(batch.map((i) => frameMllp(adtMessage({ controlId: `${prefix}-${i}`, mrn: `${prefix}-P${c}-${i % 10}`, event: 'A08' })))));
+        client.write(
+          Buffer.concat(
+            batch.map((i) =>
+              frameMllp(
+                adtMessage({ controlId: `${prefix}-${i}`, mrn: `${prefix}-P${c}-${i % 10}`, event: 'A08' }),
+              ),
+            ),
+          ),
+        );
         await client.waitForAcks(start + batch.length, 60_000);
       }
     }),
@@ -89,20 +103,33 @@ describe('durability', () => {
 
     const second = await startTestEngine({ reuse: { schema: first.schema, prefix: first.prefix } });
     engines.push(second);
-    await waitFor(async () => (await counts(second, 'FLUSH-%')).done === 500, 60_000, 'recovered messages processed');
+    await waitFor(
+      async () => (await counts(second, 'FLUSH-%')).done === 500,
+      60_000,
+      'recovered messages processed',
+    );
     expect(await counts(second, 'FLUSH-%')).toEqual({ total: 500, done: 500, maxRuns: 1 });
     await second.destroy();
   }, 120_000);
 
   it('recovers without a restart: the sweep re-queues what a flushed Redis forgot', async () => {
-    const engine = await startTestEngine({ workers: true, sweepIntervalMs: 300, sweepOlderThanMs: 500, env: { WORKER_CONCURRENCY: '1' } });
+    const engine = await startTestEngine({
+      workers: true,
+      sweepIntervalMs: 300,
+      sweepOlderThanMs: 500,
+      env: { WORKER_CONCURRENCY: '1' },
+    });
     engines.push(engine);
     await engine.queue.pause();
     const codes = await sendMany(engine.mllpPort, 'SWEEP', 200, 1);
     expect(codes.every((c) => c === 'AA')).toBe(true);
     await deleteQueueKeys(engine.prefix);
     await engine.queue.resume();
-    await waitFor(async () => (await counts(engine, 'SWEEP-%')).done === 200, 60_000, 'swept messages processed');
+    await waitFor(
+      async () => (await counts(engine, 'SWEEP-%')).done === 200,
+      60_000,
+      'swept messages processed',
+    );
     expect((await counts(engine, 'SWEEP-%')).maxRuns).toBe(1);
     await engine.destroy();
   }, 120_000);
@@ -122,7 +149,10 @@ describe('durability', () => {
       LOG_LEVEL: 'silent',
       WORKER_CONCURRENCY: '4',
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) resolve();
@@ -144,7 +174,11 @@ describe('durability', () => {
       workerOptions: { lockDurationMs: 1_000, stalledIntervalMs: 500 },
     });
     engines.push(survivor);
-    await waitFor(async () => (await counts(survivor, 'KILL-%')).done === 400, 90_000, 'all processed after the kill');
+    await waitFor(
+      async () => (await counts(survivor, 'KILL-%')).done === 400,
+      90_000,
+      'all processed after the kill',
+    );
     expect(await counts(survivor, 'KILL-%')).toEqual({ total: 400, done: 400, maxRuns: 1 });
     await survivor.stop();
     engines.pop();

@@ -21,7 +21,11 @@ afterEach(async () => {
 describe('transient failures', () => {
   it('answers AE while Redis is unreachable, then AA and processing once it is back', async () => {
     proxy = await startTcpProxy(6379);
-    engine = await startTestEngine({ env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}` }, sweepIntervalMs: 200, sweepOlderThanMs: 0 });
+    engine = await startTestEngine({
+      env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
+      sweepIntervalMs: 200,
+      sweepOlderThanMs: 0,
+    });
     const client = await MllpTestClient.connect(engine.mllpPort);
     expect((await client.send(adtMessage({ controlId: 'R-OK', mrn: 'R1' }))).code).toBe('AA');
 
@@ -30,23 +34,38 @@ describe('transient failures', () => {
     expect([during.code, during.controlId]).toEqual(['AE', 'R-DOWN']);
     expect(during.text).toMatch(/\rERR\|/);
     // Archived before the queue failed: the row waits for Redis, it is not lost.
-    expect(await engine.db.query(`SELECT status FROM messages WHERE control_id = 'R-DOWN'`)).toEqual([{ status: 'received' }]);
+    expect(await engine.db.query(`SELECT status FROM messages WHERE control_id = 'R-DOWN'`)).toEqual([
+      { status: 'received' },
+    ]);
 
     proxy.restore();
-    await waitFor(async () => (await client.send(adtMessage({ controlId: 'R-DOWN', mrn: 'R2' }))).code === 'AA', 15_000, 'AA after Redis is back');
     await waitFor(
-      async () => (await engine!.db.query(`SELECT 1 FROM messages WHERE control_id = 'R-DOWN' AND status = 'processed'`)).length === 1,
+      async () => (await client.send(adtMessage({ controlId: 'R-DOWN', mrn: 'R2' }))).code === 'AA',
+      15_000,
+      'AA after Redis is back',
+    );
+    await waitFor(
+      async () =>
+        (
+          await engine!.db.query(
+            `SELECT 1 FROM messages WHERE control_id = 'R-DOWN' AND status = 'processed'`,
+          )
+        ).length === 1,
       20_000,
       'R-DOWN processed',
     );
     client.close();
-    const [row] = await engine.db.query<{ process_count: number }>(`SELECT process_count FROM messages WHERE control_id = 'R-DOWN'`);
+    const [row] = await engine.db.query<{ process_count: number }>(
+      `SELECT process_count FROM messages WHERE control_id = 'R-DOWN'`,
+    );
     expect(row?.process_count).toBe(1);
   });
 
   it('answers AE while PostgreSQL is unreachable, then AA once it is back', async () => {
     proxy = await startTcpProxy(5432);
-    engine = await startTestEngine({ env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test` } });
+    engine = await startTestEngine({
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test` },
+    });
     const client = await MllpTestClient.connect(engine.mllpPort);
     expect((await client.send(adtMessage({ controlId: 'P-OK' }))).code).toBe('AA');
 
@@ -58,7 +77,11 @@ describe('transient failures', () => {
     expect(garbage.code).toBe('AE');
 
     proxy.restore();
-    await waitFor(async () => (await client.send(adtMessage({ controlId: 'P-DOWN' }))).code === 'AA', 15_000, 'AA after PostgreSQL is back');
+    await waitFor(
+      async () => (await client.send(adtMessage({ controlId: 'P-DOWN' }))).code === 'AA',
+      15_000,
+      'AA after PostgreSQL is back',
+    );
     client.close();
   });
 });

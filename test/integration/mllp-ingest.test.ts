@@ -18,7 +18,8 @@ afterAll(async () => {
   await engine.destroy();
 });
 
-const rows = (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => engine.db.query(sql, params);
+const rows = (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> =>
+  engine.db.query(sql, params);
 
 describe('MLLP ingest', () => {
   it('answers AA in the sender version, MSA-2 = MSH-10, with a unique ACK MSH-10, after archiving', async () => {
@@ -29,7 +30,9 @@ describe('MLLP ingest', () => {
     expect([a.code, a.controlId, a.version]).toEqual(['AA', 'AA-1', '2.3']);
     expect([b.code, b.controlId, b.version]).toEqual(['AA', 'AA-2', '2.5.1']);
     expect(a.ackControlId).not.toEqual(b.ackControlId);
-    const archived = await rows(`SELECT control_id, sender, message_type, trigger_event FROM messages WHERE control_id IN ('AA-1','AA-2') ORDER BY id`);
+    const archived = await rows(
+      `SELECT control_id, sender, message_type, trigger_event FROM messages WHERE control_id IN ('AA-1','AA-2') ORDER BY id`,
+    );
     expect(archived).toEqual([
       { control_id: 'AA-1', sender: 'EPIC^GHH', message_type: 'ADT', trigger_event: 'A01' },
       { control_id: 'AA-2', sender: 'EPIC^GHH', message_type: 'ADT', trigger_event: 'A01' },
@@ -38,7 +41,13 @@ describe('MLLP ingest', () => {
 
   it('reads several frames in one chunk and one frame split across chunks, with junk between', async () => {
     const client = await MllpTestClient.connect(engine.mllpPort);
-    client.write(Buffer.concat([Buffer.from('\r\nnoise'), frameMllp(adtMessage({ controlId: 'F-1' })), frameMllp(adtMessage({ controlId: 'F-2' }))]));
+    client.write(
+      Buffer.concat([
+        Buffer.from('\r\nnoise'),
+        frameMllp(adtMessage({ controlId: 'F-1' })),
+        frameMllp(adtMessage({ controlId: 'F-2' })),
+      ]),
+    );
     const split = frameMllp(adtMessage({ controlId: 'F-3' }).replaceAll('\r', '\r\n'));
     for (let i = 0; i < split.length; i += 7) {
       client.write(split.subarray(i, i + 7));
@@ -56,23 +65,37 @@ describe('MLLP ingest', () => {
 
   it.each([
     ['no MSH', 'PID|1||123^^^GHH^MR||Doe^Jane', 'no-msh'],
-    ['bad encoding characters', 'MSH|^^\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01|BAD-ENC|P|2.5', 'bad-encoding-characters'],
+    [
+      'bad encoding characters',
+      'MSH|^^\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01|BAD-ENC|P|2.5',
+      'bad-encoding-characters',
+    ],
     ['truncated (no MSH-10)', 'MSH|^~\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01', 'missing-control-id'],
     ['binary garbage', Buffer.from([0x00, 0xff, 0x10, 0x00, 0x42]).toString('latin1'), 'binary-content'],
     ['unknown sender', adtMessage({ controlId: 'UNK-1', facility: 'EVIL' }), 'unknown-sender'],
-    ['allowed facility, wrong application', adtMessage({ controlId: 'UNK-2', app: 'X', facility: 'CITY' }), 'unknown-sender'],
-  ])('answers AR with ERR for %s, archives it as rejected, and keeps the connection', async (_name, text, reason) => {
-    const client = await MllpTestClient.connect(engine.mllpPort);
-    client.write(frameMllp(Buffer.from(text, 'latin1')));
-    const [ack] = await client.waitForAcks(1);
-    expect(ack?.code).toBe('AR');
-    expect(ack?.text).toMatch(/\rERR\|/);
-    const next = await client.send(adtMessage({ controlId: `after-${reason}-${Date.now()}` }));
-    expect(next.code).toBe('AA');
-    client.close();
-    const rejected = await rows(`SELECT error->>'code' AS code FROM messages WHERE status = 'rejected' AND error->>'code' = $1`, [reason]);
-    expect(rejected.length).toBeGreaterThan(0);
-  });
+    [
+      'allowed facility, wrong application',
+      adtMessage({ controlId: 'UNK-2', app: 'X', facility: 'CITY' }),
+      'unknown-sender',
+    ],
+  ])(
+    'answers AR with ERR for %s, archives it as rejected, and keeps the connection',
+    async (_name, text, reason) => {
+      const client = await MllpTestClient.connect(engine.mllpPort);
+      client.write(frameMllp(Buffer.from(text, 'latin1')));
+      const [ack] = await client.waitForAcks(1);
+      expect(ack?.code).toBe('AR');
+      expect(ack?.text).toMatch(/\rERR\|/);
+      const next = await client.send(adtMessage({ controlId: `after-${reason}-${Date.now()}` }));
+      expect(next.code).toBe('AA');
+      client.close();
+      const rejected = await rows(
+        `SELECT error->>'code' AS code FROM messages WHERE status = 'rejected' AND error->>'code' = $1`,
+        [reason],
+      );
+      expect(rejected.length).toBeGreaterThan(0);
+    },
+  );
 
   it('echoes MSH-10 in the AR for an unknown sender', async () => {
     const client = await MllpTestClient.connect(engine.mllpPort);
@@ -98,8 +121,14 @@ describe('MLLP ingest', () => {
     const second = await client.send(adtMessage({ controlId: 'DUP-1', mrn: 'DUP' }));
     client.close();
     expect([first.code, second.code]).toEqual(['AA', 'AA']);
-    await waitFor(async () => (await rows(`SELECT 1 FROM messages WHERE control_id = 'DUP-1' AND status <> 'received'`)).length === 1);
-    const dup = await rows(`SELECT duplicates, process_count, status FROM messages WHERE control_id = 'DUP-1'`);
+    await waitFor(
+      async () =>
+        (await rows(`SELECT 1 FROM messages WHERE control_id = 'DUP-1' AND status <> 'received'`)).length ===
+        1,
+    );
+    const dup = await rows(
+      `SELECT duplicates, process_count, status FROM messages WHERE control_id = 'DUP-1'`,
+    );
     expect(dup).toEqual([{ duplicates: 1, process_count: 1, status: 'processed' }]);
   });
 

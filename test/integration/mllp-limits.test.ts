@@ -45,7 +45,10 @@ describe('MLLP over TLS', () => {
 
   it('accepts messages over TLS', async () => {
     engine = await startTestEngine({ env: tlsEnv });
-    const client = await MllpTestClient.connect(engine.mllpPort, { ca: pem('ca.pem'), servername: 'localhost' });
+    const client = await MllpTestClient.connect(engine.mllpPort, {
+      ca: pem('ca.pem'),
+      servername: 'localhost',
+    });
     expect((await client.send(adtMessage({ controlId: 'TLS-1' }))).code).toBe('AA');
     client.close();
   });
@@ -54,7 +57,12 @@ describe('MLLP over TLS', () => {
     engine = await startTestEngine({ env: { ...tlsEnv, MLLP_TLS_CA: `${tlsDir}/ca.pem` } });
     const port = engine.mllpPort;
     const as = (name: string): Promise<MllpTestClient> =>
-      MllpTestClient.connect(port, { ca: pem('ca.pem'), servername: 'localhost', cert: pem(`${name}.pem`), key: pem(`${name}-key.pem`) });
+      MllpTestClient.connect(port, {
+        ca: pem('ca.pem'),
+        servername: 'localhost',
+        cert: pem(`${name}.pem`),
+        key: pem(`${name}-key.pem`),
+      });
 
     const ghh = await as('GHH');
     expect((await ghh.send(adtMessage({ controlId: 'MTLS-1', facility: 'GHH' }))).code).toBe('AA');
@@ -67,7 +75,10 @@ describe('MLLP over TLS', () => {
       // TLS 1.3 reports a rejected client certificate only after the handshake: the server closes.
       await rogue.waitClosed(5_000);
     }
-    const anonymous = await MllpTestClient.connect(port, { ca: pem('ca.pem'), servername: 'localhost' }).catch(() => undefined);
+    const anonymous = await MllpTestClient.connect(port, {
+      ca: pem('ca.pem'),
+      servername: 'localhost',
+    }).catch(() => undefined);
     if (anonymous !== undefined) await anonymous.waitClosed(5_000);
   });
 });

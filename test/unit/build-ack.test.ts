@@ -4,7 +4,13 @@ import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { readValue } from '../../engine/src/hl7/read-value';
 
 describe('buildAck', () => {
-  const original = { controlId: 'MSG42', sendingApplication: 'EPIC', sendingFacility: 'GHH', triggerEvent: 'A01', version: '2.3' };
+  const original = {
+    controlId: 'MSG42',
+    sendingApplication: 'EPIC',
+    sendingFacility: 'GHH',
+    triggerEvent: 'A01',
+    version: '2.3',
+  };
 
   it('answers in the sender version with MSA-2 = its MSH-10 and a unique MSH-10 of its own', () => {
     const a = parseHl7(buildAck({ code: 'AA', original }));
@@ -20,7 +26,11 @@ describe('buildAck', () => {
 
   it('adds an ERR segment to AR and AE in the 2.5+ layout', () => {
     const ack = parseHl7(
-      buildAck({ code: 'AR', original: { ...original, version: '2.5.1' }, error: { code: '204', text: 'unknown | sender', location: 'MSH-4' } }),
+      buildAck({
+        code: 'AR',
+        original: { ...original, version: '2.5.1' },
+        error: { code: '204', text: 'unknown | sender', location: 'MSH-4' },
+      }),
     );
     expect(readValue(ack, 'ERR-2')).toBe('MSH^1^4');
     expect(readValue(ack, 'ERR-3.1')).toBe('204');

@@ -43,9 +43,11 @@ describe('parseHl7', () => {
   });
 
   it('refuses a message without MSH, with bad encoding characters, or without MSH-10', () => {
-    expect(() => parseHl7('PID|1||123')).toThrowError(expect.objectContaining({ code: 'no-msh' }) as Error);
-    expect(() => parseHl7('MSH|^^\\&|A|B')).toThrowError(expect.objectContaining({ code: 'bad-encoding-characters' }) as Error);
-    expect(() => readMessageHeader(parseHl7('MSH|^~\\&|A|B|C|D|2026||ADT^A01||P|2.5'))).toThrowError(
+    expect(() => parseHl7('PID|1||123')).toThrow(expect.objectContaining({ code: 'no-msh' }) as Error);
+    expect(() => parseHl7('MSH|^^\\&|A|B')).toThrow(
+      expect.objectContaining({ code: 'bad-encoding-characters' }) as Error,
+    );
+    expect(() => readMessageHeader(parseHl7('MSH|^~\\&|A|B|C|D|2026||ADT^A01||P|2.5'))).toThrow(
       expect.objectContaining({ code: 'missing-control-id' }) as Error,
     );
   });
@@ -56,9 +58,15 @@ describe('parseHl7', () => {
   });
 
   it('honours MSH-18 when decoding bytes', () => {
-    const latin = Buffer.from('MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5||||||8859/1\rPID|1||1||M\xfcller', 'latin1');
+    const latin = Buffer.from(
+      'MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5||||||8859/1\rPID|1||1||M\xfcller',
+      'latin1',
+    );
     expect(decodeMessage(latin).text).toContain('Müller');
-    const utf8 = Buffer.from('MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1||1||Müller', 'utf8');
+    const utf8 = Buffer.from(
+      'MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1||1||Müller',
+      'utf8',
+    );
     expect(decodeMessage(utf8).text).toContain('Müller');
   });
 });

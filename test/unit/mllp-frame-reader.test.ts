@@ -29,14 +29,26 @@ describe('MllpFrameReader', () => {
 
   it('ignores and counts bytes outside frames', () => {
     const r = new MllpFrameReader();
-    const chunk = Buffer.concat([Buffer.from('junk\r\n'), frameMllp('A'), Buffer.from('xx'), frameMllp('B'), Buffer.from('\n')]);
+    const chunk = Buffer.concat([
+      Buffer.from('junk\r\n'),
+      frameMllp('A'),
+      Buffer.from('xx'),
+      frameMllp('B'),
+      Buffer.from('\n'),
+    ]);
     expect(payloads(r.push(chunk))).toEqual(['frame:A', 'frame:B']);
     expect(r.junkBytes).toBe(6 + 2 + 1);
   });
 
   it('keeps an FS not followed by CR as payload', () => {
     const r = new MllpFrameReader();
-    const chunk = Buffer.concat([Buffer.of(0x0b), Buffer.from('A'), Buffer.of(0x1c), Buffer.from('B'), Buffer.of(0x1c, 0x0d)]);
+    const chunk = Buffer.concat([
+      Buffer.of(0x0b),
+      Buffer.from('A'),
+      Buffer.of(0x1c),
+      Buffer.from('B'),
+      Buffer.of(0x1c, 0x0d),
+    ]);
     const [event] = r.push(chunk);
     expect(event?.kind).toBe('frame');
     expect(event?.kind === 'frame' && [...event.payload]).toEqual([0x41, 0x1c, 0x42]);

@@ -17,15 +17,29 @@ const envSchema = z.object({
   MLLP_TLS_KEY: optionalPath,
   MLLP_TLS_CA: optionalPath,
   MLLP_ALLOWED_SENDERS: z.string().optional(),
-  MLLP_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
+  MLLP_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  MLLP_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(200),
   HTTP_PORT: port.default(8080),
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('care'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('care'),
   DATABASE_URL: optionalPath,
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('public'),
   DATA_DIR: z.string().default('./data'),
   MAPPINGS_DIR: z.string().default('./mappings'),
   SMART_CLIENTS_FILE: optionalPath,
@@ -80,7 +94,9 @@ export function parseAllowedSenders(raw: string): AllowedSender[] {
     .filter((s) => s !== '')
     .map((s) => {
       const [first, second] = s.split('^');
-      return second === undefined ? { facility: first ?? '' } : { application: first ?? '', facility: second };
+      return second === undefined
+        ? { facility: first ?? '' }
+        : { application: first ?? '', facility: second };
     });
 }
 

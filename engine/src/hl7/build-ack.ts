@@ -109,7 +109,10 @@ function isBefore25(version: string): boolean {
 }
 
 function esc(value: string): string {
-  return value.replace(/[\\|^~&\r\n]/g, (c) => ({ '\\': '\\E\\', '|': '\\F\\', '^': '\\S\\', '~': '\\R\\', '&': '\\T\\' })[c] ?? ' ');
+  return value.replace(
+    /[\\|^~&\r\n]/g,
+    (c) => ({ '\\': '\\E\\', '|': '\\F\\', '^': '\\S\\', '~': '\\R\\', '&': '\\T\\' })[c] ?? ' ',
+  );
 }
 
 /** HL7 DTM with seconds and offset, e.g. 20261125011500+0000. */

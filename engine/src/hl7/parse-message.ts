@@ -69,7 +69,7 @@ function readDelimiters(msh: string): Hl7Delimiters {
     new Hl7ParseError(Hl7ErrorCode.BadEncodingCharacters, `MSH-1/MSH-2 encoding characters ${why}`, 'MSH-2');
   if (field === '' || /[A-Za-z0-9\r\n]/.test(field)) throw bad('are missing or alphanumeric');
   if (enc.length < 4 || enc.length > 5) throw bad(`must be 4 or 5 characters, got "${enc}"`);
-  const chars = [field, ...enc.slice(0, 4)];
+  const chars = [field, enc.charAt(0), enc.charAt(1), enc.charAt(2), enc.charAt(3)];
   if (new Set(chars).size !== chars.length || /[A-Za-z0-9\s]/.test(enc)) {
     throw bad(`must be distinct punctuation, got "${enc}"`);
   }

@@ -28,5 +28,5 @@ export function salvageHeader(raw: Buffer): Partial<MessageHeader> {
   if (controlId !== undefined) out['controlId'] = controlId;
   if (version !== undefined && /^2\.\d/.test(version)) out['version'] = version;
   if (event !== undefined && /^[A-Z0-9]{3}$/.test(event)) out['triggerEvent'] = event;
-  return out as Partial<MessageHeader>;
+  return out;
 }

@@ -34,7 +34,10 @@ export interface AdminRouterDeps {
 const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as const;
 const listQuery = z.strictObject({
   sender: z.string().min(1).optional(),
-  type: z.string().regex(/^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/).optional(),
+  type: z
+    .string()
+    .regex(/^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/)
+    .optional(),
   status: z.enum(STATUSES).optional(),
   controlId: z.string().min(1).optional(),
   patient: z.string().min(1).optional(),
@@ -53,17 +56,31 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     if (ctx === undefined) return;
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+      const problems = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'query'}: ${i.message}`)
+        .join('; ');
       sendOutcome(res, outcome('invalid', problems));
       return;
     }
     const q = parsed.data;
     const messages = await findMessages(deps.db, {
-      ...stripUndefined({ sender: q.sender, type: q.type, status: q.status, controlId: q.controlId, patient: q.patient, before: q.before }),
+      ...stripUndefined({
+        sender: q.sender,
+        type: q.type,
+        status: q.status,
+        controlId: q.controlId,
+        patient: q.patient,
+        before: q.before,
+      }),
       ...(q.since !== undefined ? { since: new Date(q.since) } : {}),
       count: q._count,
     });
-    await deps.audit({ ctx, action: 'search', messageIds: messages.map((m) => m.id), query: new URLSearchParams(req.query as Record<string, string>).toString() });
+    await deps.audit({
+      ctx,
+      action: 'search',
+      messageIds: messages.map((m) => m.id),
+      query: new URLSearchParams(req.query as Record<string, string>).toString(),
+    });
     const last = messages.at(-1);
     const next =
       messages.length === q._count && last !== undefined
@@ -94,13 +111,20 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       return;
     }
     if (existing.status === 'rejected') {
-      sendOutcome(res, outcome('conflict', 'a rejected message cannot be processed; the sender must correct and resend it'));
+      sendOutcome(
+        res,
+        outcome('conflict', 'a rejected message cannot be processed; the sender must correct and resend it'),
+      );
       return;
     }
     await resetForReplay(deps.db, existing.id);
     // A new job ID: the first run's job may still be kept in Redis and would block a re-add.
     const jobId = `${processJobId(existing.id)}-r${Date.now()}`;
-    await enqueueMessage(deps.queue, { messageId: existing.id, controlId: existing.controlId ?? '', traceId: randomUUID() }, jobId);
+    await enqueueMessage(
+      deps.queue,
+      { messageId: existing.id, controlId: existing.controlId ?? '', traceId: randomUUID() },
+      jobId,
+    );
     await deps.audit({ ctx, action: 'replay', messageIds: [existing.id] });
     res.status(202).json({ id: existing.id, status: 'received', jobId });
   });
@@ -121,6 +145,10 @@ function allowed(res: Response, interaction: Interaction): AccessContext | undef
   return ctx;
 }
 
-function stripUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+function stripUndefined<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -60,7 +60,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
           ...(e.ctx.subject !== undefined ? { subject: e.ctx.subject } : {}),
           action: e.action === 'replay' ? 'operation' : e.action,
           resourceType: 'Message',
-          ...(e.messageIds.length === 1 && e.messageIds[0] !== undefined ? { resourceId: e.messageIds[0] } : {}),
+          ...(e.messageIds.length === 1 && e.messageIds[0] !== undefined
+            ? { resourceId: e.messageIds[0] }
+            : {}),
           ...(e.query !== undefined ? { query: e.query } : {}),
           outcome: 'success',
         }),
@@ -74,7 +76,13 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'HTTP handler failed');
     if (res.headersSent) return;
     const transient = isTransient(err);
-    sendOutcome(res, outcome(transient ? 'transient' : 'exception', transient ? 'store or queue unavailable, retry' : 'internal error'));
+    sendOutcome(
+      res,
+      outcome(
+        transient ? 'transient' : 'exception',
+        transient ? 'store or queue unavailable, retry' : 'internal error',
+      ),
+    );
   };
   app.use(onError);
   return app;

@@ -20,14 +20,23 @@ export function createMetrics(withDefaults = true): EngineMetrics {
   if (withDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    acks: new Counter({ name: 'mllp_acks_total', help: 'ACKs sent, by code', labelNames: ['code'], registers: [registry] }),
+    acks: new Counter({
+      name: 'mllp_acks_total',
+      help: 'ACKs sent, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     ackLatency: new Histogram({
       name: 'mllp_ack_latency_seconds',
       help: 'Time from a complete frame to its ACK being written',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     }),
-    junkBytes: new Counter({ name: 'mllp_junk_bytes_total', help: 'Bytes received outside MLLP frames', registers: [registry] }),
+    junkBytes: new Counter({
+      name: 'mllp_junk_bytes_total',
+      help: 'Bytes received outside MLLP frames',
+      registers: [registry],
+    }),
     connections: new Counter({
       name: 'mllp_connections_total',
       help: 'MLLP connections, by outcome',

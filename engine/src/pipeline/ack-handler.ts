@@ -8,12 +8,17 @@ import { salvageHeader } from '../hl7/salvage-header';
 import { runIngest, type ConnectionInfo, type IngestDeps, type IngestResult } from './ingest';
 
 /** Wraps runIngest so any unexpected error still produces an AE the sender can retry on. */
-export function createAckHandler(deps: IngestDeps): (event: MllpEvent, conn: ConnectionInfo) => Promise<IngestResult> {
+export function createAckHandler(
+  deps: IngestDeps,
+): (event: MllpEvent, conn: ConnectionInfo) => Promise<IngestResult> {
   return async (event, conn) => {
     try {
       return await runIngest(event, conn, deps);
     } catch (err) {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'ingest failed unexpectedly: answering AE');
+      deps.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'ingest failed unexpectedly: answering AE',
+      );
       const raw = event.kind === 'oversize' ? event.head : event.payload;
       const h = salvageHeader(raw);
       const ack = buildAck({

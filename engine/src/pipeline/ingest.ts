@@ -44,10 +44,19 @@ export interface IngestResult {
   readonly reason?: string;
 }
 
-type Rejection = { readonly reason: string; readonly text: string; readonly location?: string; readonly code: AckErrorCode };
+type Rejection = {
+  readonly reason: string;
+  readonly text: string;
+  readonly location?: string;
+  readonly code: AckErrorCode;
+};
 
 /** Runs ingest for one framing event. Never throws: every failure becomes an ACK. */
-export async function runIngest(event: MllpEvent, conn: ConnectionInfo, deps: IngestDeps): Promise<IngestResult> {
+export async function runIngest(
+  event: MllpEvent,
+  conn: ConnectionInfo,
+  deps: IngestDeps,
+): Promise<IngestResult> {
   const raw = event.kind === 'oversize' ? event.head : event.payload;
   const early = earlyRejection(event, deps.maxFrameBytes);
   if (early !== undefined) return reject(raw, salvageHeader(raw), early, conn, deps);
@@ -61,14 +70,23 @@ export async function runIngest(event: MllpEvent, conn: ConnectionInfo, deps: In
     const rejection: Rejection = {
       reason: err.code,
       text: err.message,
-      code: err.code === 'missing-control-id' || err.code === 'missing-message-type' ? AckErrorCode.RequiredFieldMissing : AckErrorCode.SegmentSequence,
+      code:
+        err.code === 'missing-control-id' || err.code === 'missing-message-type'
+          ? AckErrorCode.RequiredFieldMissing
+          : AckErrorCode.SegmentSequence,
       ...(err.location !== undefined ? { location: err.location } : {}),
     };
     return reject(raw, salvageHeader(raw), rejection, conn, deps);
   }
   if (!isSenderAllowed(header, conn.certificateCn, deps.allowedSenders)) {
     const text = `sender ${header.sender} is not authorised on this interface`;
-    return reject(raw, header, { reason: 'unknown-sender', text, location: 'MSH-4', code: AckErrorCode.ApplicationInternalError }, conn, deps);
+    return reject(
+      raw,
+      header,
+      { reason: 'unknown-sender', text, location: 'MSH-4', code: AckErrorCode.ApplicationInternalError },
+      conn,
+      deps,
+    );
   }
   return accept(raw, header, conn, deps);
 }
@@ -79,15 +97,28 @@ function earlyRejection(event: MllpEvent, maxFrameBytes: number): Rejection | un
     return { reason: 'frame-too-large', text, code: AckErrorCode.ApplicationInternalError };
   }
   if (event.kind === 'truncated') {
-    return { reason: 'truncated-frame', text: 'frame ended without an end block (0x1C 0x0D)', code: AckErrorCode.SegmentSequence };
+    return {
+      reason: 'truncated-frame',
+      text: 'frame ended without an end block (0x1C 0x0D)',
+      code: AckErrorCode.SegmentSequence,
+    };
   }
   if (looksBinary(event.payload)) {
-    return { reason: 'binary-content', text: 'frame holds binary data, not HL7 text', code: AckErrorCode.DataTypeError };
+    return {
+      reason: 'binary-content',
+      text: 'frame holds binary data, not HL7 text',
+      code: AckErrorCode.DataTypeError,
+    };
   }
   return undefined;
 }
 
-async function accept(raw: Buffer, h: MessageHeader, conn: ConnectionInfo, deps: IngestDeps): Promise<IngestResult> {
+async function accept(
+  raw: Buffer,
+  h: MessageHeader,
+  conn: ConnectionInfo,
+  deps: IngestDeps,
+): Promise<IngestResult> {
   const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
   let archived;
   try {
@@ -100,13 +131,21 @@ async function accept(raw: Buffer, h: MessageHeader, conn: ConnectionInfo, deps:
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
     try {
-      await enqueueMessage(deps.queue, { messageId: archived.id, controlId: h.controlId, traceId: randomUUID() });
+      await enqueueMessage(deps.queue, {
+        messageId: archived.id,
+        controlId: h.controlId,
+        traceId: randomUUID(),
+      });
     } catch (err) {
       deps.logger.error({ messageId: archived.id, err: errorCode(err) }, 'queue unavailable: answering AE');
-      return { ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'), messageId: archived.id };
+      return {
+        ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'),
+        messageId: archived.id,
+      };
     }
   }
-  if (archived.duplicate) deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');
+  if (archived.duplicate)
+    {deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');}
   return { ack: buildAck({ code: 'AA', original: ackOriginal(h) }), code: 'AA', messageId: archived.id };
 }
 
@@ -120,24 +159,46 @@ async function reject(
   let messageId: string;
   try {
     const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
-    messageId = await archiveRejected(deps.db, row, { code: r.reason, diagnostics: r.text, location: r.location });
+    messageId = await archiveRejected(deps.db, row, {
+      code: r.reason,
+      diagnostics: r.text,
+      location: r.location,
+    });
   } catch (err) {
     // We could not keep even the rejected bytes: ask for a resend rather than lose them.
-    deps.logger.error({ controlId: h.controlId, err: errorCode(err) }, 'archive unavailable for a rejected message');
+    deps.logger.error(
+      { controlId: h.controlId, err: errorCode(err) },
+      'archive unavailable for a rejected message',
+    );
     return transient(h, 'store-unavailable', 'message store unavailable, please resend');
   }
   deps.logger.warn({ messageId, controlId: h.controlId, reason: r.reason }, 'message rejected');
-  const error: NonNullable<AckInput['error']> = { code: r.code, text: r.text, ...(r.location !== undefined ? { location: r.location } : {}) };
-  return { ack: buildAck({ code: 'AR', original: ackOriginal(h), error }), code: 'AR', messageId, reason: r.reason };
+  const error: NonNullable<AckInput['error']> = {
+    code: r.code,
+    text: r.text,
+    ...(r.location !== undefined ? { location: r.location } : {}),
+  };
+  return {
+    ack: buildAck({ code: 'AR', original: ackOriginal(h), error }),
+    code: 'AR',
+    messageId,
+    reason: r.reason,
+  };
 }
 
 function transient(h: Partial<MessageHeader>, reason: string, text: string): IngestResult {
-  const ack = buildAck({ code: 'AE', original: ackOriginal(h), error: { code: AckErrorCode.ApplicationInternalError, text } });
+  const ack = buildAck({
+    code: 'AE',
+    original: ackOriginal(h),
+    error: { code: AckErrorCode.ApplicationInternalError, text },
+  });
   return { ack, code: 'AE', reason };
 }
 
 function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
-  const cols: Record<string, string> = { sender: h.sender ?? `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}` };
+  const cols: Record<string, string> = {
+    sender: h.sender ?? `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}`,
+  };
   const pairs: [string, string | undefined][] = [
     ['sendingApplication', h.sendingApplication],
     ['sendingFacility', h.sendingFacility],

@@ -41,7 +41,10 @@ export async function startMllpListener(options: MllpListenerOptions): Promise<M
     socket.once('close', () => sockets.delete(socket));
     serveConnection(socket, options, inFlight);
   };
-  const server = options.tls === undefined ? net.createServer(onSocket) : tls.createServer(tlsOptions(options.tls), onSocket);
+  const server =
+    options.tls === undefined
+      ? net.createServer(onSocket)
+      : tls.createServer(tlsOptions(options.tls), onSocket);
   server.maxConnections = options.maxConnections;
   server.on('drop', () => {
     options.metrics.connections.inc({ outcome: 'refused-limit' });
@@ -74,7 +77,9 @@ function tlsOptions(t: NonNullable<MllpListenerOptions['tls']>): tls.TlsOptions 
   return {
     cert: readFileSync(t.certFile),
     key: readFileSync(t.keyFile),
-    ...(t.caFile !== undefined ? { ca: readFileSync(t.caFile), requestCert: true, rejectUnauthorized: true } : {}),
+    ...(t.caFile !== undefined
+      ? { ca: readFileSync(t.caFile), requestCert: true, rejectUnauthorized: true }
+      : {}),
   };
 }
 
@@ -113,7 +118,8 @@ function serveConnection(socket: net.Socket, o: MllpListenerOptions, inFlight: S
     }
   });
   socket.on('close', () => {
-    if (reader.junkBytes > 0) log.info({ junkBytes: reader.junkBytes }, 'MLLP connection closed with bytes outside frames');
+    if (reader.junkBytes > 0)
+      {log.info({ junkBytes: reader.junkBytes }, 'MLLP connection closed with bytes outside frames');}
   });
 }
 

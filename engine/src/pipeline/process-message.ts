@@ -10,7 +10,12 @@ import { parseHl7, type Hl7Message } from '../hl7/parse-message';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
 import type { Db, Queryable } from '../store/db';
-import { finishMessage, getMessage, hasEarlierUnfinished, type ArchivedMessage } from '../store/message-archive';
+import {
+  finishMessage,
+  getMessage,
+  hasEarlierUnfinished,
+  type ArchivedMessage,
+} from '../store/message-archive';
 import { PROCESS_QUEUE, createProcessQueue, type ProcessJobData } from '../queue/process-queue';
 import type { RegisteredWorker } from '../queue/queue-registry';
 
@@ -26,7 +31,11 @@ export interface HandlerResult {
  * Turns one message into stored FHIR, inside the caller's transaction. Throws a
  * `PermanentProcessingError` (by name) for problems a retry cannot fix.
  */
-export type MessageHandler = (message: ArchivedMessage, parsed: Hl7Message, tx: Queryable) => Promise<HandlerResult>;
+export type MessageHandler = (
+  message: ArchivedMessage,
+  parsed: Hl7Message,
+  tx: Queryable,
+) => Promise<HandlerResult>;
 
 /** A failure no retry will fix (bad mapping output, unparseable message). */
 export class PermanentProcessingError extends Error {
@@ -42,7 +51,10 @@ export class PermanentProcessingError extends Error {
 }
 
 function isPermanent(err: unknown): err is PermanentProcessingError {
-  return err instanceof Error && (err.name === 'PermanentProcessingError' || err.name === 'MappingError' || isHl7ParseError(err));
+  return (
+    err instanceof Error &&
+    (err.name === 'PermanentProcessingError' || err.name === 'MappingError' || isHl7ParseError(err))
+  );
 }
 
 export interface ProcessDeps {
@@ -52,14 +64,20 @@ export interface ProcessDeps {
   readonly metrics: EngineMetrics;
 }
 
-export type ProcessOutcome = 'processed' | 'ignored' | 'failed' | 'already-finished' | 'waiting-for-earlier' | 'missing';
+export type ProcessOutcome =
+  'processed' | 'ignored' | 'failed' | 'already-finished' | 'waiting-for-earlier' | 'missing';
 
 /** Processes one message; pure of BullMQ so tests and replays can call it directly. */
-export async function runProcessMessage(data: ProcessJobData, deps: ProcessDeps, lastAttempt = true): Promise<ProcessOutcome> {
+export async function runProcessMessage(
+  data: ProcessJobData,
+  deps: ProcessDeps,
+  lastAttempt = true,
+): Promise<ProcessOutcome> {
   const head = await getMessage(deps.db, data.messageId);
   if (head === undefined) return 'missing';
   if (head.status !== 'received') return 'already-finished';
-  if (head.patientKey !== null && (await hasEarlierUnfinished(deps.db, head.patientKey, head.id))) return 'waiting-for-earlier';
+  if (head.patientKey !== null && (await hasEarlierUnfinished(deps.db, head.patientKey, head.id)))
+    {return 'waiting-for-earlier';}
   const started = performance.now();
   try {
     const status = await deps.db.transaction(async (tx) => {
@@ -75,9 +93,16 @@ export async function runProcessMessage(data: ProcessJobData, deps: ProcessDeps,
   } catch (err) {
     if (!isPermanent(err) && !lastAttempt) throw err;
     const error = describeFailure(err);
-    await finishMessage(deps.db, data.messageId, { status: 'failed', error, processingMs: performance.now() - started });
+    await finishMessage(deps.db, data.messageId, {
+      status: 'failed',
+      error,
+      processingMs: performance.now() - started,
+    });
     observe(deps, 'failed', started);
-    deps.logger.warn({ messageId: data.messageId, controlId: data.controlId, code: error.code }, 'message failed');
+    deps.logger.warn(
+      { messageId: data.messageId, controlId: data.controlId, code: error.code },
+      'message failed',
+    );
     if (isPermanent(err)) throw new UnrecoverableError(`${error.code}: ${error.diagnostics}`);
     throw err;
   }

@@ -18,7 +18,11 @@ export interface RecoveryOptions {
 }
 
 /** Re-queues unfinished messages; returns how many were looked at. */
-export async function requeueUnfinished(db: Queryable, queue: Queue<ProcessJobData>, o: RecoveryOptions): Promise<number> {
+export async function requeueUnfinished(
+  db: Queryable,
+  queue: Queue<ProcessJobData>,
+  o: RecoveryOptions,
+): Promise<number> {
   const before = new Date(Date.now() - o.olderThanMs);
   const batch = o.batchSize ?? 1000;
   let total = 0;
@@ -56,7 +60,9 @@ export function startRecoverySweep(
       .then((n) => {
         if (n > 0) logger.info({ requeued: n }, 'recovery sweep re-queued unfinished messages');
       })
-      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'recovery sweep failed'))
+      .catch((err: unknown) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'recovery sweep failed'),
+      )
       .finally(() => {
         running = false;
       });

@@ -29,7 +29,11 @@ export function processJobId(messageId: string): string {
 
 /** Opens the producer side of the processing queue. */
 export function createProcessQueue(connection: ConnectionOptions, prefix: string): Queue<ProcessJobData> {
-  return new Queue<ProcessJobData>(PROCESS_QUEUE, { connection, prefix, defaultJobOptions: processJobOptions });
+  return new Queue<ProcessJobData>(PROCESS_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: processJobOptions,
+  });
 }
 
 /** Queues a message; resolves once Redis has the job. */

@@ -31,6 +31,9 @@ export class QueueRegistry {
   /** Closes workers first (letting active jobs finish), then queues. */
   async closeAll(): Promise<void> {
     await Promise.allSettled(this.entries.map((e) => e.worker.close()));
-    await Promise.allSettled([...this.entries.map((e) => e.queue.close()), ...this.queues.map((q) => q.close())]);
+    await Promise.allSettled([
+      ...this.entries.map((e) => e.queue.close()),
+      ...this.queues.map((q) => q.close()),
+    ]);
   }
 }

@@ -159,7 +159,11 @@ export async function archiveRejected(db: Queryable, m: NewMessage, error: unkno
 }
 
 /** Reads one message, or undefined. */
-export async function getMessage(db: Queryable, id: string, lock = false): Promise<ArchivedMessage | undefined> {
+export async function getMessage(
+  db: Queryable,
+  id: string,
+  lock = false,
+): Promise<ArchivedMessage | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const rows = await db.query<MessageRow>(
     `SELECT ${COLUMNS} FROM messages WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
