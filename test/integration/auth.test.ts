@@ -1,103 +1,36 @@
 // SMART Backend Services end to end: real express on a loopback port, real PostgreSQL, real
 // signatures. Every way a client assertion or bearer token can be wrong gets its own case.
 import { randomUUID } from 'node:crypto';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAudit } from '../../engine/src/auth/audit-log';
 import { verifyClientAssertion } from '../../engine/src/auth/client-assertion';
 import { createJtiStore } from '../../engine/src/auth/jti-store';
-import { getAccessContext, requireAuth, requireScope } from '../../engine/src/auth/require-auth';
-import { buildSmartConfiguration, tokenEndpointFor } from '../../engine/src/auth/smart-configuration';
-import {
-  SmartClientsError,
-  createSmartClientRegistry,
-  loadSmartClientRegistry,
-  parseSmartClients,
-  type SmartClientRegistry,
-} from '../../engine/src/auth/smart-clients';
-import { createTokenRouter } from '../../engine/src/auth/token-router';
-import {
-  createTokenService,
-  type TokenKeyPair,
-  type TokenService,
-} from '../../engine/src/auth/token-service';
+import { SmartClientsError, loadSmartClientRegistry } from '../../engine/src/auth/smart-clients';
+import { createTokenService } from '../../engine/src/auth/token-service';
 import { openDb } from '../../engine/src/store/db';
+import { ASSERTION_TYPE, startAuthTestServer, type AuthTestServer } from '../helpers/auth-test-server';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../helpers/test-db';
 
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
 let testDb: TestDb;
-let server: Server;
-let publicUrl: string;
-let tokenEndpoint: string;
-let registry: SmartClientRegistry;
-let engineKeys: TokenKeyPair;
-let tokenService: TokenService;
-const keys: Record<'es' | 'rs' | 'stranger', CryptoKey> = {} as Record<'es' | 'rs' | 'stranger', CryptoKey>;
+let srv: AuthTestServer;
 
-interface AssertionOptions {
-  readonly alg?: 'ES384' | 'RS384';
-  readonly key?: CryptoKey;
-  readonly kid?: string;
-  readonly iss?: string;
-  readonly sub?: string;
-  readonly aud?: string;
-  readonly expIn?: number;
-  readonly jti?: string;
-}
+beforeAll(async () => {
+  testDb = await createTestDb('auth');
+  srv = await startAuthTestServer(testDb.db);
+});
 
-/** A client assertion for `es-client` by default; each option breaks one thing. */
-async function assertion(o: AssertionOptions = {}): Promise<string> {
-  const alg = o.alg ?? 'ES384';
-  const iss = o.iss ?? (alg === 'ES384' ? 'es-client' : 'rs-client');
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg, kid: o.kid ?? (alg === 'ES384' ? 'es-1' : 'rs-1'), typ: 'JWT' })
-    .setIssuer(iss)
-    .setSubject(o.sub ?? iss)
-    .setAudience(o.aud ?? tokenEndpoint)
-    .setExpirationTime(now + (o.expIn ?? 240))
-    .setJti(o.jti ?? randomUUID())
-    .sign(o.key ?? (alg === 'ES384' ? keys.es : keys.rs));
-}
-
-interface HttpResult {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Record<string, unknown>;
-}
-
-async function postToken(form: Record<string, string>): Promise<HttpResult> {
-  const res = await fetch(tokenEndpoint, { method: 'POST', body: new URLSearchParams(form) });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function requestToken(clientAssertion: string, scope = 'system/Patient.rs'): Promise<HttpResult> {
-  return postToken({
-    grant_type: 'client_credentials',
-    client_assertion_type: ASSERTION_TYPE,
-    client_assertion: clientAssertion,
-    scope,
-  });
-}
+afterAll(async () => {
+  await srv.close();
+  await testDb.drop();
+});
 
 async function accessToken(scope: string, alg: 'ES384' | 'RS384' = 'ES384'): Promise<string> {
-  const res = await requestToken(await assertion({ alg }), scope);
+  const res = await srv.requestToken(await srv.assertion({ alg }), scope);
   expect(res.status).toBe(200);
   return res.body['access_token'] as string;
-}
-
-async function get(path: string, token?: string): Promise<HttpResult> {
-  const res = await fetch(`${publicUrl}${path}`, {
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
 function issueCode(body: Record<string, unknown>): unknown {
@@ -105,91 +38,9 @@ function issueCode(body: Record<string, unknown>): unknown {
   return (body['issue'] as { code: string }[])[0]?.code;
 }
 
-function buildApp(app: express.Express): void {
-  app.use(
-    '/auth',
-    createTokenRouter({ publicUrl, clients: registry, jtiStore: createJtiStore(testDb.db), tokenService }),
-  );
-  app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
-    res.json(buildSmartConfiguration(publicUrl));
-  });
-  app.use('/fhir', requireAuth(tokenService));
-  app.get('/fhir/Patient/:id', requireScope('Patient', 'r'), async (req, res) => {
-    const ctx = getAccessContext(res);
-    const id = String(req.params['id']);
-    await recordAudit(testDb.db, {
-      clientId: ctx.clientId,
-      action: 'read',
-      resourceType: 'Patient',
-      resourceId: id,
-      patientId: id,
-      outcome: 'success',
-    });
-    res.json({ resourceType: 'Patient', id });
-  });
-  app.get('/fhir/Observation', requireScope('Observation', 's'), async (req, res) => {
-    const ctx = getAccessContext(res);
-    await recordAudit(testDb.db, {
-      clientId: ctx.clientId,
-      action: 'search',
-      resourceType: 'Observation',
-      query: req.originalUrl.slice(req.originalUrl.indexOf('?')),
-      outcome: 'success',
-    });
-    res.json({ resourceType: 'Bundle', type: 'searchset', entry: [] });
-  });
-  app.get('/fhir/Encounter/:id', requireScope('Encounter', 'r'), (_req, res) => {
-    res.json({ resourceType: 'Encounter' });
-  });
-}
-
-beforeAll(async () => {
-  testDb = await createTestDb('auth');
-  const es = await generateKeyPair('ES384', { extractable: true });
-  const rs = await generateKeyPair('RS384', { extractable: true });
-  keys.es = es.privateKey;
-  keys.rs = rs.privateKey;
-  keys.stranger = (await generateKeyPair('ES384')).privateKey;
-  registry = createSmartClientRegistry(
-    parseSmartClients(
-      [
-        {
-          client_id: 'es-client',
-          jwks: { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'es-1' }] },
-          scope: 'system/Patient.rs system/Observation.rs',
-        },
-        {
-          client_id: 'rs-client',
-          jwks: { keys: [{ ...(await exportJWK(rs.publicKey)), kid: 'rs-1' }] },
-          scope: 'system/*.rs',
-        },
-      ],
-      'in-memory test clients',
-    ),
-  );
-  engineKeys = await generateKeyPair('ES256');
-  const app = express();
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  tokenEndpoint = tokenEndpointFor(publicUrl);
-  tokenService = await createTokenService({ issuer: publicUrl, keyPair: engineKeys });
-  buildApp(app);
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve, reject) => {
-    server.close((err) => {
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-  await testDb.drop();
-});
-
 describe('POST /auth/token', () => {
   it('grants an ES384 client a bearer token of at most 300 s', async () => {
-    const res = await requestToken(await assertion(), 'system/Patient.rs');
+    const res = await srv.requestToken(await srv.assertion(), 'system/Patient.rs');
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toMatchObject({ token_type: 'bearer', scope: 'system/Patient.rs' });
@@ -200,27 +51,32 @@ describe('POST /auth/token', () => {
   });
 
   it('grants an RS384 client, narrowing a broad request to its registration', async () => {
-    const res = await requestToken(await assertion({ alg: 'RS384' }), 'system/*.cruds system/Patient.read');
+    const res = await srv.requestToken(
+      await srv.assertion({ alg: 'RS384' }),
+      'system/*.cruds system/Patient.read',
+    );
     expect(res.status).toBe(200);
     expect(res.body['scope']).toBe('system/*.rs system/Patient.read');
   });
 
   it('refuses a token lifetime over 300 s at construction', async () => {
-    await expect(createTokenService({ issuer: publicUrl, lifetimeSeconds: 301 })).rejects.toThrow(RangeError);
+    await expect(createTokenService({ issuer: srv.publicUrl, lifetimeSeconds: 301 })).rejects.toThrow(
+      RangeError,
+    );
   });
 
   const refusals: [string, () => Promise<string>, RegExp][] = [
-    ['an expired assertion', () => assertion({ expIn: -120 }), /expired/],
-    ['an assertion living more than 5 minutes', () => assertion({ expIn: 3600 }), /at most 300 seconds/],
-    ['a key not in the client JWKS', () => assertion({ key: keys.stranger }), /signature/],
+    ['an expired assertion', () => srv.assertion({ expIn: -120 }), /expired/],
+    ['an assertion living more than 5 minutes', () => srv.assertion({ expIn: 3600 }), /at most 300 seconds/],
+    ['a key not in the client JWKS', () => srv.assertion({ key: srv.strangerKey }), /signature/],
     [
       'a key registered for another client',
-      () => assertion({ key: keys.rs, alg: 'RS384', iss: 'es-client' }),
+      () => srv.assertion({ key: srv.rsKey, alg: 'RS384', iss: 'es-client' }),
       /signature/,
     ],
-    ['an unknown client', () => assertion({ iss: 'nobody' }), /not registered/],
-    ['a wrong aud', () => assertion({ aud: `${publicUrl}/fhir` }), /aud must be the token endpoint/],
-    ['iss differing from sub', () => assertion({ sub: 'rs-client' }), /iss and sub/],
+    ['an unknown client', () => srv.assertion({ iss: 'nobody' }), /not registered/],
+    ['a wrong aud', () => srv.assertion({ aud: `${srv.publicUrl}/fhir` }), /aud must be the token endpoint/],
+    ['iss differing from sub', () => srv.assertion({ sub: 'rs-client' }), /iss and sub/],
     [
       'HS256',
       () =>
@@ -228,7 +84,7 @@ describe('POST /auth/token', () => {
           .setProtectedHeader({ alg: 'HS256' })
           .setIssuer('es-client')
           .setSubject('es-client')
-          .setAudience(tokenEndpoint)
+          .setAudience(srv.tokenEndpoint)
           .setExpirationTime('2m')
           .sign(new TextEncoder().encode('a shared secret of thirty-two bytes!')),
       /ES384 or RS384/,
@@ -240,7 +96,7 @@ describe('POST /auth/token', () => {
           new UnsecuredJWT({ jti: randomUUID() })
             .setIssuer('es-client')
             .setSubject('es-client')
-            .setAudience(tokenEndpoint)
+            .setAudience(srv.tokenEndpoint)
             .setExpirationTime('2m')
             .encode(),
         ),
@@ -249,34 +105,34 @@ describe('POST /auth/token', () => {
     ['garbage', () => Promise.resolve('not.a.jwt'), /well-formed/],
   ];
   it.each(refusals)('refuses %s with 401 invalid_client', async (_name, make, description) => {
-    const res = await requestToken(await make());
+    const res = await srv.requestToken(await make());
     expect(res.status).toBe(401);
     expect(res.body['error']).toBe('invalid_client');
     expect(res.body['error_description']).toMatch(description);
   });
 
   it('refuses a replayed jti', async () => {
-    const once = await assertion();
-    expect((await requestToken(once)).status).toBe(200);
-    const again = await requestToken(once);
+    const once = await srv.assertion();
+    expect((await srv.requestToken(once)).status).toBe(200);
+    const again = await srv.requestToken(once);
     expect(again.status).toBe(401);
     expect(again.body).toEqual({
       error: 'invalid_client',
       error_description: 'client_assertion jti has already been used',
     });
-    const fresh = await requestToken(await assertion({ jti: decodeJwt(once).jti ?? '' }));
+    const fresh = await srv.requestToken(await srv.assertion({ jti: decodeJwt(once).jti ?? '' }));
     expect(fresh.status).toBe(401);
   });
 
   it('refuses a replay seen by another engine process (another pool on the same schema)', async () => {
     const other = await openDb({ url: TEST_DATABASE_URL, schema: testDb.schema, dataDir: 'memory://' });
     try {
-      const once = await assertion();
-      expect((await requestToken(once)).status).toBe(200);
+      const once = await srv.assertion();
+      expect((await srv.requestToken(once)).status).toBe(200);
       const replay = verifyClientAssertion(once, {
-        clients: registry,
+        clients: srv.registry,
         jtiStore: createJtiStore(other),
-        tokenEndpoint,
+        tokenEndpoint: srv.tokenEndpoint,
       });
       await expect(replay).rejects.toMatchObject({ name: 'AuthError', code: 'invalid_client' });
     } finally {
@@ -285,7 +141,7 @@ describe('POST /auth/token', () => {
   });
 
   it('answers invalid_scope when no requested scope is registered', async () => {
-    const res = await requestToken(await assertion(), 'system/Encounter.rs patient/*.read');
+    const res = await srv.requestToken(await srv.assertion(), 'system/Encounter.rs patient/*.read');
     expect(res.status).toBe(400);
     expect(res.body['error']).toBe('invalid_scope');
   });
@@ -298,47 +154,47 @@ describe('POST /auth/token', () => {
     };
     const cases: [Record<string, string>, number, string][] = [
       [
-        { ...good, grant_type: 'authorization_code', client_assertion: await assertion() },
+        { ...good, grant_type: 'authorization_code', client_assertion: await srv.assertion() },
         400,
         'unsupported_grant_type',
       ],
       [good, 400, 'invalid_request'],
       [
-        { ...good, client_assertion_type: 'urn:other', client_assertion: await assertion() },
+        { ...good, client_assertion_type: 'urn:other', client_assertion: await srv.assertion() },
         400,
         'invalid_request',
       ],
-      [{ ...good, client_assertion: await assertion(), client_id: 'rs-client' }, 401, 'invalid_client'],
+      [{ ...good, client_assertion: await srv.assertion(), client_id: 'rs-client' }, 401, 'invalid_client'],
     ];
     for (const [form, status, error] of cases) {
-      const res = await postToken(form);
+      const res = await srv.postToken(form);
       expect([res.status, res.body['error']]).toEqual([status, error]);
     }
-    const json = await fetch(tokenEndpoint, {
+    const json = await fetch(srv.tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...good, client_assertion: await assertion() }),
+      body: JSON.stringify({ ...good, client_assertion: await srv.assertion() }),
     });
     expect([json.status, ((await json.json()) as { error: string }).error]).toEqual([400, 'invalid_request']);
-    const twice = await fetch(tokenEndpoint, {
+    const twice = await fetch(srv.tokenEndpoint, {
       method: 'POST',
-      body: `${new URLSearchParams({ ...good, client_assertion: await assertion() }).toString()}&scope=system/*.rs`,
+      body: `${new URLSearchParams({ ...good, client_assertion: await srv.assertion() }).toString()}&scope=system/*.rs`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(((await twice.json()) as { error_description: string }).error_description).toBe(
       'scope must be sent exactly once',
     );
-    const huge = await postToken({ ...good, client_assertion: 'x'.repeat(20_000) });
+    const huge = await srv.postToken({ ...good, client_assertion: 'x'.repeat(20_000) });
     expect([huge.status, huge.body['error']]).toEqual([400, 'invalid_request']);
   });
 });
 
 describe('bearer-protected routes', () => {
   it('serves discovery without a token', async () => {
-    const res = await get('/fhir/.well-known/smart-configuration');
+    const res = await srv.get('/fhir/.well-known/smart-configuration');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      token_endpoint: tokenEndpoint,
+      token_endpoint: srv.tokenEndpoint,
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES384', 'RS384'],
@@ -348,7 +204,7 @@ describe('bearer-protected routes', () => {
   });
 
   it('reads with a valid token and writes an audit row of IDs', async () => {
-    const res = await get('/fhir/Patient/p-123', await accessToken('system/Patient.rs'));
+    const res = await srv.get('/fhir/Patient/p-123', await accessToken('system/Patient.rs'));
     expect(res.status).toBe(200);
     const rows = await testDb.db.query(
       `SELECT client_id, action, resource_type, resource_id, patient_id, outcome FROM audit_events
@@ -367,7 +223,7 @@ describe('bearer-protected routes', () => {
   });
 
   it('redacts demographic search values in the audit row', async () => {
-    const res = await get(
+    const res = await srv.get(
       '/fhir/Observation?patient=p-9&family=Smith&code=1234-5',
       await accessToken('system/*.rs', 'RS384'),
     );
@@ -379,7 +235,7 @@ describe('bearer-protected routes', () => {
   });
 
   it('answers 403 forbidden when the scopes do not cover the resource', async () => {
-    const res = await get(
+    const res = await srv.get(
       '/fhir/Encounter/e-1',
       await accessToken('system/Patient.rs system/Observation.rs'),
     );
@@ -388,17 +244,17 @@ describe('bearer-protected routes', () => {
   });
 
   it('answers 401 login for a missing token, with a bare Bearer challenge', async () => {
-    const res = await get('/fhir/Patient/p-1');
+    const res = await srv.get('/fhir/Patient/p-1');
     expect(res.status).toBe(401);
     expect(issueCode(res.body)).toBe('login');
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   it('answers 401 invalid_token for garbage, foreign and expired tokens', async () => {
-    const foreign = await createTokenService({ issuer: publicUrl });
+    const foreign = await createTokenService({ issuer: srv.publicUrl });
     const past = await createTokenService({
-      issuer: publicUrl,
-      keyPair: engineKeys,
+      issuer: srv.publicUrl,
+      keyPair: srv.engineKeys,
       now: () => Date.now() - 600_000,
     });
     const tokens: [string, RegExp][] = [
@@ -407,13 +263,13 @@ describe('bearer-protected routes', () => {
       [(await past.issue({ clientId: 'es-client', scopes: ['system/*.rs'] })).access_token, /expired/],
     ];
     for (const [token, diagnostics] of tokens) {
-      const res = await get('/fhir/Patient/p-1', token);
+      const res = await srv.get('/fhir/Patient/p-1', token);
       expect(res.status).toBe(401);
       expect(issueCode(res.body)).toBe('login');
       expect((res.body['issue'] as { diagnostics: string }[])[0]?.diagnostics).toMatch(diagnostics);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
     }
-    const basic = await fetch(`${publicUrl}/fhir/Patient/p-1`, {
+    const basic = await fetch(`${srv.publicUrl}/fhir/Patient/p-1`, {
       headers: { authorization: 'Basic dXNlcjpwdw==' },
     });
     expect(basic.status).toBe(401);
