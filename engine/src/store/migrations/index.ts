@@ -4,6 +4,7 @@
  */
 import { messageArchive } from './001-message-archive';
 import { auth } from './002-auth';
+import { fhirResources } from './003-fhir-resources';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [messageArchive, auth];
+export const migrations: readonly Migration[] = [messageArchive, auth, fhirResources];

@@ -1,0 +1,132 @@
+/**
+ * Patient merges (ADT A40): the merged Patient arrives inactive with a `replaced-by` link, and
+ * everything that names it as `subject`/`patient` moves to the survivor, so a PCP sees one
+ * timeline. Later messages still carrying the old identity are redirected the same way.
+ */
+import type { Queryable } from './db';
+import { asList, asString, field, type JsonObject } from './fhir-json';
+import { normalizeReference } from './fhir-index-values';
+import { hashBody, lockCurrent, writeVersion } from './fhir-version-writer';
+
+/** The fields whose Patient reference says whose record a resource is. */
+const PATIENT_FIELDS = ['subject', 'patient'] as const;
+
+/** Chains longer than this are treated as a loop in the data, not followed further. */
+const MAX_CHAIN = 10;
+
+/** A version written because of a merge. */
+export interface RepointedResource {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: string;
+}
+
+/** The survivor's id when `patient` is an inactive Patient `replaced-by` another. */
+export function survivorOf(patient: JsonObject): string | undefined {
+  if (patient['resourceType'] !== 'Patient' || patient['active'] !== false) return undefined;
+  for (const link of asList(patient['link'])) {
+    if (field(link, 'type') !== 'replaced-by') continue;
+    const ref = asString(field(field(link, 'other'), 'reference'));
+    const normalized = ref === undefined ? undefined : normalizeReference(ref);
+    if (normalized?.startsWith('Patient/') === true) return normalized.slice('Patient/'.length);
+  }
+  return undefined;
+}
+
+/** A copy of `body` with `subject`/`patient` references to `Patient/from` pointing at `Patient/to`. */
+export function repointBody(body: JsonObject, from: string, to: string): JsonObject {
+  const out: Record<string, unknown> = { ...body };
+  for (const key of PATIENT_FIELDS) {
+    const value = body[key];
+    if (value === undefined) continue;
+    const swap = (ref: unknown): unknown => {
+      const r = asString(field(ref, 'reference'));
+      return r !== undefined && normalizeReference(r) === `Patient/${from}`
+        ? { ...(ref as object), reference: `Patient/${to}` }
+        : ref;
+    };
+    out[key] = Array.isArray(value) ? value.map(swap) : swap(value);
+  }
+  return out;
+}
+
+/**
+ * Follows `replaced-by` links from `patientId` to the Patient that survives, memoising in
+ * `cache` (one per bundle). Returns `patientId` itself when it was never merged.
+ */
+export async function resolveSurvivor(
+  tx: Queryable,
+  patientId: string,
+  cache: Map<string, string | null>,
+): Promise<string> {
+  let current = patientId;
+  const seen = new Set<string>([current]);
+  for (let hop = 0; hop < MAX_CHAIN; hop++) {
+    let next = cache.get(current);
+    if (next === undefined) {
+      const [row] = await tx.query<{ resource: JsonObject }>(
+        `SELECT resource FROM fhir_resources WHERE resource_type = 'Patient' AND id = $1 AND NOT deleted`,
+        [current],
+      );
+      next = row === undefined ? null : (survivorOf(row.resource) ?? null);
+      cache.set(current, next);
+    }
+    if (next === null || seen.has(next)) return current;
+    seen.add(next);
+    current = next;
+  }
+  return current;
+}
+
+/** `body` with each merged Patient it names as `subject`/`patient` replaced by its survivor. */
+export async function redirectToSurvivors(
+  tx: Queryable,
+  body: JsonObject,
+  cache: Map<string, string | null>,
+): Promise<JsonObject> {
+  if (body['resourceType'] === 'Patient') return body;
+  let out = body;
+  for (const key of PATIENT_FIELDS) {
+    for (const ref of asList(body[key])) {
+      const r = asString(field(ref, 'reference'));
+      const normalized = r === undefined ? undefined : normalizeReference(r);
+      if (normalized?.startsWith('Patient/') !== true) continue;
+      const from = normalized.slice('Patient/'.length);
+      const to = await resolveSurvivor(tx, from, cache);
+      if (to !== from) out = repointBody(out, from, to);
+    }
+  }
+  return out;
+}
+
+/**
+ * Gives every stored resource that names `Patient/merged` as `subject`/`patient` a new version
+ * naming `Patient/survivor`. The event time is kept: the re-point is not newer clinical data,
+ * so a late update of the same resource still applies (and is redirected on its way in).
+ */
+export async function repointMergedPatient(
+  tx: Queryable,
+  merged: string,
+  survivor: string,
+  source: { readonly messageId: string; readonly lastUpdated: string },
+): Promise<RepointedResource[]> {
+  const refs = await tx.query<{ resource_type: string; id: string }>(
+    `SELECT DISTINCT resource_type, id FROM fhir_search_index WHERE reference = $1 AND param = 'patient'
+     ORDER BY resource_type, id`,
+    [`Patient/${merged}`],
+  );
+  const out: RepointedResource[] = [];
+  for (const { resource_type: type, id } of refs) {
+    const current = await lockCurrent(tx, type, id);
+    if (current === undefined || current.deleted) continue;
+    const body = repointBody(current.resource, merged, survivor);
+    if (hashBody(body, false) === current.contentHash) continue;
+    const versionId = await writeVersion(
+      tx,
+      { type, id, body, deleted: false, eventTime: new Date(current.eventMs).toISOString(), ...source },
+      current,
+    );
+    if (versionId !== undefined) out.push({ type, id, versionId: String(versionId) });
+  }
+  return out;
+}

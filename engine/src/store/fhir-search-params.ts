@@ -1,0 +1,234 @@
+/**
+ * Which resource types the /fhir API serves and which search parameters each supports, with how
+ * each parameter's values are read out of a resource. The index writer, the query parser and the
+ * CapabilityStatement all read this one table, so they cannot disagree.
+ */
+import type { DateRange } from './fhir-date';
+import type { JsonObject } from './fhir-json';
+import {
+  booleanToken,
+  dateOf,
+  effectiveOf,
+  nameStrings,
+  periodOf,
+  referencesOf,
+  referencesTo,
+  tokensOf,
+  type TokenValue,
+} from './fhir-index-values';
+
+interface ParamBase {
+  readonly name: string;
+  readonly description: string;
+}
+
+/** A parameter matched by `system|code`. */
+export interface TokenParam extends ParamBase {
+  readonly type: 'token';
+  readonly extract: (r: JsonObject) => TokenValue[];
+}
+
+/** A parameter matched by case- and accent-insensitive prefix. */
+export interface StringParam extends ParamBase {
+  readonly type: 'string';
+  readonly extract: (r: JsonObject) => string[];
+}
+
+/** A parameter matched by interval comparison with eq/ne/lt/le/gt/ge/sa/eb prefixes. */
+export interface DateParam extends ParamBase {
+  readonly type: 'date';
+  readonly extract: (r: JsonObject) => DateRange[];
+}
+
+/** A parameter matched by `Type/id`; usable in `_include`. */
+export interface ReferenceParam extends ParamBase {
+  readonly type: 'reference';
+  /** Resource types the reference may point at. */
+  readonly targets: readonly string[];
+  readonly extract: (r: JsonObject) => string[];
+}
+
+/** One search parameter of one resource type. */
+export type SearchParamDefinition = TokenParam | StringParam | DateParam | ReferenceParam;
+
+/** Types whose `subject`/`patient` names the patient; merges re-point these. */
+export const PATIENT_COMPARTMENT_TYPES: readonly string[] = [
+  'Encounter',
+  'Observation',
+  'DiagnosticReport',
+  'Condition',
+  'Procedure',
+  'AllergyIntolerance',
+  'Immunization',
+  'MedicationRequest',
+  'ServiceRequest',
+  'Specimen',
+  'DocumentReference',
+  'EpisodeOfCare',
+  'Account',
+  'RelatedPerson',
+  'Flag',
+  'CarePlan',
+  'CareTeam',
+  'Provenance',
+];
+
+/** The Patient a resource belongs to, read from `subject` or `patient`. */
+export function patientReferencesOf(r: JsonObject): string[] {
+  return [...referencesTo('Patient', r['subject']), ...referencesTo('Patient', r['patient'])];
+}
+
+const patientParam: ReferenceParam = {
+  name: 'patient',
+  type: 'reference',
+  description: 'The patient the resource is about (subject or patient); `subject` is an alias',
+  targets: ['Patient'],
+  extract: patientReferencesOf,
+};
+
+const token = (name: string, description: string, key: string): TokenParam => ({
+  name,
+  type: 'token',
+  description,
+  extract: (r) => tokensOf(r[key]),
+});
+
+const reference = (
+  name: string,
+  description: string,
+  key: string,
+  targets: readonly string[],
+): ReferenceParam => ({
+  name,
+  type: 'reference',
+  description,
+  targets,
+  extract: (r) => referencesOf(r[key]).filter((ref) => targets.some((t) => ref.startsWith(`${t}/`))),
+});
+
+const identifier = token('identifier', 'An identifier, as system|value or value', 'identifier');
+const status = token('status', 'The status code', 'status');
+const code = token('code', 'The code, as system|code or code', 'code');
+const category = token('category', 'The category, as system|code or code', 'category');
+const encounter = reference('encounter', 'The encounter the resource belongs to', 'encounter', ['Encounter']);
+const effective: DateParam = {
+  name: 'date',
+  type: 'date',
+  description: 'effective[x] (dateTime, instant or Period)',
+  extract: effectiveOf,
+};
+const nameParam = (key: string): StringParam => ({
+  name: 'name',
+  type: 'string',
+  description: 'Any part of the name (prefix match)',
+  extract: (r) => nameStrings(r[key], 'all'),
+});
+
+const SPECIFIC: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
+  Patient: [
+    identifier,
+    nameParam('name'),
+    {
+      name: 'family',
+      type: 'string',
+      description: 'Family name',
+      extract: (r) => nameStrings(r['name'], 'family'),
+    },
+    {
+      name: 'given',
+      type: 'string',
+      description: 'Given name',
+      extract: (r) => nameStrings(r['name'], 'given'),
+    },
+    { name: 'birthdate', type: 'date', description: 'Date of birth', extract: (r) => dateOf(r, 'birthDate') },
+    token('gender', 'Administrative gender', 'gender'),
+    {
+      name: 'active',
+      type: 'token',
+      description: 'Whether the record is active',
+      extract: (r) => booleanToken(r['active']),
+    },
+    reference('general-practitioner', 'The primary care provider', 'generalPractitioner', [
+      'Practitioner',
+      'Organization',
+      'PractitionerRole',
+    ]),
+  ],
+  Encounter: [
+    patientParam,
+    identifier,
+    status,
+    { name: 'date', type: 'date', description: 'Encounter.period', extract: (r) => periodOf(r, 'period') },
+    token('class', 'Encounter class, as system|code or code', 'class'),
+    token('type', 'Encounter type', 'type'),
+  ],
+  Observation: [patientParam, encounter, code, category, status, effective],
+  DiagnosticReport: [
+    patientParam,
+    encounter,
+    identifier,
+    code,
+    category,
+    status,
+    effective,
+    reference('result', 'The Observations of the report', 'result', ['Observation']),
+  ],
+  Condition: [
+    patientParam,
+    encounter,
+    code,
+    category,
+    token('clinical-status', 'Clinical status', 'clinicalStatus'),
+  ],
+  Practitioner: [identifier, nameParam('name')],
+  Organization: [identifier, nameParam('name')],
+  Location: [identifier, nameParam('name')],
+  PractitionerRole: [reference('practitioner', 'The practitioner', 'practitioner', ['Practitioner'])],
+  Provenance: [
+    {
+      name: 'patient',
+      type: 'reference',
+      description: 'The patient among the targets',
+      targets: ['Patient'],
+      extract: (r) => referencesTo('Patient', r['target']),
+    },
+  ],
+};
+
+function paramsFor(type: string): readonly SearchParamDefinition[] {
+  const specific = SPECIFIC[type] ?? [];
+  const needsPatient =
+    PATIENT_COMPARTMENT_TYPES.includes(type) && !specific.some((p) => p.name === 'patient');
+  return needsPatient ? [patientParam, ...specific] : specific;
+}
+
+/** Every type the /fhir API reads and searches. */
+export const SUPPORTED_TYPES: readonly string[] = [
+  ...new Set([
+    'Patient',
+    'Practitioner',
+    'PractitionerRole',
+    'Organization',
+    'Location',
+    ...PATIENT_COMPARTMENT_TYPES,
+  ]),
+].sort();
+
+/** The search parameters of `type` (besides `_id` and `_lastUpdated`, which every type has). */
+export const SEARCH_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = Object.fromEntries(
+  SUPPORTED_TYPES.map((type) => [type, paramsFor(type)]),
+);
+
+/** Parameter aliases: `subject` reads as `patient` (the app and notifications use both). */
+export const PARAM_ALIASES: Readonly<Record<string, string>> = { subject: 'patient' };
+
+/** The definition of `name` (after aliasing) on `type`, if supported. */
+export function findSearchParam(type: string, name: string): SearchParamDefinition | undefined {
+  const canonical = PARAM_ALIASES[name] ?? name;
+  return SEARCH_PARAMS[type]?.find((p) => p.name === canonical);
+}
+
+/** True when the /fhir API serves `type`. */
+export function isSupportedType(type: string): boolean {
+  return Object.hasOwn(SEARCH_PARAMS, type);
+}

@@ -1,0 +1,138 @@
+/**
+ * The one place a resource version is written: current row, history row and search index
+ * change together, inside the caller's transaction, so readers never see them disagree.
+ */
+import type { Queryable } from './db';
+import { asObject, contentHash, type JsonObject } from './fhir-json';
+import { extractIndexRows, writeSearchIndex } from './fhir-search-index';
+
+/** The current version of a resource, locked for update by `lockCurrent`. */
+export interface CurrentVersion {
+  readonly versionId: number;
+  /** Epoch milliseconds of the event that produced the stored content. */
+  readonly eventMs: number;
+  readonly deleted: boolean;
+  readonly contentHash: string;
+  readonly resource: JsonObject;
+}
+
+/** What a new version says and where it came from. */
+export interface NewVersion {
+  readonly type: string;
+  readonly id: string;
+  /** The body as received; `id` and the store's `meta` fields are set here. */
+  readonly body: JsonObject;
+  readonly deleted: boolean;
+  /** ISO instant of the event behind this version. */
+  readonly eventTime: string;
+  readonly messageId: string;
+  /** ISO instant written to `meta.lastUpdated`. */
+  readonly lastUpdated: string;
+}
+
+interface CurrentRow {
+  version_id: number;
+  event_time: Date | string;
+  deleted: boolean;
+  content_hash: string;
+  resource: JsonObject;
+}
+
+function toMs(value: Date | string): number {
+  return value instanceof Date ? value.getTime() : Date.parse(value);
+}
+
+/** `urn:care:message:<id>`: `meta.source` naming the archived message behind a version. */
+export function messageSource(messageId: string): string {
+  return `urn:care:message:${messageId}`;
+}
+
+/** Reads and row-locks the current version, so concurrent writers of one resource serialize. */
+export async function lockCurrent(
+  tx: Queryable,
+  type: string,
+  id: string,
+): Promise<CurrentVersion | undefined> {
+  const [row] = await tx.query<CurrentRow>(
+    `SELECT version_id, event_time, deleted, content_hash, resource FROM fhir_resources
+     WHERE resource_type = $1 AND id = $2 FOR UPDATE`,
+    [type, id],
+  );
+  if (row === undefined) return undefined;
+  return {
+    versionId: row.version_id,
+    eventMs: toMs(row.event_time),
+    deleted: row.deleted,
+    contentHash: row.content_hash,
+    resource: row.resource,
+  };
+}
+
+/** The hash `writeVersion` stores for `body`, to compare with `CurrentVersion.contentHash`. */
+export function hashBody(body: JsonObject, deleted: boolean): string {
+  return deleted ? `deleted:${contentHash(body)}` : contentHash(body);
+}
+
+function withMeta(v: NewVersion, versionId: number): JsonObject {
+  const meta = {
+    ...asObject(v.body['meta']),
+    versionId: String(versionId),
+    lastUpdated: v.lastUpdated,
+    source: messageSource(v.messageId),
+  };
+  return { ...v.body, id: v.id, meta };
+}
+
+/**
+ * Writes `v` as the version after `previous` (the first version when undefined) and returns
+ * its number, or undefined when `previous` is undefined and a concurrent writer created the
+ * resource first; the caller then locks that row and decides again.
+ */
+export async function writeVersion(
+  tx: Queryable,
+  v: NewVersion,
+  previous: CurrentVersion | undefined,
+): Promise<number | undefined> {
+  const versionId = (previous?.versionId ?? 0) + 1;
+  const resource = withMeta(v, versionId);
+  const hash = hashBody(v.body, v.deleted);
+  const json = JSON.stringify(resource);
+  // Extracted first: a malformed indexed date refuses the version before anything is written.
+  const rows = v.deleted ? [] : extractIndexRows(v.type, resource);
+  const values = [v.type, v.id, versionId, v.lastUpdated, v.eventTime, v.deleted, hash, json];
+  if (previous === undefined) {
+    const inserted = await tx.query(
+      `INSERT INTO fhir_resources (resource_type, id, version_id, last_updated, event_time, deleted, content_hash, resource)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (resource_type, id) DO NOTHING RETURNING version_id`,
+      values,
+    );
+    if (inserted.length === 0) return undefined;
+  } else {
+    await tx.query(
+      `UPDATE fhir_resources SET version_id = $3, last_updated = $4, event_time = $5, deleted = $6,
+         content_hash = $7, resource = $8::jsonb
+       WHERE resource_type = $1 AND id = $2`,
+      values,
+    );
+  }
+  await tx.query(
+    `INSERT INTO fhir_resource_history (resource_type, id, version_id, last_updated, event_time, deleted, message_id, resource)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [v.type, v.id, versionId, v.lastUpdated, v.eventTime, v.deleted, v.messageId, json],
+  );
+  await writeSearchIndex(tx, v.type, v.id, rows);
+  return versionId;
+}
+
+/** Moves the stored event time forward without a new version (a replay seen later). */
+export async function advanceEventTime(
+  tx: Queryable,
+  type: string,
+  id: string,
+  eventTime: string,
+): Promise<void> {
+  await tx.query(
+    'UPDATE fhir_resources SET event_time = $3 WHERE resource_type = $1 AND id = $2 AND event_time < $3',
+    [type, id, eventTime],
+  );
+}
