@@ -78,7 +78,7 @@ export function buildAck(input: AckInput): string {
     esc(o.sendingFacility ?? ''),
     formatTimestamp(input.now ?? new Date()),
     '',
-    `ACK^${esc(o.triggerEvent ?? '')}^ACK`,
+    o.triggerEvent === undefined ? 'ACK' : `ACK^${esc(o.triggerEvent)}^ACK`,
     newAckControlId(),
     esc(o.processingId ?? 'P'),
     esc(version),
@@ -92,14 +92,16 @@ export function buildAck(input: AckInput): string {
 }
 
 function buildErr(error: NonNullable<AckInput['error']>, legacy: boolean): string {
-  const cwe = `${error.code}^${ERROR_TEXT[error.code]}^HL70357`;
+  // `MSH-10` is segment MSH, first occurrence, field 10; a bare `MSH` names the segment only.
+  const [seg = '', field = ''] = (error.location ?? '').split('-');
+  const sequence = seg === '' ? '' : '1';
   if (legacy) {
     // v2.3/2.4: ERR-1 is an ELD: segment^sequence^field^code&text&table.
-    const [seg = '', field = ''] = (error.location ?? '').split('-');
-    return `ERR|${esc(seg)}^1^${esc(field)}^${error.code}&${ERROR_TEXT[error.code]}&HL70357`;
+    const code = `${error.code}&${ERROR_TEXT[error.code]}&HL70357`;
+    return `ERR|${[esc(seg), sequence, esc(field), code].join('^')}`;
   }
-  const [seg = '', field = ''] = (error.location ?? '').split('-');
-  const location = error.location !== undefined ? `${esc(seg)}^1^${esc(field)}` : '';
+  const location = [esc(seg), sequence, esc(field)].join('^').replace(/\^+$/, '');
+  const cwe = `${error.code}^${ERROR_TEXT[error.code]}^HL70357`;
   return ['ERR', '', location, cwe, 'E', '', '', '', esc(error.text)].join('|');
 }
 

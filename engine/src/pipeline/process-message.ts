@@ -50,11 +50,15 @@ export class PermanentProcessingError extends Error {
   }
 }
 
+/** Errors no retry can fix, recognised by name because errors lose their prototype across Redis. */
+const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
+  'PermanentProcessingError',
+  'MappingError',
+  'FhirStoreError',
+]);
+
 function isPermanent(err: unknown): err is PermanentProcessingError {
-  return (
-    err instanceof Error &&
-    (err.name === 'PermanentProcessingError' || err.name === 'MappingError' || isHl7ParseError(err))
-  );
+  return err instanceof Error && (PERMANENT_ERRORS.has(err.name) || isHl7ParseError(err));
 }
 
 export interface ProcessDeps {
@@ -76,8 +80,9 @@ export async function runProcessMessage(
   const head = await getMessage(deps.db, data.messageId);
   if (head === undefined) return 'missing';
   if (head.status !== 'received') return 'already-finished';
-  if (head.patientKey !== null && (await hasEarlierUnfinished(deps.db, head.patientKey, head.id)))
-    {return 'waiting-for-earlier';}
+  if (head.patientKey !== null && (await hasEarlierUnfinished(deps.db, head.patientKey, head.id))) {
+    return 'waiting-for-earlier';
+  }
   const started = performance.now();
   try {
     const status = await deps.db.transaction(async (tx) => {

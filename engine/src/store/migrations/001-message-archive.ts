@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /** The archive is the system of record: a row exists before the sender gets its ACK. */
 export const messageArchive: Migration = {

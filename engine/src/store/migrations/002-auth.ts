@@ -1,11 +1,11 @@
 // Auth state must be shared by every engine process, so it lives in the database, not in memory.
-// No import of the Migration type: index.ts imports this file, and madge counts type imports as cycles.
+import type { Migration } from './migration';
 
 /**
  * Assertion IDs already used (replay protection for SMART Backend Services) and the audit
  * trail of who read which patient's data.
  */
-export const auth = {
+export const auth: Migration = {
   version: 2,
   name: 'auth',
   sql: `

@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /**
  * FHIR resources with every version kept, and the search index extracted at write time.

@@ -5,11 +5,8 @@
 import { messageArchive } from './001-message-archive';
 import { auth } from './002-auth';
 import { fhirResources } from './003-fhir-resources';
+import type { Migration } from './migration';
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export type { Migration };
 
 export const migrations: readonly Migration[] = [messageArchive, auth, fhirResources];

@@ -1,0 +1,62 @@
+/**
+ * The message handler the processing stage runs: map with the current mapping set, then store
+ * the Bundle, inside the stage's transaction. Mappings are watched and reloaded; an invalid edit
+ * is reported and the last good set keeps running.
+ */
+import type { Config } from '../config/schema';
+import { loadMappingSet } from '../mapping/load-mappings';
+import { mapMessage } from '../mapping/map-message';
+import type { MappingSet } from '../mapping/mapping-types';
+import { watchMappings } from '../mapping/watch-mappings';
+import type { Logger } from '../observability/logger';
+import { applyBundle } from '../store/fhir-resource-store';
+import type { MessageHandler } from './process-message';
+
+export interface MessageHandlerRuntime {
+  readonly handle: MessageHandler;
+  /** The mapping set in force now. */
+  current(): MappingSet;
+  /** Stops watching the mappings directory. */
+  close(): void;
+}
+
+/**
+ * Loads the mappings (refusing to start on an invalid set, listing every problem) and returns
+ * the handler plus the watcher's off switch.
+ */
+export async function createMessageHandler(config: Config, logger: Logger): Promise<MessageHandlerRuntime> {
+  let current = await loadMappingSet(config.mappingsDir);
+  logger.info({ mappingVersion: current.version }, 'mappings loaded');
+  const stop = watchMappings(config.mappingsDir, {
+    onReload: (set) => {
+      current = set;
+      logger.info({ mappingVersion: set.version }, 'mappings reloaded');
+    },
+    onError: (err) => {
+      logger.error(
+        { err: err.message, mappingVersion: current.version },
+        'mapping change refused: keeping the last good set',
+      );
+    },
+  });
+  const handle: MessageHandler = async (message, parsed, tx) => {
+    const set = current;
+    const result = mapMessage(parsed, set, {
+      messageId: message.id,
+      receivedAt: message.receivedAt.toISOString(),
+    });
+    if (result.status === 'ignored') {
+      return { status: 'ignored', output: { reason: result.reason }, mappingVersion: set.version };
+    }
+    const stored = await applyBundle(tx, result.bundle, {
+      eventTime: result.eventTime,
+      messageId: message.id,
+    });
+    return {
+      status: 'processed',
+      output: { bundle: result.bundle, stored },
+      mappingVersion: result.mappingVersion,
+    };
+  };
+  return { handle, current: () => current, close: stop };
+}
