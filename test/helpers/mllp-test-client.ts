@@ -35,7 +35,10 @@ export class MllpTestClient {
   private waiters: (() => void)[] = [];
   closed = false;
 
-  private constructor(readonly socket: net.Socket) {
+  readonly socket: net.Socket;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       for (const e of this.reader.push(chunk)) {
         if (e.kind === 'frame') this.acks.push(parseAck(e.payload.toString('utf8')));

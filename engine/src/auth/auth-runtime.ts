@@ -12,6 +12,7 @@ import { buildSmartConfiguration, type SmartConfiguration } from './smart-config
 import { loadSmartClientRegistry } from './smart-clients';
 import { createTokenRouter } from './token-router';
 import { createTokenService, type TokenService } from './token-service';
+import { loadTokenSigningKey } from './token-signing-key';
 
 export interface AuthRuntime {
   readonly tokenService: TokenService;
@@ -26,7 +27,14 @@ export interface AuthRuntime {
 /** Loads `SMART_CLIENTS_FILE` (no file: no client can get a token) and wires the rest. */
 export async function createAuthRuntime(config: Config, db: Db): Promise<AuthRuntime> {
   const clients = await loadSmartClientRegistry(config.smartClientsFile);
-  const tokenService = await createTokenService({ issuer: config.http.publicUrl });
+  const keyPair =
+    config.tokenSigningKeyFile === undefined
+      ? undefined
+      : await loadTokenSigningKey(config.tokenSigningKeyFile);
+  const tokenService = await createTokenService({
+    issuer: config.http.publicUrl,
+    ...(keyPair !== undefined ? { keyPair } : {}),
+  });
   return {
     tokenService,
     tokenRouter: createTokenRouter({

@@ -44,6 +44,7 @@ const envSchema = z.object({
   MAPPINGS_DIR: z.string().default('./mappings'),
   SMART_CLIENTS_FILE: optionalPath,
   EHR_ISSUERS_FILE: optionalPath,
+  TOKEN_SIGNING_KEY_FILE: optionalPath,
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -71,6 +72,8 @@ export interface Config {
   readonly mappingsDir: string;
   readonly smartClientsFile?: string;
   readonly ehrIssuersFile?: string;
+  /** Private ES256 JWK shared by every engine behind one URL; unset: generated at start. */
+  readonly tokenSigningKeyFile?: string;
   readonly workerConcurrency: number;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -152,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mappingsDir: e.MAPPINGS_DIR,
     ...(e.SMART_CLIENTS_FILE !== undefined ? { smartClientsFile: e.SMART_CLIENTS_FILE } : {}),
     ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
+    ...(e.TOKEN_SIGNING_KEY_FILE !== undefined ? { tokenSigningKeyFile: e.TOKEN_SIGNING_KEY_FILE } : {}),
     workerConcurrency: e.WORKER_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
   };
