@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../engine/src/config/schema';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.mllp.port).toBe(2575);
+    expect(c.http).toEqual({ port: 8080, publicUrl: 'http://localhost:8080' });
+    expect(c.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(c.database.url).toBeUndefined();
+    expect(c.database.dataDir).toBe('./data');
+    expect(c.mllp.maxFrameBytes).toBe(1024 * 1024);
+    expect(c.mllp.allowedSenders).toBeUndefined();
+    expect(Object.isFrozen(c.mllp)).toBe(true);
+  });
+
+  it('parses the sender allowlist', () => {
+    expect(loadConfig({ MLLP_ALLOWED_SENDERS: 'GHH, LAB^CITY' }).mllp.allowedSenders).toEqual([
+      { facility: 'GHH' },
+      { application: 'LAB', facility: 'CITY' },
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      loadConfig({ MLLP_PORT: 'abc', HTTP_PORT: '99999', LOG_LEVEL: 'loud', PUBLIC_URL: 'not a url' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      for (const name of ['MLLP_PORT', 'HTTP_PORT', 'LOG_LEVEL', 'PUBLIC_URL'])
+        expect(problems).toContain(name);
+    }
+  });
+
+  it('requires TLS certificate and key together', () => {
+    expect(() => loadConfig({ MLLP_TLS_CERT: 'cert.pem' })).toThrow(/MLLP_TLS_CERT and MLLP_TLS_KEY/);
+    expect(() => loadConfig({ MLLP_TLS_CA: 'ca.pem' })).toThrow(/MLLP_TLS_CA/);
+  });
+});
