@@ -21,3 +21,11 @@ export function isInPatientCompartment(type: string, resource: JsonObject, patie
   if (def?.type !== 'reference') return true;
   return def.extract(resource).includes(`Patient/${patientId}`);
 }
+
+/** IDs of the patients whose data `resource` is (for the audit trail); empty for other types. */
+export function patientIdsOf(type: string, resource: JsonObject): string[] {
+  if (type === 'Patient') return typeof resource['id'] === 'string' ? [resource['id']] : [];
+  const def = SEARCH_PARAMS[type]?.find((p) => p.name === 'patient');
+  if (def?.type !== 'reference') return [];
+  return def.extract(resource).map((ref) => ref.slice('Patient/'.length));
+}

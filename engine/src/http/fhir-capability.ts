@@ -1,0 +1,72 @@
+/**
+ * The CapabilityStatement at `/fhir/metadata`, generated from the same SearchParam table the
+ * store indexes with, so what the server advertises is exactly what it answers.
+ */
+import { SEARCH_PARAMS, SUPPORTED_TYPES } from '../store/fhir-search-params';
+
+const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+const SECURITY_SERVICE = 'http://terminology.hl7.org/CodeSystem/restful-security-service';
+
+interface CapabilitySearchParam {
+  readonly name: string;
+  readonly type: string;
+  readonly documentation: string;
+}
+
+function searchParamsOf(type: string): CapabilitySearchParam[] {
+  const defs = SEARCH_PARAMS[type] ?? [];
+  const common: CapabilitySearchParam[] = [
+    { name: '_id', type: 'token', documentation: 'Logical id' },
+    { name: '_lastUpdated', type: 'date', documentation: 'When the stored version was written' },
+  ];
+  const own = defs.map((d) => ({ name: d.name, type: d.type, documentation: d.description }));
+  const alias = defs.some((d) => d.name === 'patient')
+    ? [{ name: 'subject', type: 'reference', documentation: 'Alias of patient' }]
+    : [];
+  return [...common, ...own, ...alias];
+}
+
+function resourceOf(type: string): Record<string, unknown> {
+  const includes = (SEARCH_PARAMS[type] ?? [])
+    .filter((d) => d.type === 'reference')
+    .map((d) => `${type}:${d.name}`);
+  return {
+    type,
+    versioning: 'versioned',
+    readHistory: true,
+    interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
+    searchInclude: includes,
+    searchParam: searchParamsOf(type),
+  };
+}
+
+/**
+ * The server's CapabilityStatement: read, vread, history and search on each supported type,
+ * protected by SMART on FHIR with the token endpoint at `${baseUrl}/auth/token`.
+ * @param baseUrl - the engine's public URL without a trailing slash.
+ * @param date - when this statement was published (the engine's start time).
+ */
+export function buildCapabilityStatement(baseUrl: string, date: Date): Record<string, unknown> {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: date.toISOString(),
+    kind: 'instance',
+    software: { name: 'care-coordination engine' },
+    implementation: { description: 'HL7 v2 ADT/ORU feeds as FHIR R4', url: `${baseUrl}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          service: [{ coding: [{ system: SECURITY_SERVICE, code: 'SMART-on-FHIR' }] }],
+          extension: [
+            { url: SMART_OAUTH_URIS, extension: [{ url: 'token', valueUri: `${baseUrl}/auth/token` }] },
+          ],
+        },
+        resource: SUPPORTED_TYPES.map(resourceOf),
+      },
+    ],
+  };
+}
