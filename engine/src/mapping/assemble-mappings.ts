@@ -1,0 +1,109 @@
+/**
+ * Puts parsed files together: resolves includes, stacks sender overrides on the base rules
+ * (replace or extend by rule name) and compiles one mapping per file and sender.
+ */
+import path from 'node:path';
+import type { CompileContext } from './compile-context';
+import { compileMapping } from './compile-mapping';
+import type { MappingSource } from './compile-mapping';
+import { MappingErrorCode } from './mapping-error';
+import type { CompiledMapping } from './mapping-types';
+import type { ParsedMappingFile } from './parse-mapping-file';
+import type { RawMappingFile, RawOrigin, RawResourceEntry } from './raw-mapping';
+
+type Report = (code: MappingErrorCode, message: string, origin: RawOrigin, rule?: string) => void;
+
+/** The compiled base mappings and, per sender directory, its specialised mappings. */
+export interface AssembledMappings {
+  readonly base: CompiledMapping[];
+  readonly senders: Map<string, CompiledMapping[]>;
+}
+
+function resourcesOf(
+  rel: string,
+  files: ReadonlyMap<string, ParsedMappingFile>,
+  report: Report,
+  stack: readonly string[] = [],
+): Map<string, RawResourceEntry[]> {
+  const parsed = files.get(rel);
+  const out = new Map<string, RawResourceEntry[]>();
+  if (parsed?.data === undefined) return out;
+  (parsed.data.include ?? []).forEach((inc, i) => {
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), inc));
+    const origin = { file: parsed.file, pointer: ['include', i] };
+    if (!files.has(target)) return report(MappingErrorCode.MissingInclude, `included file "${inc}" does not exist`, origin);
+    if (stack.includes(target)) return report(MappingErrorCode.MissingInclude, `"${inc}" includes itself (${[...stack, target].join(' -> ')})`, origin);
+    for (const [name, entry] of resourcesOf(target, files, report, [...stack, rel])) out.set(name, entry);
+  });
+  const seen = new Set<string>();
+  (parsed.data.resources ?? []).forEach((raw, i) => {
+    const origin = { file: parsed.file, pointer: ['resources', i] };
+    if (seen.has(raw.name)) report(MappingErrorCode.DuplicateRule, `resource rule "${raw.name}" is defined twice in this file`, origin, raw.name);
+    seen.add(raw.name);
+    const below = out.get(raw.name);
+    out.set(raw.name, raw.mode === 'extend' && below !== undefined ? [...below, { raw, origin }] : [{ raw, origin }]);
+  });
+  return out;
+}
+
+function sourceOf(file: string, data: RawMappingFile, events: readonly string[], resources: (readonly RawResourceEntry[])[], sender?: string): MappingSource {
+  return {
+    file,
+    messageType: data.messageType ?? '',
+    events,
+    resources,
+    ...(sender !== undefined ? { sender } : {}),
+    ...(data.timezone !== undefined ? { timezone: data.timezone } : {}),
+    ...(data.eventTime !== undefined ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } } : {}),
+  };
+}
+
+function layered(base: Map<string, RawResourceEntry[]>, overrides: Map<string, RawResourceEntry[]>): RawResourceEntry[][] {
+  const layers = new Map(base);
+  for (const [name, entries] of overrides) {
+    const existing = layers.get(name);
+    layers.set(name, entries[0]?.raw.mode === 'extend' && existing !== undefined ? [...existing, ...entries] : entries);
+  }
+  return [...layers.values()];
+}
+
+/** Compiles every base mapping file and every sender override. */
+export function assembleMappings(
+  files: ReadonlyMap<string, ParsedMappingFile>,
+  ctxFor: (sender: string) => CompileContext,
+  report: Report,
+): AssembledMappings {
+  const base: CompiledMapping[] = [];
+  const baseSources: { rel: string; data: RawMappingFile; resources: Map<string, RawResourceEntry[]> }[] = [];
+  const covered = new Map<string, string>();
+  for (const [rel, parsed] of files) {
+    const data = parsed.data;
+    if (rel.includes('/') || data?.messageType === undefined) continue;
+    if (data.events === undefined) report(MappingErrorCode.SchemaViolation, 'a mapping file needs events:', { file: parsed.file, pointer: ['messageType'] });
+    for (const e of data.events ?? []) {
+      const key = `${data.messageType}^${e}`;
+      const other = covered.get(key);
+      if (other !== undefined) report(MappingErrorCode.DuplicateRule, `${key} is already mapped by ${other}`, { file: parsed.file, pointer: ['events'] });
+      covered.set(key, parsed.file);
+    }
+    const resources = resourcesOf(rel, files, report);
+    baseSources.push({ rel, data, resources });
+    base.push(compileMapping(sourceOf(parsed.file, data, data.events ?? [], [...resources.values()]), ctxFor('')));
+  }
+  const senders = new Map<string, CompiledMapping[]>();
+  for (const [rel, parsed] of files) {
+    const m = /^senders\/([^/]+)\/[^/]+\.ya?ml$/.exec(rel);
+    const data = parsed.data;
+    if (!m || data?.messageType === undefined) continue;
+    const sender = m[1] ?? '';
+    const overrides = resourcesOf(rel, files, report);
+    for (const b of baseSources.filter((s) => s.data.messageType === data.messageType)) {
+      const events = (b.data.events ?? []).filter((e) => data.events === undefined || data.events.includes(e));
+      if (events.length === 0) continue;
+      const merged = { ...b.data, ...data };
+      const compiled = compileMapping(sourceOf(parsed.file, merged, events, layered(b.resources, overrides), sender), ctxFor(sender));
+      senders.set(sender, [...(senders.get(sender) ?? []), compiled]);
+    }
+  }
+  return { base, senders };
+}

@@ -1,0 +1,105 @@
+/**
+ * Compiles one mapping (a message type, its events and its resource rules, with any sender
+ * layers applied) into the structures execution walks.
+ */
+import { at, compileCondition, compileLevels } from './compile-context';
+import type { CompileContext, RuleSite } from './compile-context';
+import { compileElements, compileRule } from './compile-rule';
+import type { RuleNames } from './compile-rule';
+import { MappingErrorCode } from './mapping-error';
+import type { CompiledElement, CompiledMapping, CompiledResourceRule, CompiledRule } from './mapping-types';
+import type { RawOrigin, RawResource, RawResourceEntry, RawRule } from './raw-mapping';
+
+/** A mapping to compile: base resource rules with sender layers already stacked per name. */
+export interface MappingSource {
+  readonly file: string;
+  readonly messageType: string;
+  readonly events: readonly string[];
+  readonly sender?: string;
+  readonly timezone?: string;
+  readonly eventTime?: { readonly rules: readonly RawRule[]; readonly origin: RawOrigin };
+  /** One entry per resource rule name: its layers, base first. */
+  readonly resources: readonly (readonly RawResourceEntry[])[];
+}
+
+function lastDefined<K extends keyof RawResource>(
+  layers: readonly RawResourceEntry[],
+  key: K,
+): { value: NonNullable<RawResource[K]>; origin: RawOrigin } | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    const value = layer?.raw[key];
+    if (layer !== undefined && value !== undefined && value !== null) return { value, origin: layer.origin };
+  }
+  return undefined;
+}
+
+function siteOf(origin: RawOrigin, rule: string, bound: boolean): RuleSite {
+  return { origin, rule, bound };
+}
+
+/** Compiles one resource rule from its layers; undefined when it has errors (reported). */
+export function compileResource(
+  layers: readonly RawResourceEntry[],
+  ctx: CompileContext & RuleNames,
+): CompiledResourceRule | undefined {
+  const first = layers[0];
+  if (first === undefined) return undefined;
+  const name = first.raw.name;
+  const type = lastDefined(layers, 'type');
+  if (type === undefined || !ctx.schema.isResourceType(type.value)) {
+    const why = type === undefined ? 'has no type:' : `type "${type.value}" is not a FHIR R4 resource type`;
+    ctx.report(MappingErrorCode.UnknownFhirType, `resource rule "${name}" ${why}`, type?.origin ?? first.origin, name);
+    return undefined;
+  }
+  const forEach = lastDefined(layers, 'forEach');
+  const { levels, bound } = forEach
+    ? compileLevels(forEach.value, at(siteOf(forEach.origin, name, false), 'forEach'), ctx)
+    : { levels: [], bound: false };
+  const when = lastDefined(layers, 'when');
+  const whenCompiled = when ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx) : undefined;
+  const id = lastDefined(layers, 'id');
+  const idRules = (id?.value ?? []).map((part, i) =>
+    compileRule(part, { type: 'string', array: false }, at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound), 'id', i), ctx),
+  );
+  if (id === undefined) ctx.report(MappingErrorCode.SchemaViolation, `resource rule "${name}" has no id:`, first.origin, name);
+  const elements = new Map<string, CompiledElement>();
+  for (const layer of layers) {
+    if (layer.raw.elements === undefined) continue;
+    const site = at(siteOf(layer.origin, name, bound), 'elements');
+    for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) elements.set(e.key.join('.'), e);
+  }
+  return {
+    name,
+    resourceType: type.value,
+    id: idRules.filter((r): r is CompiledRule => r !== undefined),
+    required: lastDefined(layers, 'required')?.value === true,
+    referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
+    forEach: levels,
+    elements: [...elements.values()],
+    where: `${(type.origin).file}#${name}`,
+    ...(whenCompiled !== undefined ? { when: whenCompiled } : {}),
+  };
+}
+
+/** Compiles a mapping; problems go to the context, and the result is only used when there were none. */
+export function compileMapping(src: MappingSource, base: CompileContext): CompiledMapping {
+  const ruleNames = new Set(src.resources.map((layers) => layers[0]?.raw.name ?? ''));
+  const ctx: CompileContext & RuleNames = { schema: base.schema, tables: base.tables, report: base.report.bind(base), ruleNames };
+  const resources = src.resources
+    .map((layers) => compileResource(layers, ctx))
+    .filter((r): r is CompiledResourceRule => r !== undefined);
+  const eventTime = (src.eventTime?.rules ?? []).map((rule, i) =>
+    compileRule(rule, { type: 'dateTime', array: false }, siteOf({ ...(src.eventTime?.origin ?? { file: src.file, pointer: [] }), pointer: ['eventTime', i] }, 'eventTime', false), ctx),
+  );
+  return {
+    file: src.file,
+    messageType: src.messageType,
+    events: src.events,
+    eventTime: eventTime.filter((r): r is CompiledRule => r !== undefined),
+    tables: base.tables,
+    resources,
+    ...(src.sender !== undefined ? { sender: src.sender } : {}),
+    ...(src.timezone !== undefined ? { timezone: src.timezone } : {}),
+  };
+}

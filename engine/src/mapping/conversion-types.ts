@@ -1,0 +1,19 @@
+/**
+ * The signature every datatype conversion shares, kept apart so compiled rules and the
+ * conversion registry can both name it without importing each other.
+ */
+import type { CodeTable } from './code-tables';
+import type { Hl7Value } from './hl7-value';
+
+/** What a conversion may consult besides its input. */
+export interface ConvertContext {
+  /** All code tables of the set; conversions use the HL7 ones (v2-0203, coding-systems ...). */
+  readonly tables: ReadonlyMap<string, CodeTable>;
+  /** The value of the rule's `unit:` location (NM/SN to Quantity). */
+  readonly unit?: Hl7Value | undefined;
+  /** Offset (`-05:00`) assumed for times sent without one; unset drops the time to keep the date exact. */
+  readonly timezone?: string | undefined;
+}
+
+/** Turns one HL7 value into one FHIR value, or undefined when there is nothing usable. */
+export type Converter = (value: Hl7Value, ctx: ConvertContext) => unknown;

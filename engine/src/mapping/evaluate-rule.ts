@@ -1,0 +1,207 @@
+/**
+ * Runs compiled rules against a message: reads locations in the current scope, converts,
+ * translates and assembles values. Pure and allocation-light, since it runs per message.
+ */
+import type { ConvertContext } from './conversion-types';
+import type { CompiledCondition, CompiledElement, CompiledResourceRule, CompiledRule, CompiledSource } from './mapping-types';
+import { bindValue, iterateLevels, readText, readValues } from './scope';
+import type { Scope } from './scope';
+import { translateCode } from './translate-code';
+
+/** A resource a rule produces for one iteration. */
+export interface Instance {
+  readonly rule: CompiledResourceRule;
+  readonly scope: Scope;
+  readonly id: string;
+  readonly reference: string;
+}
+
+/** Everything rules of one message share. */
+export interface ExecState {
+  readonly convert: ConvertContext;
+  readonly context: { readonly messageId: string; readonly receivedAt: string; eventTime?: string };
+  readonly instances: ReadonlyMap<string, readonly Instance[]>;
+  readonly all: readonly Instance[];
+  readonly rules: ReadonlyMap<string, CompiledResourceRule>;
+  /** Computes the id a rule gives in a scope ('' when its parts are empty). */
+  readonly idOf: (rule: CompiledResourceRule, scope: Scope) => string;
+}
+
+/** True when the condition holds in the scope. */
+export function testCondition(c: CompiledCondition, scope: Scope): boolean {
+  switch (c.kind) {
+    case 'exists':
+      return readValues(c.path, scope, false).length > 0;
+    case 'in': {
+      const v = readText(c.path, scope);
+      return v !== undefined && c.values.has(v);
+    }
+    case 'not':
+      return !testCondition(c.condition, scope);
+    case 'all':
+      return c.conditions.every((x) => testCondition(x, scope));
+    case 'any':
+      return c.conditions.some((x) => testCondition(x, scope));
+  }
+}
+
+function isPresent(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return typeof v !== 'object' || Object.keys(v).length > 0;
+}
+
+/** The values a rule yields; a scalar element uses the first. */
+export function evaluateRule(rule: CompiledRule, scope: Scope, all: boolean, state: ExecState, self?: Instance): unknown[] {
+  const bindsItself = rule.source.kind === 'object' || (rule.source.kind === 'ref' && rule.source.from !== undefined);
+  const values = !bindsItself && rule.when !== undefined && !testCondition(rule.when, scope)
+    ? []
+    : evaluateSource(rule, scope, all, state, self);
+  if (values.length > 0 || rule.otherwise === undefined) return values;
+  return evaluateRule(rule.otherwise, scope, all, state, self);
+}
+
+function evaluateSource(rule: CompiledRule, scope: Scope, all: boolean, state: ExecState, self?: Instance): unknown[] {
+  const s = rule.source;
+  switch (s.kind) {
+    case 'path':
+      return evaluatePath(s, scope, all, state);
+    case 'const':
+      return [typeof s.value === 'object' && s.value !== null ? structuredClone(s.value) : s.value];
+    case 'template': {
+      let text = '';
+      let filled = false;
+      for (const part of s.parts) {
+        const t = typeof part === 'string' ? part : readText(part, scope);
+        if (typeof part !== 'string' && t !== undefined) filled = true;
+        text += t ?? '';
+      }
+      const clean = text.replace(/\s+/g, ' ').trim();
+      return filled && clean !== '' ? [clean] : [];
+    }
+    case 'context': {
+      const v = state.context[s.key];
+      return v === undefined ? [] : [v];
+    }
+    case 'ref':
+      return evaluateRef(s, rule, scope, all, state);
+    case 'refAll':
+      return unique(state.all.filter((i) => i !== self && !i.rule.referenceOnly).map((i) => i.reference)).map((reference) => ({
+        reference,
+      }));
+    case 'object':
+      return evaluateObject(s, rule, scope, all, state, self);
+  }
+}
+
+function evaluatePath(s: Extract<CompiledSource, { kind: 'path' }>, scope: Scope, all: boolean, state: ExecState): unknown[] {
+  const values = readValues(s.path, scope, all || s.join !== undefined);
+  if (values.length === 0) return [];
+  const unit = s.unit !== undefined ? readValues(s.unit, scope, false)[0] : undefined;
+  const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
+  const out: unknown[] = [];
+  for (const v of values) {
+    const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
+    if (isPresent(converted)) out.push(converted);
+  }
+  if (s.join !== undefined) return out.length > 0 ? [out.map(String).join(s.join)] : [];
+  return out;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function related(a: Scope, b: Scope): boolean {
+  return a.key === b.key || a.key.startsWith(`${b.key}/`) || b.key.startsWith(`${a.key}/`);
+}
+
+function evaluateRef(s: Extract<CompiledSource, { kind: 'ref' }>, rule: CompiledRule, scope: Scope, all: boolean, state: ExecState): unknown[] {
+  if (s.from === undefined) {
+    const found = (state.instances.get(s.target) ?? []).filter((i) => related(i.scope, scope));
+    return unique(found.map((i) => i.reference)).map((reference) => ({ reference }));
+  }
+  const target = state.rules.get(s.target);
+  if (target === undefined) return [];
+  const refs: string[] = [];
+  const from = s.from;
+  for (const outer of iterateLevels(s.forEach, scope)) {
+    readValues(from, outer, all).forEach((v, n) => {
+      const bound = bindValue(outer, v, n);
+      if (rule.when !== undefined && !testCondition(rule.when, bound)) return;
+      const id = state.idOf(target, bound);
+      if (id !== '') refs.push(`${target.resourceType}/${id}`);
+    });
+  }
+  return unique(refs).map((reference) => ({ reference }));
+}
+
+function evaluateObject(
+  s: Extract<CompiledSource, { kind: 'object' }>,
+  rule: CompiledRule,
+  scope: Scope,
+  all: boolean,
+  state: ExecState,
+  self?: Instance,
+): unknown[] {
+  const scopes = s.from !== undefined
+    ? readValues(s.from, scope, all).map((v, n) => bindValue(scope, v, n))
+    : iterateLevels(s.forEach, scope);
+  const out: unknown[] = [];
+  for (const inner of scopes) {
+    if (rule.when !== undefined && !testCondition(rule.when, inner)) continue;
+    const obj = buildElements(s.elements, inner, state, self);
+    if (Object.keys(obj).length > 0) out.push(obj);
+    if (!all && out.length > 0) break;
+  }
+  return out;
+}
+
+/** Builds an object (a resource body or a nested element) from element rules. */
+export function buildElements(
+  elements: readonly CompiledElement[],
+  scope: Scope,
+  state: ExecState,
+  self?: Instance,
+): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  for (const e of elements) {
+    if (e.array) {
+      const values: unknown[] = [];
+      for (const rule of e.rules) {
+        for (const v of evaluateRule(rule, scope, true, state, self)) {
+          if (Array.isArray(v)) values.push(...(v as unknown[]));
+          else values.push(v);
+        }
+      }
+      const kept = e.allowed !== undefined ? values.filter((v) => e.allowed?.has(v as string)) : values;
+      if (kept.length > 0) setAt(obj, e.key, kept);
+      continue;
+    }
+    for (const rule of e.rules) {
+      const v = evaluateRule(rule, scope, false, state, self)[0];
+      if (!isPresent(v) || (e.allowed !== undefined && !e.allowed.has(v as string))) continue;
+      setAt(obj, e.choice && rule.as !== undefined ? [...e.key.slice(0, -1), rule.as] : e.key, v);
+      break;
+    }
+  }
+  return obj;
+}
+
+function setAt(obj: Record<string, unknown>, keys: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i] ?? '';
+    const next = cur[k];
+    if (typeof next === 'object' && next !== null && !Array.isArray(next)) cur = next as Record<string, unknown>;
+    else {
+      const created: Record<string, unknown> = {};
+      cur[k] = created;
+      cur = created;
+    }
+  }
+  const last = keys[keys.length - 1] ?? '';
+  const existing = cur[last];
+  if (Array.isArray(existing) && Array.isArray(value)) existing.push(...(value as unknown[]));
+  else cur[last] = value;
+}

@@ -1,0 +1,50 @@
+/**
+ * One value read from a message (a field repetition, a component or a subcomponent) that a
+ * datatype conversion can take apart by position without knowing how deep it sits.
+ */
+import type { Hl7Delimiters } from '../hl7/parse-message';
+import { unescapeHl7 } from '../hl7/read-value';
+
+/** 0: a whole repetition (parts are components); 1: a component (parts are subcomponents); 2: a subcomponent. */
+export type Hl7ValueDepth = 0 | 1 | 2;
+
+/** A raw (still escaped) HL7 value with positional access to its parts. */
+export class Hl7Value {
+  readonly raw: string;
+  readonly depth: Hl7ValueDepth;
+  readonly delimiters: Hl7Delimiters;
+  constructor(raw: string, depth: Hl7ValueDepth, delimiters: Hl7Delimiters) {
+    this.raw = raw;
+    this.depth = depth;
+    this.delimiters = delimiters;
+  }
+
+  /** The whole value, unescaped; undefined when empty or HL7 null (`""`). */
+  text(): string | undefined {
+    return clean(unescapeHl7(this.raw, this.delimiters));
+  }
+
+  /** Part n (1-based): the component of a repetition, or the subcomponent of a component. */
+  part(n: number): string | undefined {
+    return this.partValue(n)?.text();
+  }
+
+  /** Part n as a value, so a composite inside a composite (CX.4 is an HD) can be read the same way. */
+  partValue(n: number): Hl7Value | undefined {
+    if (this.depth === 2) return n === 1 ? this : undefined;
+    const sep = this.depth === 0 ? this.delimiters.component : this.delimiters.subcomponent;
+    const raw = n === 1 && !this.raw.includes(sep) ? this.raw : this.raw.split(sep)[n - 1];
+    if (raw === undefined || raw === '') return undefined;
+    return new Hl7Value(raw, this.depth === 0 ? 1 : 2, this.delimiters);
+  }
+
+  /** Subpart m of part n, e.g. `sub(1, 1)` is XPN-1.1 (the surname of the family name). */
+  sub(n: number, m: number): string | undefined {
+    return this.partValue(n)?.part(m);
+  }
+}
+
+function clean(v: string): string | undefined {
+  const t = v.trim();
+  return t === '' || t === '""' ? undefined : t;
+}

@@ -1,0 +1,131 @@
+/**
+ * The mapping entry point: finds the mapping for a message's type and event (and sender) and
+ * runs it into a FHIR R4 transaction Bundle with deterministic ids and a Provenance per message.
+ */
+import { readMessageHeader } from '../hl7/message-header';
+import type { Hl7Message } from '../hl7/parse-message';
+import { readValue } from '../hl7/read-value';
+import { buildElements, evaluateRule } from './evaluate-rule';
+import type { ExecState, Instance } from './evaluate-rule';
+import { MappingError, MappingErrorCode } from './mapping-error';
+import type { CompiledMapping, CompiledResourceRule, MappingSet } from './mapping-types';
+import { hashResourceId } from './resource-id';
+import { iterateLevels, rootScope } from './scope';
+import type { Scope } from './scope';
+import { testCondition } from './evaluate-rule';
+
+/** Per message facts the mapping cannot read from the message itself. */
+export interface MapContext {
+  /** Archive id of the message; Provenance points at it. */
+  readonly messageId: string;
+  /** When the engine received it (FHIR instant). */
+  readonly receivedAt: string;
+}
+
+/** A FHIR R4 transaction Bundle entry that PUTs a resource at its deterministic id. */
+export interface BundleEntry {
+  readonly fullUrl: string;
+  readonly resource: { readonly resourceType: string; readonly id: string } & Record<string, unknown>;
+  readonly request: { readonly method: 'PUT'; readonly url: string };
+}
+
+/** A FHIR R4 transaction Bundle. */
+export interface TransactionBundle {
+  readonly resourceType: 'Bundle';
+  readonly type: 'transaction';
+  readonly entry: readonly BundleEntry[];
+}
+
+/** The outcome of mapping one message. */
+export type MapResult =
+  | {
+      readonly status: 'mapped';
+      readonly bundle: TransactionBundle;
+      /** MappingSet.version that produced the bundle. */
+      readonly mappingVersion: string;
+      /** FHIR dateTime of the event (EVN-2, OBR-7 ...), with the sender's offset. */
+      readonly eventTime: string;
+      /** The mapping file used. */
+      readonly mappingFile: string;
+    }
+  | { readonly status: 'ignored'; readonly reason: string };
+
+function computeId(rule: CompiledResourceRule, scope: Scope, state: ExecState): string {
+  const parts: string[] = [];
+  let any = false;
+  for (const part of rule.id) {
+    const v = evaluateRule(part, scope, false, state)[0];
+    const text = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    if (text !== '') any = true;
+    parts.push(text);
+  }
+  return any ? hashResourceId(rule.resourceType, parts) : '';
+}
+
+function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecState): Instance[] {
+  const all: Instance[] = [];
+  for (const rule of mapping.resources) {
+    for (const scope of iterateLevels(rule.forEach, root)) {
+      if (rule.when !== undefined && !testCondition(rule.when, scope)) continue;
+      const id = state.idOf(rule, scope);
+      if (id === '') {
+        if (!rule.required) continue;
+        const first = rule.id[0]?.source;
+        const location = first?.kind === 'path' ? first.path.text : 'MSH';
+        throw new MappingError(MappingErrorCode.MissingRequired, `${rule.resourceType} "${rule.name}" needs an id but its id locations are empty`, location, `${rule.where}.id`);
+      }
+      all.push({ rule, scope, id, reference: `${rule.resourceType}/${id}` });
+    }
+  }
+  return all;
+}
+
+/** Runs a compiled mapping on a message. */
+export function executeMapping(mapping: CompiledMapping, message: Hl7Message, version: string, ctx: MapContext): MapResult {
+  const root = rootScope(message);
+  const instances = new Map<string, Instance[]>();
+  const rules = new Map(mapping.resources.map((r) => [r.name, r]));
+  const state: ExecState = {
+    convert: { tables: mapping.tables, timezone: mapping.timezone },
+    context: { messageId: ctx.messageId, receivedAt: ctx.receivedAt },
+    instances,
+    all: [],
+    rules,
+    idOf: (rule, scope) => computeId(rule, scope, state),
+  };
+  const eventTime = mapping.eventTime.map((r) => evaluateRule(r, root, false, state)[0]).find((v) => typeof v === 'string') ?? ctx.receivedAt;
+  state.context.eventTime = eventTime;
+  const all = collectInstances(mapping, root, state);
+  for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
+  const full: ExecState = { ...state, all };
+  const seen = new Set<string>();
+  const entry: BundleEntry[] = [];
+  for (const inst of all) {
+    if (seen.has(inst.reference) || inst.rule.referenceOnly) continue;
+    seen.add(inst.reference);
+    const body = buildElements(inst.rule.elements, inst.scope, full, inst);
+    const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
+    entry.push({ fullUrl: inst.reference, resource, request: { method: 'PUT', url: inst.reference } });
+  }
+  return {
+    status: 'mapped',
+    bundle: { resourceType: 'Bundle', type: 'transaction', entry },
+    mappingVersion: version,
+    eventTime,
+    mappingFile: mapping.file,
+  };
+}
+
+/**
+ * Maps a parsed message with a mapping set. Returns `ignored` when no mapping covers its type and
+ * event; throws MappingError (with an OperationOutcome) when a mapping cannot be applied.
+ */
+export function mapMessage(message: Hl7Message, set: MappingSet, ctx: MapContext): MapResult {
+  const header = readMessageHeader(message);
+  const triggerEvent = header.triggerEvent !== '' ? header.triggerEvent : (readValue(message, 'EVN-1') ?? '');
+  const mapping = set.findMapping({ ...header, triggerEvent });
+  if (mapping === undefined) {
+    return { status: 'ignored', reason: `no mapping for ${header.messageType}^${triggerEvent}` };
+  }
+  return executeMapping(mapping, message, set.version, ctx);
+}

@@ -1,0 +1,103 @@
+/**
+ * Mapping failures as typed values. Interface analysts read these, so every issue names the HL7
+ * location and the mapping file and rule; the shape matches FHIR OperationOutcome.
+ */
+
+/** Why a mapping set could not be loaded or a message could not be mapped. */
+export const MappingErrorCode = {
+  InvalidYaml: 'invalid-yaml',
+  SchemaViolation: 'schema-violation',
+  UnknownTable: 'unknown-table',
+  BadPath: 'bad-hl7-path',
+  UnknownFhirType: 'unknown-fhir-type',
+  UnknownElement: 'unknown-element',
+  UnsupportedConversion: 'unsupported-conversion',
+  UnknownRule: 'unknown-rule',
+  DuplicateRule: 'duplicate-rule',
+  MissingInclude: 'missing-include',
+  BadTable: 'bad-code-table',
+  MissingRequired: 'missing-required',
+} as const;
+export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
+
+/** One issue of an OperationOutcome (structurally the same as http/operation-outcome's). */
+export interface MappingOutcomeIssue {
+  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
+  readonly code: string;
+  readonly diagnostics?: string;
+  /** `[HL7 location, mappings/<file>.yaml#<rule>]`. */
+  readonly expression?: readonly string[];
+}
+
+/** A FHIR OperationOutcome; the pure core cannot import http/, so the shape is restated here. */
+export interface MappingOutcome {
+  readonly resourceType: 'OperationOutcome';
+  readonly issue: readonly MappingOutcomeIssue[];
+}
+
+/** One problem found while loading mapping files. */
+export interface MappingProblem {
+  readonly code: MappingErrorCode;
+  /** Path relative to the mappings directory's parent, e.g. `mappings/adt.yaml`. */
+  readonly file: string;
+  /** 1-based line, when the problem points at a node. */
+  readonly line?: number;
+  /** `<resource rule>.<element>`, when the problem is inside a rule. */
+  readonly rule?: string;
+  readonly message: string;
+}
+
+/** Renders a problem as `file:line rule: message`. */
+export function formatProblem(p: MappingProblem): string {
+  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
+  return `${where}${p.rule !== undefined ? ` (${p.rule})` : ''}: ${p.message} [${p.code}]`;
+}
+
+/** Thrown by loadMappingSet with every problem found, so an analyst fixes them in one pass. */
+export class MappingLoadError extends Error {
+  override readonly name = 'MappingLoadError';
+  readonly code = 'mapping-load-failed';
+  readonly problems: readonly MappingProblem[];
+  constructor(problems: readonly MappingProblem[]) {
+    super(`${problems.length} problem(s) in mapping files:\n${problems.map(formatProblem).join('\n')}`);
+    this.problems = problems;
+  }
+
+  /** The problems as an OperationOutcome, one issue each. */
+  get outcome(): MappingOutcome {
+    return {
+      resourceType: 'OperationOutcome',
+      issue: this.problems.map((p) => ({
+        severity: 'error',
+        code: 'invalid',
+        diagnostics: formatProblem(p),
+        expression: [`${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.rule !== undefined ? `#${p.rule}` : ''}`],
+      })),
+    };
+  }
+}
+
+/** Thrown by mapMessage when a message cannot be mapped; unrecoverable, so the job is not retried. */
+export class MappingError extends Error {
+  override readonly name = 'MappingError';
+  readonly code: MappingErrorCode;
+  readonly outcome: MappingOutcome;
+  constructor(code: MappingErrorCode, message: string, hl7Location: string, rule: string) {
+    super(`${message} (${hl7Location}, ${rule})`);
+    this.code = code;
+    this.outcome = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'processing', diagnostics: message, expression: [hl7Location, rule] }],
+    };
+  }
+}
+
+/** True for a MappingError even after it lost its prototype (worker threads, Redis). */
+export function isMappingError(err: unknown): err is MappingError {
+  return err instanceof Error && err.name === 'MappingError';
+}
+
+/** True for a MappingLoadError even after it lost its prototype. */
+export function isMappingLoadError(err: unknown): err is MappingLoadError {
+  return err instanceof Error && err.name === 'MappingLoadError';
+}

@@ -1,0 +1,87 @@
+/**
+ * The shape of a mapping file as written, after it passed mapping.schema.json. These types
+ * mirror the schema; the compiler turns them into the compiled rules execution uses.
+ */
+
+/** A condition as written. */
+export interface RawCondition {
+  readonly exists?: string;
+  readonly missing?: string;
+  readonly equals?: readonly [string, string];
+  readonly in?: readonly [string, readonly string[]];
+  readonly not?: RawCondition;
+  readonly all?: readonly RawCondition[];
+  readonly any?: readonly RawCondition[];
+}
+
+/** One iteration level as written. */
+export interface RawLevel {
+  readonly segment?: string;
+  readonly children?: readonly string[];
+  readonly field?: string | readonly string[];
+}
+
+/** A rule as written, in its object form. */
+export interface RawRuleObject {
+  readonly from?: string;
+  readonly type?: string;
+  readonly to?: string;
+  readonly table?: string;
+  readonly keepOriginal?: boolean;
+  readonly unit?: string;
+  readonly join?: string;
+  readonly value?: unknown;
+  readonly template?: string;
+  readonly context?: 'messageId' | 'receivedAt' | 'eventTime';
+  readonly ref?: string;
+  readonly refAll?: true;
+  readonly object?: RawElements;
+  readonly forEach?: readonly RawLevel[];
+  readonly when?: RawCondition;
+  readonly else?: RawRule;
+  readonly as?: string;
+}
+
+/** A rule: a plain location string or the object form. */
+export type RawRule = string | RawRuleObject;
+
+/** Element name to one rule or a list of rules; null (in an extending rule) removes the element. */
+export type RawElements = Readonly<Record<string, RawRule | readonly RawRule[] | null>>;
+
+/** A resource rule as written. */
+export interface RawResource {
+  readonly name: string;
+  readonly type?: string;
+  readonly mode?: 'replace' | 'extend';
+  readonly required?: boolean;
+  readonly referenceOnly?: boolean;
+  readonly forEach?: readonly RawLevel[];
+  readonly when?: RawCondition;
+  readonly id?: readonly RawRule[];
+  readonly elements?: RawElements;
+}
+
+/** A mapping or rule file as written. */
+export interface RawMappingFile {
+  readonly description?: string;
+  readonly messageType?: string;
+  readonly events?: readonly string[];
+  readonly include?: readonly string[];
+  readonly timezone?: string;
+  readonly eventTime?: readonly RawRule[];
+  readonly resources?: readonly RawResource[];
+}
+
+/** Where a piece of a mapping file came from, for error lines. */
+export interface RawOrigin {
+  /** Display path, e.g. `mappings/rules/patient.yaml`. */
+  readonly file: string;
+  /** JSON path of the node inside the file. */
+  readonly pointer: readonly (string | number)[];
+}
+
+/** A resource rule with its origin. */
+export interface RawResourceEntry {
+  readonly raw: RawResource;
+  readonly origin: RawOrigin;
+}

@@ -1,0 +1,124 @@
+/**
+ * Where a rule reads from. Iteration (`forEach`) narrows reading to one segment group or binds
+ * one value as `$`; a location is answered by the innermost group that owns its segment.
+ */
+import type { Hl7Message, Hl7Segment } from '../hl7/parse-message';
+import { getComponent, getRepetitions, getSubcomponent } from '../hl7/read-value';
+import { Hl7Value } from './hl7-value';
+import type { CompiledPath, ForEachLevel } from './mapping-types';
+
+/** A reading context: the whole message, a segment group, or a bound value. */
+export interface Scope {
+  readonly parent: Scope | undefined;
+  readonly message: Hl7Message;
+  /** Segment names the group owns; lookups of other names go outwards. */
+  readonly members?: ReadonlySet<string>;
+  /** The group's own segments (head and direct children). */
+  readonly own?: readonly Hl7Segment[];
+  /** Segments nested iteration may look into. */
+  readonly span: readonly Hl7Segment[];
+  readonly bound?: Hl7Value;
+  /** Identity of the iteration, used to relate resources (`r/OBR4/OBX6`). */
+  readonly key: string;
+  /** Message-wide index by segment name, shared by every scope of one message. */
+  readonly index: Map<string, Hl7Segment[]>;
+}
+
+/** The scope of a whole message. */
+export function rootScope(message: Hl7Message): Scope {
+  return { parent: undefined, message, span: message.segments, key: 'r', index: new Map() };
+}
+
+function segmentsNamed(name: string, scope: Scope): readonly Hl7Segment[] {
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
+    if (s.members?.has(name) === true) return (s.own ?? []).filter((seg) => seg.name === name);
+  }
+  let list = scope.index.get(name);
+  if (list === undefined) {
+    list = scope.message.segments.filter((seg) => seg.name === name);
+    scope.index.set(name, list);
+  }
+  return list;
+}
+
+function boundValue(scope: Scope): Hl7Value | undefined {
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) if (s.bound !== undefined) return s.bound;
+  return undefined;
+}
+
+function isEmpty(raw: string | undefined): raw is undefined {
+  return raw === undefined || raw === '' || raw === '""';
+}
+
+/** Values at a location; with `all` false, at most the first. */
+export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7Value[] {
+  if (path.kind === 'bound') {
+    let v = boundValue(scope);
+    if (path.component !== undefined) v = v?.partValue(path.component);
+    if (path.subcomponent !== undefined) v = v?.partValue(path.subcomponent);
+    return v === undefined ? [] : [v];
+  }
+  const p = path.path;
+  const d = scope.message.delimiters;
+  const out: Hl7Value[] = [];
+  for (const seg of segmentsNamed(p.segment, scope)) {
+    const reps = getRepetitions(seg, p.field, d);
+    const chosen = p.repetition !== undefined ? [reps[p.repetition - 1]] : reps;
+    for (const rep of chosen) {
+      if (isEmpty(rep)) continue;
+      let raw: string = rep;
+      if (p.component !== undefined) raw = getComponent(raw, p.component, d);
+      if (p.subcomponent !== undefined) raw = getSubcomponent(raw, p.subcomponent, d);
+      if (isEmpty(raw)) continue;
+      const depth = p.subcomponent !== undefined ? 2 : p.component !== undefined ? 1 : 0;
+      out.push(new Hl7Value(raw, depth, d));
+      if (!all) return out;
+    }
+  }
+  return out;
+}
+
+/** The text at a location, unescaped; undefined when empty. */
+export function readText(path: CompiledPath, scope: Scope): string | undefined {
+  return readValues(path, scope, false)[0]?.text();
+}
+
+function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope: Scope): Scope[] {
+  const span = scope.span;
+  const heads: number[] = [];
+  span.forEach((seg, i) => {
+    if (seg.name === level.segment) heads.push(i);
+  });
+  return heads.map((start, n) => {
+    const itemSpan = span.slice(start, heads[n + 1] ?? span.length);
+    const own: Hl7Segment[] = [];
+    for (const seg of itemSpan) {
+      if (seg !== itemSpan[0] && seg.name === level.nestedHead) break;
+      if (level.members.has(seg.name)) own.push(seg);
+    }
+    const head = itemSpan[0];
+    return { parent: scope, message: scope.message, members: level.members, own, span: itemSpan, key: `${scope.key}/${level.segment}${head?.index ?? start}`, index: scope.index };
+  });
+}
+
+/** A scope with one value bound as `$`. */
+export function bindValue(scope: Scope, value: Hl7Value, n: number): Scope {
+  return { parent: scope, message: scope.message, span: scope.span, bound: value, key: `${scope.key}/${n}`, index: scope.index };
+}
+
+/** Every scope the levels produce, outermost level first. */
+export function iterateLevels(levels: readonly ForEachLevel[], scope: Scope): Scope[] {
+  let scopes = [scope];
+  for (const level of levels) {
+    const next: Scope[] = [];
+    for (const s of scopes) {
+      if (level.kind === 'segment') next.push(...segmentGroups(level, s));
+      else {
+        const values = level.paths.flatMap((p) => readValues(p, s, true));
+        values.forEach((v, i) => next.push(bindValue(s, v, i)));
+      }
+    }
+    scopes = next;
+  }
+  return scopes;
+}
