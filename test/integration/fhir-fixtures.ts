@@ -2,6 +2,8 @@
  * Small builders for the FHIR the mapper emits (deterministic ids, PUT entries), so the store
  * and API tests read as scenarios rather than JSON.
  */
+import { expect } from 'vitest';
+import { isFhirStoreError } from '../../engine/src/store/fhir-store-error';
 import type { FhirResource, TransactionBundle } from '../../engine/src/store/fhir-types';
 
 export const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1.1';
@@ -84,4 +86,20 @@ export function report(id: string, patientId: string, observationIds: readonly s
     effectiveDateTime: '2024-03-01T08:00:00Z',
     result: observationIds.map((o) => ({ reference: `Observation/${o}` })),
   };
+}
+
+/** Asserts `promise` rejects with a FhirStoreError of `code` (and `expression`, when given). */
+export async function expectStoreError(
+  promise: Promise<unknown>,
+  code: string,
+  expression?: string,
+): Promise<void> {
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isFhirStoreError(err), String(err)).toBe(true);
+  if (!isFhirStoreError(err)) return;
+  expect(err.code).toBe(code);
+  if (expression !== undefined) expect(err.expression).toBe(expression);
 }

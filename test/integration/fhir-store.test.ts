@@ -9,10 +9,18 @@ import { applyBundle, type ApplyBundleResult } from '../../engine/src/store/fhir
 import { readHistory, readResource, readVersion } from '../../engine/src/store/fhir-read';
 import { parseSearchQuery } from '../../engine/src/store/fhir-search-query';
 import { searchResources, type SearchResult } from '../../engine/src/store/fhir-search';
-import { isFhirStoreError } from '../../engine/src/store/fhir-store-error';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { createTestDb, type TestDb } from '../helpers/test-db';
-import { encounter, LOINC, MRN_SYSTEM, observation, patient, report, transaction } from './fhir-fixtures';
+import {
+  encounter,
+  expectStoreError,
+  LOINC,
+  MRN_SYSTEM,
+  observation,
+  patient,
+  report,
+  transaction,
+} from './fhir-fixtures';
 
 let t: TestDb;
 let db: Db;
@@ -43,17 +51,6 @@ function search(
 
 function ids(result: SearchResult): string[] {
   return result.matches.map((m) => m.id);
-}
-
-async function expectStoreError(promise: Promise<unknown>, code: string, expression?: string): Promise<void> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isFhirStoreError(err), String(err)).toBe(true);
-  if (!isFhirStoreError(err)) return;
-  expect(err.code).toBe(code);
-  if (expression !== undefined) expect(err.expression).toBe(expression);
 }
 
 describe('versions', () => {

@@ -166,7 +166,7 @@ async function applyEntry(
   const deleted = received === undefined;
   const body = received ?? current.resource;
   if (hashBody(body, deleted) === current.contentHash) {
-    await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
+    if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, reason: SkipReason.Unchanged };
   }
   const versionId = await writeVersion(ctx.tx, versionOf(ctx, entry, body, deleted), current);
