@@ -12,8 +12,9 @@ export interface DateRange {
 const DATE_RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
-/** PostgreSQL's unbounded timestamps, used for open Period ends. */
+/** PostgreSQL's unbounded past: the start of a Period that gives only an end. */
 export const OPEN_START = '-infinity';
+/** PostgreSQL's unbounded future: the end of a Period still going on. */
 export const OPEN_END = 'infinity';
 
 function utcMs(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number {

@@ -179,7 +179,8 @@ async function applyEntry(
  * when the content changed and the stored version is not from a later event; DELETE marks it
  * deleted. A Patient that arrives inactive and `replaced-by` another moves everything that
  * names it to the survivor.
- * @param tx - an open transaction (`db.transaction`), or the Db for a one-off write.
+ * @param tx - an open transaction (`db.transaction`): the row locks that serialise writers of
+ *   one resource hold until it commits, so a bare Db is not enough.
  * @param bundle - the mapper's transaction Bundle; entries `{fullUrl, resource, request}`.
  * @param options - the message's event time and archive id.
  * @returns what was written, skipped (with the reason) and re-pointed.

@@ -56,8 +56,9 @@ export interface SearchQuery {
   readonly canonical: readonly (readonly [string, string])[];
 }
 
-/** Default and maximum page sizes. */
+/** Page size when `_count` is absent. */
 export const DEFAULT_COUNT = 50;
+/** Largest page served; a larger `_count` is lowered to it, as FHIR allows. */
 export const MAX_COUNT = 500;
 
 const PREFIXES: readonly string[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'sa', 'eb'];
