@@ -13,6 +13,8 @@ import type { EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
 import type { ProcessJobData } from '../queue/process-queue';
 import { createAdminRouter } from './admin-router';
+import type { FhirAuditEvent } from './fhir-audit-event';
+import { createFhirRouter } from './fhir-router';
 import { outcome, sendOutcome } from './operation-outcome';
 
 export interface HttpAppDeps {
@@ -48,6 +50,15 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   });
 
   app.use('/auth', deps.auth.tokenRouter);
+  app.use(
+    '/fhir',
+    createFhirRouter({
+      db: deps.db,
+      authorize: deps.auth.authorize,
+      baseUrl: deps.config.http.publicUrl,
+      audit: (e) => auditFhirAccess(deps.auth, e),
+    }),
+  );
   app.use(
     '/api',
     createAdminRouter({
@@ -86,6 +97,24 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   };
   app.use(onError);
   return app;
+}
+
+/** One audit row per patient whose data was touched, so "who saw this patient" is one query. */
+async function auditFhirAccess(auth: AuthRuntime, e: FhirAuditEvent): Promise<void> {
+  const base = {
+    clientId: e.clientId,
+    ...(e.subject !== undefined ? { subject: e.subject } : {}),
+    action: e.action,
+    resourceType: e.resourceType,
+    ...(e.resourceId !== undefined ? { resourceId: e.resourceId } : {}),
+    ...(e.query !== undefined ? { query: e.query } : {}),
+    outcome: e.outcome,
+  };
+  if (e.patientIds.length === 0) {
+    await auth.audit(base);
+    return;
+  }
+  for (const patientId of e.patientIds) await auth.audit({ ...base, patientId });
 }
 
 function isTransient(err: unknown): boolean {
