@@ -16,7 +16,7 @@ export interface SystemClient {
 }
 
 export async function createSystemClient(
-  registeredScope = 'system/*.rs system/Message.rsu',
+  registeredScope = 'system/*.rs system/Message.rus',
 ): Promise<SystemClient> {
   const clientId = `test-${randomUUID()}`;
   const { privateKey, publicKey } = await generateKeyPair('ES384');

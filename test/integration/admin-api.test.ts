@@ -24,7 +24,7 @@ beforeAll(async () => {
   client = await createSystemClient();
   engine = await startTestEngine({ env: { SMART_CLIENTS_FILE: client.clientsFile } });
   base = engine.config.http.publicUrl;
-  token = await client.token(base, 'system/Message.rsu system/*.rs');
+  token = await client.token(base, 'system/Message.rus system/*.rs');
   const mllp = await MllpTestClient.connect(engine.mllpPort);
   await mllp.send(adtMessage({ controlId: 'API-1', mrn: 'API-P1' }));
   await mllp.send(adtMessage({ controlId: 'API-2', mrn: 'API-P2', event: 'A03' }));
@@ -86,7 +86,7 @@ describe('admin API', () => {
     expect(one.status).toBe(200);
     expect(one.body['raw']).toMatch(/^MSH\|/);
     expect(one.body['status']).toBe('processed');
-    expect(one.body['output']).toMatchObject({ resourceType: 'Bundle' });
+    expect(one.body['output']).toMatchObject({ bundle: { resourceType: 'Bundle', type: 'transaction' } });
     const audit = await engine.db.query(
       `SELECT action, resource_type, resource_id FROM audit_events WHERE resource_id = $1`,
       [id],

@@ -17,7 +17,11 @@ export interface AccessContext {
 /** Interactions in SMART v2 letters: create, read, update, delete, search. */
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
-const V1: Record<string, readonly Interaction[]> = { read: ['r', 's'], write: ['c', 'u', 'd'], '*': ['c', 'r', 'u', 'd', 's'] };
+const V1: Record<string, readonly Interaction[]> = {
+  read: ['r', 's'],
+  write: ['c', 'u', 'd'],
+  '*': ['c', 'r', 'u', 'd', 's'],
+};
 
 /**
  * True when any scope grants `interaction` on `resourceType`.
