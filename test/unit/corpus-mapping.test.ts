@@ -39,7 +39,10 @@ describe.skipIf(!exists)('FHIR-Converter corpus', () => {
   it.each(files)('%s maps and every resource is valid FHIR R4', (file) => {
     const message = parseHl7(readFileSync(path.join(CORPUS, file), 'utf8'));
     const key = `${readValue(message, 'MSH-9.1') ?? ''}^${readValue(message, 'MSH-9.2') ?? ''}`;
-    const result = mapMessage(message, set, { messageId: `corpus-${file}`, receivedAt: '2024-01-02T03:04:05Z' });
+    const result = mapMessage(message, set, {
+      messageId: `corpus-${file}`,
+      receivedAt: '2024-01-02T03:04:05Z',
+    });
     if (MUST_MAP.has(key)) expect(result.status).toBe('mapped');
     if (result.status !== 'mapped') return;
     expect(result.eventTime).toMatch(/^\d{4}/);

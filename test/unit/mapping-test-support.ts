@@ -61,6 +61,8 @@ export function createFhirValidator(): FhirValidator {
       validators.set(resource.resourceType, validate);
     }
     if (validate(resource)) return undefined;
-    return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+    );
   };
 }

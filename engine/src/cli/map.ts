@@ -33,7 +33,9 @@ async function main(): Promise<number> {
     console.error(`ignored: ${result.reason}`);
     return 0;
   }
-  console.error(`mapped by ${result.mappingFile} (mappings ${result.mappingVersion}), event time ${result.eventTime}`);
+  console.error(
+    `mapped by ${result.mappingFile} (mappings ${result.mappingVersion}), event time ${result.eventTime}`,
+  );
   console.log(JSON.stringify(result.bundle, null, 2));
   return 0;
 }

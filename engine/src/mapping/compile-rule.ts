@@ -6,7 +6,13 @@ import { at, compileCondition, compileLevels, compilePath } from './compile-cont
 import type { CompileContext, RuleSite } from './compile-context';
 import { canonicalHl7Type, defaultHl7Type, findConverter, STRING_TYPES } from './conversions';
 import { MappingErrorCode } from './mapping-error';
-import type { CompiledElement, CompiledPath, CompiledRule, CompiledSource, ForEachLevel } from './mapping-types';
+import type {
+  CompiledElement,
+  CompiledPath,
+  CompiledRule,
+  CompiledSource,
+  ForEachLevel,
+} from './mapping-types';
 import type { RawElements, RawRule, RawRuleObject } from './raw-mapping';
 
 /** The FHIR type a rule fills, and whether it is a list. */
@@ -64,17 +70,25 @@ function compileSource(
     return undefined;
   };
   if (obj.ref !== undefined) {
-    if (!ctx.ruleNames.has(obj.ref)) return fail(MappingErrorCode.UnknownRule, `no resource rule named "${obj.ref}"`, 'ref');
-    if (target.type !== 'Reference') return fail(MappingErrorCode.UnsupportedConversion, `ref: fills a Reference, not ${target.type}`, 'ref');
+    if (!ctx.ruleNames.has(obj.ref))
+      return fail(MappingErrorCode.UnknownRule, `no resource rule named "${obj.ref}"`, 'ref');
+    if (target.type !== 'Reference')
+      return fail(
+        MappingErrorCode.UnsupportedConversion,
+        `ref: fills a Reference, not ${target.type}`,
+        'ref',
+      );
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
     return { kind: 'ref', target: obj.ref, forEach: levels, ...(from !== undefined ? { from } : {}) };
   }
   if (obj.refAll === true) {
-    if (target.type !== 'Reference' || !target.array) return fail(MappingErrorCode.UnsupportedConversion, 'refAll: fills a list of Reference', 'refAll');
+    if (target.type !== 'Reference' || !target.array)
+      return fail(MappingErrorCode.UnsupportedConversion, 'refAll: fills a list of Reference', 'refAll');
     return { kind: 'refAll' };
   }
   if (obj.object !== undefined) {
-    if (!ctx.schema.isComplex(target.type)) return fail(MappingErrorCode.UnsupportedConversion, `object: cannot fill ${target.type}`, 'object');
+    if (!ctx.schema.isComplex(target.type))
+      return fail(MappingErrorCode.UnsupportedConversion, `object: cannot fill ${target.type}`, 'object');
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
     const elements = compileElements(obj.object, target.type, at(inner, 'object'), ctx);
     return { kind: 'object', elements, forEach: levels, ...(from !== undefined ? { from } : {}) };
@@ -96,7 +110,9 @@ function compilePathSource(
   const path = compilePath(from, at(site, 'from'), ctx);
   const hl7Type = obj.type ?? defaultHl7Type(target.type);
   // With a table the code is translated; the datatype conversion is the fallback for a CodeableConcept.
-  const convert = findConverter(hl7Type, target.type) ?? (obj.table !== undefined ? findConverter('CWE', target.type) : undefined);
+  const convert =
+    findConverter(hl7Type, target.type) ??
+    (obj.table !== undefined ? findConverter('CWE', target.type) : undefined);
   if (convert === undefined) {
     ctx.report(
       MappingErrorCode.UnsupportedConversion,
@@ -108,11 +124,21 @@ function compilePathSource(
   }
   const table = obj.table !== undefined ? ctx.tables.get(obj.table) : undefined;
   if (obj.table !== undefined && table === undefined) {
-    ctx.report(MappingErrorCode.UnknownTable, `no code table "${obj.table}" in codes/`, at(site, 'table').origin, site.rule);
+    ctx.report(
+      MappingErrorCode.UnknownTable,
+      `no code table "${obj.table}" in codes/`,
+      at(site, 'table').origin,
+      site.rule,
+    );
     return undefined;
   }
   if (table !== undefined && !TABLE_TARGETS.has(target.type) && !STRING_TYPES.has(target.type)) {
-    ctx.report(MappingErrorCode.UnsupportedConversion, `table: cannot fill ${target.type}`, at(site, 'table').origin, site.rule);
+    ctx.report(
+      MappingErrorCode.UnsupportedConversion,
+      `table: cannot fill ${target.type}`,
+      at(site, 'table').origin,
+      site.rule,
+    );
     return undefined;
   }
   const unit = obj.unit !== undefined ? compilePath(obj.unit, at(site, 'unit'), ctx) : undefined;
@@ -155,7 +181,12 @@ interface ResolvedKey {
   readonly choicePrefix?: string;
 }
 
-function resolveKey(key: string, ownerType: string, site: RuleSite, ctx: CompileContext): ResolvedKey | undefined {
+function resolveKey(
+  key: string,
+  ownerType: string,
+  site: RuleSite,
+  ctx: CompileContext,
+): ResolvedKey | undefined {
   const keys = key.split('.');
   let owner = ownerType;
   for (const [i, k] of keys.entries()) {
@@ -183,12 +214,22 @@ function resolveKey(key: string, ownerType: string, site: RuleSite, ctx: Compile
   return undefined;
 }
 
-function choiceTarget(rule: RawRule, r: ResolvedKey, site: RuleSite, ctx: CompileContext): RuleTarget | undefined {
+function choiceTarget(
+  rule: RawRule,
+  r: ResolvedKey,
+  site: RuleSite,
+  ctx: CompileContext,
+): RuleTarget | undefined {
   const as = typeof rule === 'string' ? undefined : rule.as;
   const type = as !== undefined ? ctx.schema.choiceType(r.owner, r.choicePrefix ?? '', as) : undefined;
   if (type === undefined) {
     const options = ctx.schema.choices(r.owner, r.choicePrefix ?? '').join(', ');
-    ctx.report(MappingErrorCode.UnknownElement, `a rule of a choice element needs as: one of ${options}`, site.origin, site.rule);
+    ctx.report(
+      MappingErrorCode.UnknownElement,
+      `a rule of a choice element needs as: one of ${options}`,
+      site.origin,
+      site.rule,
+    );
     return undefined;
   }
   return { type, array: false };

@@ -97,7 +97,9 @@ export function identifierType(code: string | undefined, ctx: ConvertContext): o
   if (code === undefined) return undefined;
   const row = ctx.tables.get('v2-0203')?.lookup(code);
   if (row === undefined) return { text: code };
-  return { coding: [{ system: row.system, code: row.target, ...(row.display ? { display: row.display } : {}) }] };
+  return {
+    coding: [{ system: row.system, code: row.target, ...(row.display ? { display: row.display } : {}) }],
+  };
 }
 
 function period(start: string | undefined, end: string | undefined): object | undefined {
@@ -122,11 +124,19 @@ export function identifier(
 }
 
 /** CX to Identifier: CX.1 value, CX.4 (else CX.9/CX.10) authority as system, CX.5 type, CX.7/8 period. */
-export function cxToIdentifier(v: Hl7Value, ctx: ConvertContext, toDate: (t: string) => string | undefined): object | undefined {
-  const system = hdToSystem(v.partValue(4), ctx) ?? hdToSystem(v.partValue(9), ctx) ?? hdToSystem(v.partValue(10), ctx);
+export function cxToIdentifier(
+  v: Hl7Value,
+  ctx: ConvertContext,
+  toDate: (t: string) => string | undefined,
+): object | undefined {
+  const system =
+    hdToSystem(v.partValue(4), ctx) ?? hdToSystem(v.partValue(9), ctx) ?? hdToSystem(v.partValue(10), ctx);
   const start = v.part(7);
   const end = v.part(8);
-  const validity = period(start !== undefined ? toDate(start) : undefined, end !== undefined ? toDate(end) : undefined);
+  const validity = period(
+    start !== undefined ? toDate(start) : undefined,
+    end !== undefined ? toDate(end) : undefined,
+  );
   return identifier(v.part(1), system, identifierType(v.part(5), ctx), validity);
 }
 

@@ -23,7 +23,8 @@ export function unitOf(unit: Hl7Value | undefined, ctx: ConvertContext): Record<
   const code = unit.part(1);
   const text = unit.part(2) ?? code;
   const systemName = unit.part(3);
-  const system = systemName === undefined || /^UCUM$/i.test(systemName) ? UCUM : codingSystem(systemName, ctx);
+  const system =
+    systemName === undefined || /^UCUM$/i.test(systemName) ? UCUM : codingSystem(systemName, ctx);
   return {
     ...(text !== undefined ? { unit: text } : {}),
     ...(system !== undefined && code !== undefined ? { system, code } : {}),
@@ -59,7 +60,12 @@ interface StructuredNumeric {
 }
 
 function readSn(v: Hl7Value): StructuredNumeric {
-  return { comparator: v.part(1), n1: parseDecimal(v.part(2)), separator: v.part(3), n2: parseDecimal(v.part(4)) };
+  return {
+    comparator: v.part(1),
+    n1: parseDecimal(v.part(2)),
+    separator: v.part(3),
+    n2: parseDecimal(v.part(4)),
+  };
 }
 
 /** SN `[comparator]^number` to Quantity; undefined for ranges and ratios. */
@@ -80,7 +86,8 @@ export function snToRange(v: Hl7Value, ctx: ConvertContext): object | undefined 
 /** SN `^n1^:^n2` or `^n1^/^n2` to Ratio. */
 export function snToRatio(v: Hl7Value): object | undefined {
   const sn = readSn(v);
-  if ((sn.separator !== ':' && sn.separator !== '/') || sn.n1 === undefined || sn.n2 === undefined) return undefined;
+  if ((sn.separator !== ':' && sn.separator !== '/') || sn.n1 === undefined || sn.n2 === undefined)
+    return undefined;
   return { numerator: { value: sn.n1 }, denominator: { value: sn.n2 } };
 }
 
@@ -100,9 +107,12 @@ export function textToReferenceRange(v: Hl7Value, ctx: ConvertContext): object |
   const range = RANGE.exec(text);
   const low = parseDecimal(range?.[1]);
   const high = parseDecimal(range?.[2]);
-  if (low !== undefined && high !== undefined) return { low: quantity(low, ctx), high: quantity(high, ctx), text };
+  if (low !== undefined && high !== undefined)
+    return { low: quantity(low, ctx), high: quantity(high, ctx), text };
   const bound = BOUND.exec(text);
   const n = parseDecimal(bound?.[2]);
   if (n === undefined) return { text };
-  return bound?.[1]?.startsWith('<') === true ? { high: quantity(n, ctx), text } : { low: quantity(n, ctx), text };
+  return bound?.[1]?.startsWith('<') === true
+    ? { high: quantity(n, ctx), text }
+    : { low: quantity(n, ctx), text };
 }

@@ -102,7 +102,11 @@ function phoneNumber(v: Hl7Value): string | undefined {
   const country = v.part(5);
   const area = v.part(6);
   const ext = v.part(8);
-  const number = compact([country !== undefined ? `+${country}` : undefined, area !== undefined ? `(${area})` : undefined, local]);
+  const number = compact([
+    country !== undefined ? `+${country}` : undefined,
+    area !== undefined ? `(${area})` : undefined,
+    local,
+  ]);
   return `${number.join(' ')}${ext !== undefined ? ` ext. ${ext}` : ''}`;
 }
 
@@ -110,7 +114,10 @@ function phoneNumber(v: Hl7Value): string | undefined {
 export function xtnToContactPoint(v: Hl7Value, ctx: ConvertContext): object | undefined {
   const equipment = v.part(3);
   const email = v.part(4);
-  const isEmail = equipment?.toUpperCase() === 'INTERNET' || equipment?.toUpperCase() === 'X.400' || (email !== undefined && v.part(7) === undefined && v.part(1) === undefined);
+  const isEmail =
+    equipment?.toUpperCase() === 'INTERNET' ||
+    equipment?.toUpperCase() === 'X.400' ||
+    (email !== undefined && v.part(7) === undefined && v.part(1) === undefined);
   const value = isEmail ? email : phoneNumber(v);
   if (value === undefined) return undefined;
   const row = equipment !== undefined ? ctx.tables.get('v2-0202')?.lookup(equipment) : undefined;

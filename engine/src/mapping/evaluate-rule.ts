@@ -3,7 +3,13 @@
  * translates and assembles values. Pure and allocation-light, since it runs per message.
  */
 import type { ConvertContext } from './conversion-types';
-import type { CompiledCondition, CompiledElement, CompiledResourceRule, CompiledRule, CompiledSource } from './mapping-types';
+import type {
+  CompiledCondition,
+  CompiledElement,
+  CompiledResourceRule,
+  CompiledRule,
+  CompiledSource,
+} from './mapping-types';
 import { bindValue, iterateLevels, readText, readValues } from './scope';
 import type { Scope } from './scope';
 import { translateCode } from './translate-code';
@@ -52,16 +58,30 @@ function isPresent(v: unknown): boolean {
 }
 
 /** The values a rule yields; a scalar element uses the first. */
-export function evaluateRule(rule: CompiledRule, scope: Scope, all: boolean, state: ExecState, self?: Instance): unknown[] {
-  const bindsItself = rule.source.kind === 'object' || (rule.source.kind === 'ref' && rule.source.from !== undefined);
-  const values = !bindsItself && rule.when !== undefined && !testCondition(rule.when, scope)
-    ? []
-    : evaluateSource(rule, scope, all, state, self);
+export function evaluateRule(
+  rule: CompiledRule,
+  scope: Scope,
+  all: boolean,
+  state: ExecState,
+  self?: Instance,
+): unknown[] {
+  const bindsItself =
+    rule.source.kind === 'object' || (rule.source.kind === 'ref' && rule.source.from !== undefined);
+  const values =
+    !bindsItself && rule.when !== undefined && !testCondition(rule.when, scope)
+      ? []
+      : evaluateSource(rule, scope, all, state, self);
   if (values.length > 0 || rule.otherwise === undefined) return values;
   return evaluateRule(rule.otherwise, scope, all, state, self);
 }
 
-function evaluateSource(rule: CompiledRule, scope: Scope, all: boolean, state: ExecState, self?: Instance): unknown[] {
+function evaluateSource(
+  rule: CompiledRule,
+  scope: Scope,
+  all: boolean,
+  state: ExecState,
+  self?: Instance,
+): unknown[] {
   const s = rule.source;
   switch (s.kind) {
     case 'path':
@@ -86,15 +106,22 @@ function evaluateSource(rule: CompiledRule, scope: Scope, all: boolean, state: E
     case 'ref':
       return evaluateRef(s, rule, scope, all, state);
     case 'refAll':
-      return unique(state.all.filter((i) => i !== self && !i.rule.referenceOnly).map((i) => i.reference)).map((reference) => ({
-        reference,
-      }));
+      return unique(state.all.filter((i) => i !== self && !i.rule.referenceOnly).map((i) => i.reference)).map(
+        (reference) => ({
+          reference,
+        }),
+      );
     case 'object':
       return evaluateObject(s, rule, scope, all, state, self);
   }
 }
 
-function evaluatePath(s: Extract<CompiledSource, { kind: 'path' }>, scope: Scope, all: boolean, state: ExecState): unknown[] {
+function evaluatePath(
+  s: Extract<CompiledSource, { kind: 'path' }>,
+  scope: Scope,
+  all: boolean,
+  state: ExecState,
+): unknown[] {
   const values = readValues(s.path, scope, all || s.join !== undefined);
   if (values.length === 0) return [];
   const unit = s.unit !== undefined ? readValues(s.unit, scope, false)[0] : undefined;
@@ -116,7 +143,13 @@ function related(a: Scope, b: Scope): boolean {
   return a.key === b.key || a.key.startsWith(`${b.key}/`) || b.key.startsWith(`${a.key}/`);
 }
 
-function evaluateRef(s: Extract<CompiledSource, { kind: 'ref' }>, rule: CompiledRule, scope: Scope, all: boolean, state: ExecState): unknown[] {
+function evaluateRef(
+  s: Extract<CompiledSource, { kind: 'ref' }>,
+  rule: CompiledRule,
+  scope: Scope,
+  all: boolean,
+  state: ExecState,
+): unknown[] {
   if (s.from === undefined) {
     const found = (state.instances.get(s.target) ?? []).filter((i) => related(i.scope, scope));
     return unique(found.map((i) => i.reference)).map((reference) => ({ reference }));
@@ -144,9 +177,10 @@ function evaluateObject(
   state: ExecState,
   self?: Instance,
 ): unknown[] {
-  const scopes = s.from !== undefined
-    ? readValues(s.from, scope, all).map((v, n) => bindValue(scope, v, n))
-    : iterateLevels(s.forEach, scope);
+  const scopes =
+    s.from !== undefined
+      ? readValues(s.from, scope, all).map((v, n) => bindValue(scope, v, n))
+      : iterateLevels(s.forEach, scope);
   const out: unknown[] = [];
   for (const inner of scopes) {
     if (rule.when !== undefined && !testCondition(rule.when, inner)) continue;
@@ -174,7 +208,9 @@ export function buildElements(
           else values.push(v);
         }
       }
-      const kept = e.allowed !== undefined ? values.filter((v) => e.allowed?.has(v as string)) : values;
+      const kept = dedupeReferences(
+        e.allowed !== undefined ? values.filter((v) => e.allowed?.has(v as string)) : values,
+      );
       if (kept.length > 0) setAt(obj, e.key, kept);
       continue;
     }
@@ -188,12 +224,25 @@ export function buildElements(
   return obj;
 }
 
+/** The same resource referenced twice (PD1-4 and ROL name one PCP) is listed once. */
+function dedupeReferences(values: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const ref = (v as { reference?: unknown } | null)?.reference;
+    if (typeof ref !== 'string') return true;
+    if (seen.has(ref)) return false;
+    seen.add(ref);
+    return true;
+  });
+}
+
 function setAt(obj: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
     const k = keys[i] ?? '';
     const next = cur[k];
-    if (typeof next === 'object' && next !== null && !Array.isArray(next)) cur = next as Record<string, unknown>;
+    if (typeof next === 'object' && next !== null && !Array.isArray(next))
+      cur = next as Record<string, unknown>;
     else {
       const created: Record<string, unknown> = {};
       cur[k] = created;

@@ -23,7 +23,11 @@ interface SchemaDefinition {
   readonly oneOf?: readonly SchemaProperty[];
 }
 
-const PRIMITIVE_BY_JSON_TYPE: Readonly<Record<string, string>> = { boolean: 'boolean', number: 'decimal', string: 'string' };
+const PRIMITIVE_BY_JSON_TYPE: Readonly<Record<string, string>> = {
+  boolean: 'boolean',
+  number: 'decimal',
+  string: 'string',
+};
 
 function refName(ref: string | undefined): string | undefined {
   return ref?.startsWith('#/definitions/') === true ? ref.slice('#/definitions/'.length) : undefined;
@@ -48,7 +52,9 @@ export class FhirSchemaIndex {
     const defs = (schema as { definitions?: Record<string, SchemaDefinition> }).definitions ?? {};
     this.definitions = defs;
     const list = defs['ResourceList']?.oneOf ?? [];
-    this.resourceTypes = new Set(list.map((r) => refName(r.$ref)).filter((n): n is string => n !== undefined));
+    this.resourceTypes = new Set(
+      list.map((r) => refName(r.$ref)).filter((n): n is string => n !== undefined),
+    );
   }
 
   /** True for a FHIR R4 resource type name. */

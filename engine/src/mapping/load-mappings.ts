@@ -48,21 +48,36 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
 }
 
 /** Tables of `codes/` and of `senders/<s>/codes/`, keyed by scope ('' for the base). */
-function loadTables(texts: ReadonlyMap<string, string>, display: (rel: string) => string, problems: MappingProblem[]): Map<string, Map<string, CodeTable>> {
+function loadTables(
+  texts: ReadonlyMap<string, string>,
+  display: (rel: string) => string,
+  problems: MappingProblem[],
+): Map<string, Map<string, CodeTable>> {
   const scopes = new Map<string, Map<string, CodeTable>>([['', new Map()]]);
   for (const [rel, text] of texts) {
     const m = /^(?:senders\/([^/]+)\/)?codes\/([^/]+)\.csv$/.exec(rel);
     if (!m) continue;
     const [, sender = '', name = ''] = m;
     const { table, problems: found } = parseCodeTable(name, display(rel), text);
-    for (const p of found) problems.push({ code: MappingErrorCode.BadTable, file: display(rel), line: p.line, message: p.message });
+    for (const p of found)
+      problems.push({
+        code: MappingErrorCode.BadTable,
+        file: display(rel),
+        line: p.line,
+        message: p.message,
+      });
     const scope = scopes.get(sender) ?? new Map<string, CodeTable>();
     scope.set(name, table);
     scopes.set(sender, scope);
   }
   const base = scopes.get('') ?? new Map<string, CodeTable>();
   for (const name of REQUIRED_TABLES) {
-    if (!base.has(name)) problems.push({ code: MappingErrorCode.UnknownTable, file: display('codes'), message: `the conversions need codes/${name}.csv` });
+    if (!base.has(name))
+      problems.push({
+        code: MappingErrorCode.UnknownTable,
+        file: display('codes'),
+        message: `the conversions need codes/${name}.csv`,
+      });
   }
   return scopes;
 }
@@ -85,10 +100,21 @@ export async function loadMappingSet(dir: string, options: LoadMappingOptions = 
   for (const [rel, text] of texts) {
     if (/\.ya?ml$/.test(rel)) files.set(rel, parseMappingFile(display(rel), text, validate, problems));
   }
-  const report = (code: MappingErrorCode, message: string, origin: { file: string; pointer: readonly (string | number)[] }, rule?: string): void => {
+  const report = (
+    code: MappingErrorCode,
+    message: string,
+    origin: { file: string; pointer: readonly (string | number)[] },
+    rule?: string,
+  ): void => {
     const parsed = [...files.values()].find((f) => f.file === origin.file);
     const line = parsed?.lineOf(origin.pointer);
-    problems.push({ code, file: origin.file, message, ...(line !== undefined ? { line } : {}), ...(rule !== undefined ? { rule } : {}) });
+    problems.push({
+      code,
+      file: origin.file,
+      message,
+      ...(line !== undefined ? { line } : {}),
+      ...(rule !== undefined ? { rule } : {}),
+    });
   };
   const ctxFor = (sender: string): CompileContext => ({
     schema,

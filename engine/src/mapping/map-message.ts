@@ -72,7 +72,12 @@ function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecStat
         if (!rule.required) continue;
         const first = rule.id[0]?.source;
         const location = first?.kind === 'path' ? first.path.text : 'MSH';
-        throw new MappingError(MappingErrorCode.MissingRequired, `${rule.resourceType} "${rule.name}" needs an id but its id locations are empty`, location, `${rule.where}.id`);
+        throw new MappingError(
+          MappingErrorCode.MissingRequired,
+          `${rule.resourceType} "${rule.name}" needs an id but its id locations are empty`,
+          location,
+          `${rule.where}.id`,
+        );
       }
       all.push({ rule, scope, id, reference: `${rule.resourceType}/${id}` });
     }
@@ -81,7 +86,12 @@ function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecStat
 }
 
 /** Runs a compiled mapping on a message. */
-export function executeMapping(mapping: CompiledMapping, message: Hl7Message, version: string, ctx: MapContext): MapResult {
+export function executeMapping(
+  mapping: CompiledMapping,
+  message: Hl7Message,
+  version: string,
+  ctx: MapContext,
+): MapResult {
   const root = rootScope(message);
   const instances = new Map<string, Instance[]>();
   const rules = new Map(mapping.resources.map((r) => [r.name, r]));
@@ -93,7 +103,9 @@ export function executeMapping(mapping: CompiledMapping, message: Hl7Message, ve
     rules,
     idOf: (rule, scope) => computeId(rule, scope, state),
   };
-  const eventTime = mapping.eventTime.map((r) => evaluateRule(r, root, false, state)[0]).find((v) => typeof v === 'string') ?? ctx.receivedAt;
+  const eventTime =
+    mapping.eventTime.map((r) => evaluateRule(r, root, false, state)[0]).find((v) => typeof v === 'string') ??
+    ctx.receivedAt;
   state.context.eventTime = eventTime;
   const all = collectInstances(mapping, root, state);
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);

@@ -71,7 +71,9 @@ export class MappingLoadError extends Error {
         severity: 'error',
         code: 'invalid',
         diagnostics: formatProblem(p),
-        expression: [`${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.rule !== undefined ? `#${p.rule}` : ''}`],
+        expression: [
+          `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.rule !== undefined ? `#${p.rule}` : ''}`,
+        ],
       })),
     };
   }
@@ -87,7 +89,9 @@ export class MappingError extends Error {
     this.code = code;
     this.outcome = {
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'processing', diagnostics: message, expression: [hl7Location, rule] }],
+      issue: [
+        { severity: 'error', code: 'processing', diagnostics: message, expression: [hl7Location, rule] },
+      ],
     };
   }
 }

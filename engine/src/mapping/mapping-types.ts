@@ -9,7 +9,12 @@ import type { Converter } from './conversion-types';
 /** An HL7 location (`PID-3.4`) or a location inside the value bound by `from`/`forEach` (`$`, `$.9.1`). */
 export type CompiledPath =
   | { readonly kind: 'hl7'; readonly text: string; readonly path: Hl7Path }
-  | { readonly kind: 'bound'; readonly text: string; readonly component?: number; readonly subcomponent?: number };
+  | {
+      readonly kind: 'bound';
+      readonly text: string;
+      readonly component?: number;
+      readonly subcomponent?: number;
+    };
 
 /** A compiled `when:` condition. */
 export type CompiledCondition =

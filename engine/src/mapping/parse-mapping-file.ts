@@ -76,7 +76,12 @@ export function parseMappingFile(
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const line = e.linePos?.[0].line;
-      problems.push({ code: MappingErrorCode.InvalidYaml, file, message: e.message.split('\n')[0] ?? e.code, ...(line !== undefined ? { line } : {}) });
+      problems.push({
+        code: MappingErrorCode.InvalidYaml,
+        file,
+        message: e.message.split('\n')[0] ?? e.code,
+        ...(line !== undefined ? { line } : {}),
+      });
     }
     return { file, lineOf };
   }
@@ -84,7 +89,12 @@ export function parseMappingFile(
   if (!validate(data)) {
     for (const e of usefulErrors(validate.errors ?? [])) {
       const line = lineOf(pointerOf(e.instancePath));
-      problems.push({ code: MappingErrorCode.SchemaViolation, file, message: describe(e), ...(line !== undefined ? { line } : {}) });
+      problems.push({
+        code: MappingErrorCode.SchemaViolation,
+        file,
+        message: describe(e),
+        ...(line !== undefined ? { line } : {}),
+      });
     }
     return { file, lineOf };
   }

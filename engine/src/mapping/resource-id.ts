@@ -6,5 +6,8 @@ import { createHash } from 'node:crypto';
 
 /** 32 hex characters of sha256(`type|part|part...`); valid as a FHIR id. */
 export function hashResourceId(resourceType: string, parts: readonly string[]): string {
-  return createHash('sha256').update(`${resourceType}|${parts.join('|')}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${resourceType}|${parts.join('|')}`)
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -42,7 +42,8 @@ function segmentsNamed(name: string, scope: Scope): readonly Hl7Segment[] {
 }
 
 function boundValue(scope: Scope): Hl7Value | undefined {
-  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) if (s.bound !== undefined) return s.bound;
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent)
+    if (s.bound !== undefined) return s.bound;
   return undefined;
 }
 
@@ -103,13 +104,28 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       if (level.members.has(seg.name)) own.push(seg);
     }
     const head = itemSpan[0];
-    return { parent: scope, message: scope.message, members: level.members, own, span: itemSpan, key: `${scope.key}/${level.segment}${head?.index ?? start}`, index: scope.index };
+    return {
+      parent: scope,
+      message: scope.message,
+      members: level.members,
+      own,
+      span: itemSpan,
+      key: `${scope.key}/${level.segment}${head?.index ?? start}`,
+      index: scope.index,
+    };
   });
 }
 
 /** A scope with one value bound as `$`. */
 export function bindValue(scope: Scope, value: Hl7Value, n: number): Scope {
-  return { parent: scope, message: scope.message, span: scope.span, bound: value, key: `${scope.key}/${n}`, index: scope.index };
+  return {
+    parent: scope,
+    message: scope.message,
+    span: scope.span,
+    bound: value,
+    key: `${scope.key}/${n}`,
+    index: scope.index,
+  };
 }
 
 /** Every scope the levels produce, outermost level first. */

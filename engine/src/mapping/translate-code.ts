@@ -13,7 +13,11 @@ export function translateCode(v: Hl7Value, source: PathSource, ctx: ConvertConte
   const row = source.table?.lookup(v.part(1) ?? '');
   if (source.targetType === 'CodeableConcept') {
     if (row === undefined) return source.convert(v, ctx);
-    const coding = { system: row.system, code: row.target, ...(row.display !== undefined ? { display: row.display } : {}) };
+    const coding = {
+      system: row.system,
+      code: row.target,
+      ...(row.display !== undefined ? { display: row.display } : {}),
+    };
     const original = source.keepOriginal ? source.convert(v, ctx) : undefined;
     const originalCodings = (original as { coding?: unknown[] } | undefined)?.coding ?? [];
     const text = (original as { text?: string } | undefined)?.text ?? v.part(2);
@@ -21,7 +25,11 @@ export function translateCode(v: Hl7Value, source: PathSource, ctx: ConvertConte
   }
   if (row === undefined) return undefined;
   if (source.targetType === 'Coding') {
-    return { system: row.system, code: row.target, ...(row.display !== undefined ? { display: row.display } : {}) };
+    return {
+      system: row.system,
+      code: row.target,
+      ...(row.display !== undefined ? { display: row.display } : {}),
+    };
   }
   return row.target;
 }

@@ -25,7 +25,11 @@ export interface WatchMappingsOptions {
  * Watches `dir` recursively and reloads on change.
  * @returns a function that stops watching.
  */
-export function watchMappings(dir: string, handlers: WatchMappingsHandlers, options: WatchMappingsOptions = {}): () => void {
+export function watchMappings(
+  dir: string,
+  handlers: WatchMappingsHandlers,
+  options: WatchMappingsOptions = {},
+): () => void {
   const debounceMs = options.debounceMs ?? 200;
   let timer: NodeJS.Timeout | undefined;
   let schema: FhirSchemaIndex | undefined;

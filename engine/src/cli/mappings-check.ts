@@ -1,0 +1,35 @@
+/**
+ * `npm run mappings:check [-- DIR]`: validates every mapping file, rule file and code table and
+ * prints every problem with file, line and rule; exit 1 when there is any.
+ */
+import { loadMappingSet } from '../mapping/load-mappings';
+import { formatProblem, isMappingLoadError } from '../mapping/mapping-error';
+
+async function main(): Promise<number> {
+  const dir = process.argv[2] ?? 'mappings';
+  try {
+    const set = await loadMappingSet(dir);
+    const events = set.mappings
+      .filter((m) => m.sender === undefined)
+      .flatMap((m) => m.events.map((e) => `${m.messageType}^${e}`));
+    console.log(
+      `${dir}: OK (version ${set.version}); maps ${events.join(' ')}; sender overrides: ${set.senders.join(', ') || 'none'}`,
+    );
+    return 0;
+  } catch (err) {
+    if (!isMappingLoadError(err)) throw err;
+    for (const p of err.problems) console.error(formatProblem(p));
+    console.error(`${err.problems.length} problem(s)`);
+    return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);
