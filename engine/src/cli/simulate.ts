@@ -72,7 +72,8 @@ function buildSource(args: SimulateArgs, runId: string): { source: MessageSource
     const source = createCorpusSource(messages, args.count ?? messages.length);
     const description =
       `corpus ${args.corpus}: ${messages.length} messages, sent as written except MSH-10 suffixed with ` +
-      `"-${runId}" (unique per run; file BOMs dropped, line breaks sent as CR)`;
+      `"-${runId}" (plus "-<n>" where files share an MSH-10) so each is unique in this run; ` +
+      `file BOMs dropped, line breaks sent as CR`;
     return { source, description };
   }
   const population = createPopulation({

@@ -1,7 +1,7 @@
 /**
  * Loads a directory of .hl7 files for `--corpus`: each message is sent as written except that
- * MSH-10 gets `-<runId>` appended, so a corpus whose files share control IDs (sample sets often
- * do) is not acknowledged as duplicates, and a second run is not either.
+ * MSH-10 gets `-<runId>` appended (and `-<n>` on the n-th reuse of an ID within the corpus), so
+ * a corpus whose files share control IDs is not acknowledged as duplicates, nor is a second run.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,10 +25,16 @@ export function loadCorpus(dir: string, runId: string): CorpusMessage[] {
     .filter((f) => f.toLowerCase().endsWith('.hl7'))
     .sort();
   const messages: CorpusMessage[] = [];
+  const seen = new Map<string, number>();
   for (const file of files) {
     const parts = splitMessages(readFileSync(join(dir, file), 'utf8'));
     parts.forEach((text, i) => {
-      const rewritten = suffixControlId(text, `-${runId}`);
+      // Sample sets reuse MSH-10s (38 of the public corpus files say MSG00001): the 2nd, 3rd ...
+      // message with an ID also gets its occurrence number, or the engine would ACK it as a duplicate.
+      const original = suffixControlId(text, '').controlId;
+      const occurrence = (seen.get(original) ?? 0) + 1;
+      seen.set(original, occurrence);
+      const rewritten = suffixControlId(text, occurrence === 1 ? `-${runId}` : `-${runId}-${occurrence}`);
       messages.push({
         source: parts.length > 1 ? `${file}#${i + 1}` : file,
         kind: messageKind(text),
