@@ -88,7 +88,8 @@ export function parseMappingFile(
   const data: unknown = doc.toJS() ?? {};
   if (!validate(data)) {
     for (const e of usefulErrors(validate.errors ?? [])) {
-      const line = lineOf(pointerOf(e.instancePath));
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      const line = lineOf([...pointerOf(e.instancePath), ...(extra !== undefined ? [extra] : [])]);
       problems.push({
         code: MappingErrorCode.SchemaViolation,
         file,

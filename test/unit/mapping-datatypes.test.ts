@@ -1,0 +1,229 @@
+/**
+ * Datatype conversions: each HL7 datatype into the FHIR types it can fill, including DTM with and
+ * without an offset at dateTime, date and instant precision.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Hl7Delimiters } from '../../engine/src/hl7/parse-message';
+import type { CodeTable } from '../../engine/src/mapping/code-tables';
+import { parseCodeTable } from '../../engine/src/mapping/code-tables';
+import type { ConvertContext } from '../../engine/src/mapping/conversion-types';
+import { findConverter } from '../../engine/src/mapping/conversions';
+import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../engine/src/mapping/convert-datetime';
+import { Hl7Value } from '../../engine/src/mapping/hl7-value';
+
+const d: Hl7Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+
+function table(name: string, rows: string): CodeTable {
+  return parseCodeTable(name, `${name}.csv`, `code,system,target,display\n${rows}`).table;
+}
+
+const ctx: ConvertContext = {
+  tables: new Map([
+    [
+      'coding-systems',
+      table(
+        'coding-systems',
+        'LN,urn:ietf:rfc:3986,http://loinc.org,\nSCT,urn:ietf:rfc:3986,http://snomed.info/sct,',
+      ),
+    ],
+    [
+      'identifier-systems',
+      table('identifier-systems', 'USSSA,urn:ietf:rfc:3986,http://hl7.org/fhir/sid/us-ssn,'),
+    ],
+    [
+      'v2-0203',
+      table('v2-0203', 'MR,http://terminology.hl7.org/CodeSystem/v2-0203,MR,Medical record number'),
+    ],
+    ['v2-0200', table('v2-0200', 'L,http://hl7.org/fhir/name-use,official,Official')],
+    ['v2-0190', table('v2-0190', 'H,http://hl7.org/fhir/address-use,home,Home')],
+    ['v2-0201', table('v2-0201', 'WPN,http://hl7.org/fhir/contact-point-use,work,Work')],
+    [
+      'v2-0202',
+      table(
+        'v2-0202',
+        'CP,http://hl7.org/fhir/contact-point-use,mobile,Mobile\nFX,http://hl7.org/fhir/contact-point-system,fax,Fax',
+      ),
+    ],
+  ]),
+};
+
+function convert(hl7: string, fhir: string, raw: string, extra: Partial<ConvertContext> = {}): unknown {
+  const f = findConverter(hl7, fhir);
+  if (f === undefined) throw new Error(`no converter ${hl7}>${fhir}`);
+  return f(new Hl7Value(raw, 0, d), { ...ctx, ...extra });
+}
+
+describe('DTM, DT and TS', () => {
+  it('keeps the sender offset at dateTime precision', () => {
+    expect(toFhirDateTime('20240305101500-0500')).toBe('2024-03-05T10:15:00-05:00');
+    expect(toFhirDateTime('198908181126+0215')).toBe('1989-08-18T11:26:00+02:15');
+    expect(toFhirDateTime('20210817151943.4+0200')).toBe('2021-08-17T15:19:43.4+02:00');
+  });
+
+  it('reduces a time without offset to its date unless a timezone is configured', () => {
+    expect(toFhirDateTime('200301151030')).toBe('2003-01-15');
+    expect(toFhirDateTime('200301151030', '-05:00')).toBe('2003-01-15T10:30:00-05:00');
+    expect(toFhirDateTime('2024')).toBe('2024');
+    expect(toFhirDateTime('202403')).toBe('2024-03');
+  });
+
+  it('gives an instant only with minutes and a zone', () => {
+    expect(toFhirInstant('20240305101500-0500')).toBe('2024-03-05T10:15:00-05:00');
+    expect(toFhirInstant('20240305')).toBeUndefined();
+    expect(toFhirInstant('202403051015')).toBeUndefined();
+    expect(toFhirInstant('202403051015', 'Z')).toBe('2024-03-05T10:15:00Z');
+  });
+
+  it('rejects impossible dates and non-HL7 text', () => {
+    expect(toFhirDate('20240230')).toBeUndefined();
+    expect(toFhirDate('04/24/2007')).toBeUndefined();
+    expect(toFhirDateTime('20241305')).toBeUndefined();
+    expect(toFhirDate('19800214')).toBe('1980-02-14');
+  });
+});
+
+describe('composite datatypes', () => {
+  it('CX to Identifier with an OID authority, a known authority and a namespace', () => {
+    expect(convert('CX', 'Identifier', 'MRN1^^^MERCY&2.16.840.1.113883.3.1234&ISO^MR')).toEqual({
+      type: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+            code: 'MR',
+            display: 'Medical record number',
+          },
+        ],
+      },
+      system: 'urn:oid:2.16.840.1.113883.3.1234',
+      value: 'MRN1',
+    });
+    expect(convert('CX', 'Identifier', '123^^^USSSA^SS')).toMatchObject({
+      system: 'http://hl7.org/fhir/sid/us-ssn',
+    });
+    expect(convert('CX', 'Identifier', '77^^^GOOD HEALTH')).toEqual({
+      system: 'urn:care:id:GOOD%20HEALTH',
+      value: '77',
+    });
+  });
+
+  it('XPN to HumanName with use from table 0200', () => {
+    expect(convert('XPN', 'HumanName', 'Doe&&&&Aniston^Jane^Q^Jr^Ms^^L')).toEqual({
+      use: 'official',
+      family: 'Doe',
+      given: ['Jane', 'Q'],
+      prefix: ['Ms'],
+      suffix: ['Jr'],
+    });
+  });
+
+  it('XAD to Address', () => {
+    expect(convert('XAD', 'Address', '12 Oak St&Oak St&12^Apt 4^Springfield^IL^62701^USA^H')).toEqual({
+      use: 'home',
+      line: ['12 Oak St', 'Apt 4'],
+      city: 'Springfield',
+      state: 'IL',
+      postalCode: '62701',
+      country: 'USA',
+    });
+  });
+
+  it('XTN to ContactPoint: phone parts, email, v2.3 plain number and equipment-as-use', () => {
+    expect(convert('XTN', 'ContactPoint', '^WPN^PH^^1^217^5550199^12')).toEqual({
+      system: 'phone',
+      value: '+1 (217) 5550199 ext. 12',
+      use: 'work',
+    });
+    expect(convert('XTN', 'ContactPoint', '^NET^Internet^a@b.org')).toEqual({
+      system: 'email',
+      value: 'a@b.org',
+    });
+    expect(convert('XTN', 'ContactPoint', '(555)555-2004')).toEqual({
+      system: 'phone',
+      value: '(555)555-2004',
+    });
+    expect(convert('XTN', 'ContactPoint', '^PRN^CP^^1^505^5550111')).toMatchObject({
+      system: 'phone',
+      use: 'mobile',
+    });
+    expect(convert('XTN', 'ContactPoint', '^PRN^FX^^1^505^5550112')).toMatchObject({ system: 'fax' });
+  });
+
+  it('XCN to an NPI identifier and a name', () => {
+    const xcn = '1234567893^Welby^Marcus^^^Dr^MD^^^^^^NPI';
+    expect(convert('XCN', 'Identifier', xcn)).toMatchObject({
+      system: 'http://hl7.org/fhir/sid/us-npi',
+      value: '1234567893',
+    });
+    expect(convert('XCN', 'HumanName', xcn)).toEqual({
+      family: 'Welby',
+      given: ['Marcus'],
+      prefix: ['Dr'],
+      suffix: ['MD'],
+    });
+    expect(convert('XCN', 'uri', xcn)).toBe('http://hl7.org/fhir/sid/us-npi');
+  });
+
+  it('CWE and CE to CodeableConcept, Coding and code', () => {
+    expect(convert('CE', 'CodeableConcept', '2345-7^Glucose^LN^GLU^Glucose^L')).toEqual({
+      coding: [
+        { system: 'http://loinc.org', code: '2345-7', display: 'Glucose' },
+        { code: 'GLU', display: 'Glucose' },
+      ],
+    });
+    expect(convert('CWE', 'Coding', 'M^Married^HL70002')).toEqual({
+      system: 'http://terminology.hl7.org/CodeSystem/v2-0002',
+      code: 'M',
+      display: 'Married',
+    });
+    expect(convert('CWE', 'code', 'M^Married')).toBe('M');
+    expect(convert('CWE', 'CodeableConcept', '^^^^^^^^Bacterial Culture')).toEqual({
+      text: 'Bacterial Culture',
+    });
+  });
+
+  it('HD to a system URI and an Identifier', () => {
+    expect(convert('HD', 'uri', 'MERCY^2.16.840.1.113883.3.1234^ISO')).toBe(
+      'urn:oid:2.16.840.1.113883.3.1234',
+    );
+    expect(convert('HD', 'Identifier', 'MERCY^2.16.840.1.113883.3.1234^ISO')).toEqual({
+      system: 'urn:ietf:rfc:3986',
+      value: 'urn:oid:2.16.840.1.113883.3.1234',
+    });
+  });
+});
+
+describe('numeric datatypes', () => {
+  const unit = new Hl7Value('mg/dL^milligrams per deciliter^UCUM', 0, d);
+
+  it('NM to decimal and to a UCUM Quantity', () => {
+    expect(convert('NM', 'decimal', '4.06')).toBe(4.06);
+    expect(convert('NM', 'decimal', 'see note')).toBeUndefined();
+    expect(convert('NM', 'Quantity', '182', { unit })).toEqual({
+      value: 182,
+      unit: 'milligrams per deciliter',
+      system: 'http://unitsofmeasure.org',
+      code: 'mg/dL',
+    });
+  });
+
+  it('SN to Quantity with comparator, Range and Ratio', () => {
+    expect(convert('SN', 'Quantity', '<^0.5')).toEqual({ value: 0.5, comparator: '<' });
+    expect(convert('SN', 'Quantity', '^1^-^3')).toBeUndefined();
+    expect(convert('SN', 'Range', '^1^-^3')).toEqual({ low: { value: 1 }, high: { value: 3 } });
+    expect(convert('SN', 'Ratio', '^1^:^128')).toEqual({
+      numerator: { value: 1 },
+      denominator: { value: 128 },
+    });
+    expect(convert('SN', 'string', '>=^10')).toBe('>=10');
+  });
+
+  it('reference range text to Observation.referenceRange', () => {
+    expect(convert('ST', 'Observation_ReferenceRange', '3.5-5.1')).toEqual({
+      low: { value: 3.5 },
+      high: { value: 5.1 },
+      text: '3.5-5.1',
+    });
+    expect(convert('ST', 'Observation_ReferenceRange', '<5')).toEqual({ high: { value: 5 }, text: '<5' });
+    expect(convert('ST', 'Observation_ReferenceRange', 'negative')).toEqual({ text: 'negative' });
+  });
+});
