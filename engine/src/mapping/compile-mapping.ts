@@ -52,7 +52,7 @@ export function compileResource(
     ctx.report(
       MappingErrorCode.UnknownFhirType,
       `resource rule "${name}" ${why}`,
-      type?.origin ?? first.origin,
+      type !== undefined ? { file: type.origin.file, pointer: [...type.origin.pointer, 'type'] } : first.origin,
       name,
     );
     return undefined;
