@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { parseHl7 } from '../hl7/parse-message';
 import { mapMessage } from '../mapping/map-message';
 import type { MapResult } from '../mapping/map-message';
@@ -47,8 +48,9 @@ export function diffJson(actual: unknown, expected: unknown, at = '$', out: stri
     expected === null ||
     typeof actual !== 'object'
   ) {
-    if (JSON.stringify(actual) !== JSON.stringify(expected))
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
       out.push(`${at}: ${JSON.stringify(actual)} != expected ${JSON.stringify(expected)}`);
+    }
     return out;
   }
   const a = actual as Record<string, unknown>;
@@ -70,7 +72,9 @@ export async function runGoldenTests(
     const actual = await mapGoldenCase(testsDir, name, set);
     const file = path.join(testsDir, `${name}.fhir.json`);
     if (update) {
-      await writeFile(file, `${JSON.stringify(actual, null, 2)}\n`);
+      // Written as Prettier would, so `npm run lint` accepts regenerated examples as they are.
+      const options = (await resolveConfig(file)) ?? {};
+      await writeFile(file, await format(JSON.stringify(actual), { ...options, parser: 'json' }));
       results.push({ name, status: 'updated', differences: [] });
       continue;
     }

@@ -176,8 +176,9 @@ function constant(list: readonly (readonly [string, string])[]): Row[] {
 export async function seedCodeTables(referenceDir: string, outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const tables = new Map<string, Row[]>();
-  for (const [table, name] of Object.entries(FROM_GUIDE))
+  for (const [table, name] of Object.entries(FROM_GUIDE)) {
     tables.set(table, await readGuideMap(referenceDir, name));
+  }
   const statuses = tables.get('encounter-status') ?? [];
   tables.set(
     'encounter-status',

@@ -31,26 +31,29 @@ function resourcesOf(
   (parsed.data.include ?? []).forEach((inc, i) => {
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), inc));
     const origin = { file: parsed.file, pointer: ['include', i] };
-    if (!files.has(target))
+    if (!files.has(target)) {
       return report(MappingErrorCode.MissingInclude, `included file "${inc}" does not exist`, origin);
-    if (stack.includes(target))
+    }
+    if (stack.includes(target)) {
       return report(
         MappingErrorCode.MissingInclude,
         `"${inc}" includes itself (${[...stack, target].join(' -> ')})`,
         origin,
       );
+    }
     for (const [name, entry] of resourcesOf(target, files, report, [...stack, rel])) out.set(name, entry);
   });
   const seen = new Set<string>();
   (parsed.data.resources ?? []).forEach((raw, i) => {
     const origin = { file: parsed.file, pointer: ['resources', i] };
-    if (seen.has(raw.name))
+    if (seen.has(raw.name)) {
       report(
         MappingErrorCode.DuplicateRule,
         `resource rule "${raw.name}" is defined twice in this file`,
         origin,
         raw.name,
       );
+    }
     seen.add(raw.name);
     const below = out.get(raw.name);
     out.set(
@@ -108,19 +111,21 @@ export function assembleMappings(
   for (const [rel, parsed] of files) {
     const data = parsed.data;
     if (rel.includes('/') || data?.messageType === undefined) continue;
-    if (data.events === undefined)
+    if (data.events === undefined) {
       report(MappingErrorCode.SchemaViolation, 'a mapping file needs events:', {
         file: parsed.file,
         pointer: ['messageType'],
       });
+    }
     for (const e of data.events ?? []) {
       const key = `${data.messageType}^${e}`;
       const other = covered.get(key);
-      if (other !== undefined)
+      if (other !== undefined) {
         report(MappingErrorCode.DuplicateRule, `${key} is already mapped by ${other}`, {
           file: parsed.file,
           pointer: ['events'],
         });
+      }
       covered.set(key, parsed.file);
     }
     const resources = resourcesOf(rel, files, report);

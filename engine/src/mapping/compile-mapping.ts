@@ -52,7 +52,9 @@ export function compileResource(
     ctx.report(
       MappingErrorCode.UnknownFhirType,
       `resource rule "${name}" ${why}`,
-      type !== undefined ? { file: type.origin.file, pointer: [...type.origin.pointer, 'type'] } : first.origin,
+      type !== undefined
+        ? { file: type.origin.file, pointer: [...type.origin.pointer, 'type'] }
+        : first.origin,
       name,
     );
     return undefined;
@@ -74,14 +76,16 @@ export function compileResource(
       ctx,
     ),
   );
-  if (id === undefined)
+  if (id === undefined) {
     ctx.report(MappingErrorCode.SchemaViolation, `resource rule "${name}" has no id:`, first.origin, name);
+  }
   const elements = new Map<string, CompiledElement>();
   for (const layer of layers) {
     if (layer.raw.elements === undefined) continue;
     const site = at(siteOf(layer.origin, name, bound), 'elements');
-    for (const e of compileElements(layer.raw.elements, type.value, site, ctx))
+    for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) {
       elements.set(e.key.join('.'), e);
+    }
   }
   return {
     name,

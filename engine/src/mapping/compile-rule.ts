@@ -70,25 +70,29 @@ function compileSource(
     return undefined;
   };
   if (obj.ref !== undefined) {
-    if (!ctx.ruleNames.has(obj.ref))
+    if (!ctx.ruleNames.has(obj.ref)) {
       return fail(MappingErrorCode.UnknownRule, `no resource rule named "${obj.ref}"`, 'ref');
-    if (target.type !== 'Reference')
+    }
+    if (target.type !== 'Reference') {
       return fail(
         MappingErrorCode.UnsupportedConversion,
         `ref: fills a Reference, not ${target.type}`,
         'ref',
       );
+    }
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
     return { kind: 'ref', target: obj.ref, forEach: levels, ...(from !== undefined ? { from } : {}) };
   }
   if (obj.refAll === true) {
-    if (target.type !== 'Reference' || !target.array)
+    if (target.type !== 'Reference' || !target.array) {
       return fail(MappingErrorCode.UnsupportedConversion, 'refAll: fills a list of Reference', 'refAll');
+    }
     return { kind: 'refAll' };
   }
   if (obj.object !== undefined) {
-    if (!ctx.schema.isComplex(target.type))
+    if (!ctx.schema.isComplex(target.type)) {
       return fail(MappingErrorCode.UnsupportedConversion, `object: cannot fill ${target.type}`, 'object');
+    }
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
     const elements = compileElements(obj.object, target.type, at(inner, 'object'), ctx);
     return { kind: 'object', elements, forEach: levels, ...(from !== undefined ? { from } : {}) };

@@ -86,8 +86,9 @@ export function snToRange(v: Hl7Value, ctx: ConvertContext): object | undefined 
 /** SN `^n1^:^n2` or `^n1^/^n2` to Ratio. */
 export function snToRatio(v: Hl7Value): object | undefined {
   const sn = readSn(v);
-  if ((sn.separator !== ':' && sn.separator !== '/') || sn.n1 === undefined || sn.n2 === undefined)
+  if ((sn.separator !== ':' && sn.separator !== '/') || sn.n1 === undefined || sn.n2 === undefined) {
     return undefined;
+  }
   return { numerator: { value: sn.n1 }, denominator: { value: sn.n2 } };
 }
 
@@ -107,8 +108,9 @@ export function textToReferenceRange(v: Hl7Value, ctx: ConvertContext): object |
   const range = RANGE.exec(text);
   const low = parseDecimal(range?.[1]);
   const high = parseDecimal(range?.[2]);
-  if (low !== undefined && high !== undefined)
+  if (low !== undefined && high !== undefined) {
     return { low: quantity(low, ctx), high: quantity(high, ctx), text };
+  }
   const bound = BOUND.exec(text);
   const n = parseDecimal(bound?.[2]);
   if (n === undefined) return { text };

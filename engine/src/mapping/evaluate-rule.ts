@@ -241,9 +241,9 @@ function setAt(obj: Record<string, unknown>, keys: readonly string[], value: unk
   for (let i = 0; i < keys.length - 1; i++) {
     const k = keys[i] ?? '';
     const next = cur[k];
-    if (typeof next === 'object' && next !== null && !Array.isArray(next))
+    if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
       cur = next as Record<string, unknown>;
-    else {
+    } else {
       const created: Record<string, unknown> = {};
       cur[k] = created;
       cur = created;

@@ -59,25 +59,27 @@ function loadTables(
     if (!m) continue;
     const [, sender = '', name = ''] = m;
     const { table, problems: found } = parseCodeTable(name, display(rel), text);
-    for (const p of found)
+    for (const p of found) {
       problems.push({
         code: MappingErrorCode.BadTable,
         file: display(rel),
         line: p.line,
         message: p.message,
       });
+    }
     const scope = scopes.get(sender) ?? new Map<string, CodeTable>();
     scope.set(name, table);
     scopes.set(sender, scope);
   }
   const base = scopes.get('') ?? new Map<string, CodeTable>();
   for (const name of REQUIRED_TABLES) {
-    if (!base.has(name))
+    if (!base.has(name)) {
       problems.push({
         code: MappingErrorCode.UnknownTable,
         file: display('codes'),
         message: `the conversions need codes/${name}.csv`,
       });
+    }
   }
   return scopes;
 }

@@ -42,8 +42,9 @@ function segmentsNamed(name: string, scope: Scope): readonly Hl7Segment[] {
 }
 
 function boundValue(scope: Scope): Hl7Value | undefined {
-  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent)
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
     if (s.bound !== undefined) return s.bound;
+  }
   return undefined;
 }
 
