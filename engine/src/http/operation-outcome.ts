@@ -58,5 +58,8 @@ export function getStatus(o: OperationOutcome): number {
 
 /** Sends an outcome with its status; `status` overrides when the code is ambiguous. */
 export function sendOutcome(res: Response, o: OperationOutcome, status?: number): void {
-  res.status(status ?? getStatus(o)).type('application/fhir+json').json(o);
+  res
+    .status(status ?? getStatus(o))
+    .type('application/fhir+json')
+    .json(o);
 }
