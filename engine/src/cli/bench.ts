@@ -1,0 +1,217 @@
+/**
+ * `npm run bench`: how fast the engine accepts HL7 over MLLP on this machine (real PostgreSQL and
+ * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
+ * and the engine's memory with a large backlog. Prints a table and writes bench-results/*.json.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  evaluateTargets,
+  formatBenchTable,
+  writeBenchJson,
+  type BacklogResult,
+  type BenchRow,
+  type ThroughputRow,
+} from './bench/bench-report';
+import { startBenchTarget, waitForDrain, type BenchEnv, type BenchTarget } from './bench/bench-target';
+import { runLoadPhase, type LoadResult } from './bench/load-runner';
+import { startRssSampler } from './bench/rss-sampler';
+
+interface BenchSizes {
+  readonly warmup: number;
+  readonly one: number;
+  readonly eight: number;
+  readonly pacedSeconds: number;
+  readonly backlog: number;
+  readonly backlogMaxSeconds: number;
+  readonly drainMs: number;
+}
+
+const MB = 1024 * 1024;
+const log = (line: string): boolean => process.stderr.write(`${line}\n`);
+
+function readSizes(argv: readonly string[]): { sizes: BenchSizes; quick: boolean; outDir: string } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      backlog: { type: 'string' },
+      out: { type: 'string', default: 'bench-results' },
+    },
+  });
+  const backlog = values.backlog === undefined ? undefined : Number(values.backlog);
+  if (backlog !== undefined && !(Number.isInteger(backlog) && backlog >= 1 && backlog <= 10_000_000)) {
+    throw new Error('--backlog must be an integer from 1 to 10000000');
+  }
+  const sizes: BenchSizes = values.quick
+    ? {
+        warmup: 100,
+        one: 300,
+        eight: 1500,
+        pacedSeconds: 3,
+        backlog: backlog ?? 5000,
+        backlogMaxSeconds: 300,
+        drainMs: 15_000,
+      }
+    : {
+        warmup: 400,
+        one: 3000,
+        eight: 12_000,
+        pacedSeconds: 10,
+        backlog: backlog ?? 100_000,
+        backlogMaxSeconds: 1800,
+        drainMs: 120_000,
+      };
+  return { sizes, quick: values.quick, outDir: values.out };
+}
+
+function toRow(
+  server: ThroughputRow['server'],
+  phase: ThroughputRow['phase'],
+  r: LoadResult,
+  rate: number,
+  connections: number,
+): ThroughputRow {
+  const accepted = r.ackCodes['AA'] ?? 0;
+  return {
+    server,
+    phase,
+    connections,
+    rate,
+    accepted,
+    notAccepted: r.sent - accepted,
+    msgPerSec: r.elapsedSec > 0 ? accepted / r.elapsedSec : 0,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    seconds: r.elapsedSec,
+  };
+}
+
+/** Throughput on 1 and 8 connections, then p99 at a paced 1,000 msg/s, against one target. */
+async function measureTarget(target: BenchTarget, sizes: BenchSizes): Promise<ThroughputRow[]> {
+  const phase = (connections: number, rate: number, count: number, seed: string): Promise<LoadResult> =>
+    runLoadPhase({ port: target.port, connections, rate, count, seed, maxSeconds: Math.max(60, count / 50) });
+  await phase(8, 0, sizes.warmup, 'bench-warmup');
+  const rows: ThroughputRow[] = [];
+  log(`  ${target.kind}: 1 connection, ${sizes.one} messages`);
+  rows.push(toRow(target.kind, 'one-connection', await phase(1, 0, sizes.one, 'bench-one'), 0, 1));
+  log(`  ${target.kind}: 8 connections, ${sizes.eight} messages`);
+  rows.push(toRow(target.kind, 'eight-connections', await phase(8, 0, sizes.eight, 'bench-eight'), 0, 8));
+  // The engine's workers are still mapping the burst: start the paced phase from an empty queue so
+  // it measures steady state. The floor has no workers, so its queue only grows.
+  if (target.kind === 'engine' && !(await waitForDrain(target, sizes.drainMs))) {
+    log(`  engine: queue not drained after ${sizes.drainMs} ms, continuing`);
+  }
+  log(`  ${target.kind}: paced 1000/s for ${sizes.pacedSeconds} s on 8 connections`);
+  rows.push(
+    toRow(target.kind, 'paced-1000', await phase(8, 1000, 1000 * sizes.pacedSeconds, 'bench-paced'), 1000, 8),
+  );
+  return rows;
+}
+
+/** Engine without workers, so every message stays queued; RSS sampled throughout. */
+async function measureBacklog(
+  env: BenchEnv,
+  sizes: BenchSizes,
+): Promise<{ backlog: BacklogResult; row: ThroughputRow }> {
+  const target = await startBenchTarget('engine', env, false);
+  try {
+    const baseline = process.memoryUsage().rss;
+    const sampler = startRssSampler();
+    log(`  engine (workers off): sending ${sizes.backlog} messages on 8 connections`);
+    const r = await runLoadPhase({
+      port: target.port,
+      connections: 8,
+      rate: 0,
+      count: sizes.backlog,
+      seed: 'bench-backlog',
+      maxSeconds: sizes.backlogMaxSeconds,
+    });
+    const queued = await target.pendingJobs();
+    // Let the backlog sit: buffers freed or kept after the burst show up now.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const end = process.memoryUsage().rss;
+    const peak = sampler.stop();
+    const backlog: BacklogResult = {
+      requested: sizes.backlog,
+      accepted: r.ackCodes['AA'] ?? 0,
+      queued,
+      sendSeconds: r.elapsedSec,
+      baselineRssMb: baseline / MB,
+      peakRssMb: peak / MB,
+      endRssMb: end / MB,
+    };
+    // The same send is also the engine's ingest throughput without workers competing for CPU.
+    return { backlog, row: toRow('engine-no-workers', 'eight-connections', r, 0, 8) };
+  } finally {
+    await target.close();
+  }
+}
+
+async function loadMappingRows(): Promise<BenchRow[]> {
+  const file = fileURLToPath(new URL('./bench-mapping.ts', import.meta.url));
+  if (!existsSync(file)) return [];
+  log('mapping benchmark (bench-mapping.ts)');
+  const mod = (await import(file)) as { benchMapping?: () => Promise<BenchRow[]> };
+  return mod.benchMapping === undefined ? [] : mod.benchMapping();
+}
+
+async function main(): Promise<void> {
+  const { sizes, quick, outDir } = readSizes(process.argv.slice(2));
+  const env: BenchEnv = {
+    databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+    redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    mappingsDir: fileURLToPath(new URL('../../../mappings', import.meta.url)),
+  };
+  const startedAt = new Date().toISOString();
+  log(
+    `bench${quick ? ' --quick' : ''}: PostgreSQL ${new URL(env.databaseUrl).host}, Redis ${new URL(env.redisUrl).host}, ${availableParallelism()} CPUs`,
+  );
+  log(
+    '(the load generator runs in a child process on the same CPUs, as it would for any sender on this machine)',
+  );
+  // The backlog run goes first, while this process holds nothing but the engine under test.
+  const { backlog, row: backlogRow } = await measureBacklog(env, sizes);
+  const rows: ThroughputRow[] = [];
+  for (const kind of ['floor', 'engine'] as const) {
+    const target = await startBenchTarget(kind, env);
+    try {
+      rows.push(...(await measureTarget(target, sizes)));
+    } finally {
+      await target.close();
+    }
+  }
+  rows.push(backlogRow);
+  const mapping = await loadMappingRows();
+  const results = {
+    startedAt,
+    quick,
+    machine: {
+      cpus: availableParallelism(),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    rows,
+    backlog,
+    mapping,
+    targets: evaluateTargets(rows, backlog, sizes.backlog),
+  };
+  process.stdout.write(`\n${formatBenchTable(results)}\n`);
+  if (quick) {
+    process.stdout.write('(--quick: smaller phases; the RSS target assumes a 100,000-message backlog)\n');
+  }
+  process.stdout.write(`\nwrote ${writeBenchJson(results, outDir)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
