@@ -162,7 +162,16 @@ async function applyEntry(
   if ('created' in locked) return { type, id, versionId: String(locked.created) };
   const current = locked.current;
   if (current === undefined) return { type, id, reason: SkipReason.NotFound };
-  if (current.eventMs > ctx.eventMs) return { type, id, reason: SkipReason.OutOfOrder };
+  if (current.eventMs > ctx.eventMs) {
+    const late = received === undefined ? undefined : lateMerge(current, received);
+    if (late === undefined) return { type, id, reason: SkipReason.OutOfOrder };
+    const versionId = await writeVersion(
+      ctx.tx,
+      { ...versionOf(ctx, entry, late, false), eventTime: new Date(current.eventMs).toISOString() },
+      current,
+    );
+    return { type, id, versionId: String(versionId) };
+  }
   const deleted = received === undefined;
   const body = received ?? current.resource;
   if (hashBody(body, deleted) === current.contentHash) {
@@ -171,6 +180,17 @@ async function applyEntry(
   }
   const versionId = await writeVersion(ctx.tx, versionOf(ctx, entry, body, deleted), current);
   return { type, id, versionId: String(versionId) };
+}
+
+/**
+ * A merge that arrives after newer demographics for the merged patient: the merge is a fact about
+ * identity and must hold, so the stored record is kept and only marked inactive and replaced-by
+ * (keeping the stored, later event time). Anything else that is late stays skipped.
+ */
+function lateMerge(current: CurrentVersion, received: JsonObject): JsonObject | undefined {
+  if (current.deleted || survivorOf(received) === undefined) return undefined;
+  if (survivorOf(current.resource) === survivorOf(received)) return undefined;
+  return { ...current.resource, active: false, link: received['link'] };
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * A merge (A40) that arrives after newer demographics for the merged patient still happens: the
+ * merge is about identity, so it is not skipped as out-of-order the way an old A08 is.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyBundle } from '../../engine/src/store/fhir-resource-store';
+import { readResource } from '../../engine/src/store/fhir-read';
+import type { TransactionBundle } from '../../engine/src/store/fhir-types';
+import { createTestDb, type TestDb } from '../helpers/test-db';
+import { encounter, patient, transaction } from './fhir-fixtures';
+
+let t: TestDb;
+let seq = 0;
+beforeEach(async () => {
+  t = await createTestDb('fhirmerge');
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+const apply = (bundle: TransactionBundle, eventTime: string) =>
+  t.db.transaction((tx) => applyBundle(tx, bundle, { eventTime, messageId: String(++seq) }));
+
+describe('late merge', () => {
+  it('marks the merged patient replaced-by and moves its encounters, keeping the newer demographics', async () => {
+    await apply(
+      transaction(patient('p1', 'MRN1'), encounter('e1', 'p1', '2024-03-01T10:00:00Z')),
+      '2024-03-01T10:00:00Z',
+    );
+    await apply(transaction(patient('p2', 'MRN2')), '2024-03-01T10:00:00Z');
+    // An A08 for p1 with a later event time than the merge that follows it.
+    await apply(transaction(patient('p1', 'MRN1', { name: [{ family: 'Newer' }] })), '2024-03-05T00:00:00Z');
+    const merged = patient('p1', 'MRN1', {
+      active: false,
+      link: [{ type: 'replaced-by', other: { reference: 'Patient/p2' } }],
+    });
+    const result = await apply(transaction(merged), '2024-03-02T00:00:00Z');
+
+    expect(result.written).toEqual([{ type: 'Patient', id: 'p1', versionId: '3' }]);
+    expect(result.repointed).toEqual([{ type: 'Encounter', id: 'e1', versionId: '2' }]);
+    const p1 = (await readResource(t.db, 'Patient', 'p1'))?.resource;
+    expect(p1).toMatchObject({ active: false, name: [{ family: 'Newer' }], link: [{ type: 'replaced-by' }] });
+    expect((await readResource(t.db, 'Encounter', 'e1'))?.resource['subject']).toEqual({
+      reference: 'Patient/p2',
+    });
+
+    // A plain late update is still skipped.
+    const old = await apply(
+      transaction(patient('p1', 'MRN1', { name: [{ family: 'Older' }] })),
+      '2024-03-01T12:00:00Z',
+    );
+    expect(old.skipped).toEqual([{ type: 'Patient', id: 'p1', reason: 'out-of-order' }]);
+  });
+});
