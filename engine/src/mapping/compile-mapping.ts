@@ -91,6 +91,9 @@ export function compileResource(
     name,
     resourceType: type.value,
     id: idRules.filter((r): r is CompiledRule => r !== undefined),
+    idRequired: (id?.value ?? [])
+      .filter((_part, i) => idRules[i] !== undefined)
+      .map((part) => typeof part === 'object' && part.required === true),
     required: lastDefined(layers, 'required')?.value === true,
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
     forEach: levels,

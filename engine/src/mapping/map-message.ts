@@ -50,16 +50,30 @@ export type MapResult =
     }
   | { readonly status: 'ignored'; readonly reason: string };
 
+/**
+ * The id, or '' when it cannot be built: a required part is empty, or every part is. Without this
+ * a patient with no PID-3 would hash to the same id as every other such patient at the facility.
+ */
 function computeId(rule: CompiledResourceRule, scope: Scope, state: ExecState): string {
   const parts: string[] = [];
   let any = false;
-  for (const part of rule.id) {
+  for (const [i, part] of rule.id.entries()) {
     const v = evaluateRule(part, scope, false, state)[0];
     const text = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    if (text === '' && rule.idRequired[i] === true) return '';
     if (text !== '') any = true;
     parts.push(text);
   }
   return any ? hashResourceId(rule.resourceType, parts) : '';
+}
+
+/** The HL7 location to blame when an id cannot be built: the first empty required part. */
+function missingIdLocation(rule: CompiledResourceRule, scope: Scope, state: ExecState): string {
+  const blamed =
+    rule.id.find(
+      (part, i) => rule.idRequired[i] === true && evaluateRule(part, scope, false, state)[0] === undefined,
+    ) ?? rule.id[0];
+  return blamed?.source.kind === 'path' ? blamed.source.path.text : 'MSH';
 }
 
 function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecState): Instance[] {
@@ -70,12 +84,10 @@ function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecStat
       const id = state.idOf(rule, scope);
       if (id === '') {
         if (!rule.required) continue;
-        const first = rule.id[0]?.source;
-        const location = first?.kind === 'path' ? first.path.text : 'MSH';
         throw new MappingError(
           MappingErrorCode.MissingRequired,
-          `${rule.resourceType} "${rule.name}" needs an id but its id locations are empty`,
-          location,
+          `${rule.resourceType} "${rule.name}" needs an id but a required id location is empty`,
+          missingIdLocation(rule, scope, state),
           `${rule.where}.id`,
         );
       }

@@ -96,7 +96,9 @@ export interface CompiledResourceRule {
   readonly name: string;
   readonly resourceType: string;
   readonly id: readonly CompiledRule[];
-  /** When true, an instance whose id parts are all empty is a MappingError instead of being skipped. */
+  /** Per id part: true when the id cannot be built without it (`required: true` on the part). */
+  readonly idRequired: readonly boolean[];
+  /** When true, an instance whose id cannot be built is a MappingError instead of being skipped. */
   readonly required: boolean;
   /** When true the resource is only referenced (its id computed), not put in the Bundle. */
   readonly referenceOnly: boolean;

@@ -40,6 +40,8 @@ export interface RawRuleObject {
   readonly when?: RawCondition;
   readonly else?: RawRule;
   readonly as?: string;
+  /** In an id part: without this value the id cannot be built (e.g. PID-3.1 for a Patient). */
+  readonly required?: boolean;
 }
 
 /** A rule: a plain location string or the object form. */

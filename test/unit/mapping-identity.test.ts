@@ -1,0 +1,62 @@
+/**
+ * Resource identity in the base mappings: a resource whose identifying value is missing is never
+ * given a shared id. A patient without PID-3 must not become every other such patient.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseHl7 } from '../../engine/src/hl7/parse-message';
+import { mapMessage } from '../../engine/src/mapping/map-message';
+import type { MappingSet } from '../../engine/src/mapping/mapping-types';
+import { loadSet } from './mapping-test-support';
+
+let set: MappingSet;
+beforeAll(async () => {
+  set = await loadSet();
+});
+
+const map = (segments: string[]) => () =>
+  mapMessage(parseHl7(segments.join('\r')), set, { messageId: 'm1', receivedAt: '2024-03-05T10:00:00Z' });
+const MSH = (type: string) => `MSH|^~\\&|APP|FAC|CARE|CARE|20240305101500-0500||${type}|C1|P|2.5.1`;
+
+describe('identity rules', () => {
+  it('fails a message whose patient has no PID-3.1, naming PID-3.1 and the rule', () => {
+    const run = map([
+      MSH('ADT^A01'),
+      'EVN|A01|20240305101200-0500',
+      'PID|1|||||Doe^Jane||19800214|F',
+      'PV1|1|I|ED',
+    ]);
+    expect(run).toThrow(expect.objectContaining({ name: 'MappingError', code: 'missing-required' }) as Error);
+    try {
+      run();
+    } catch (err) {
+      const expression = (err as { outcome: { issue: { expression: string[] }[] } }).outcome.issue[0]
+        ?.expression;
+      expect(expression).toEqual(['PID-3.1', 'mappings/rules/patient.yaml#patient.id']);
+    }
+  });
+
+  it('gives two patients with different MRNs but the same authority different ids', () => {
+    const ids = ['A1', 'A2'].map((mrn) => {
+      const result = map([
+        MSH('ADT^A04'),
+        'EVN|A04|20240305101200-0500',
+        `PID|1||${mrn}^^^FAC^MR||Doe^Jane`,
+        'PV1|1|O',
+      ])();
+      if (result.status !== 'mapped') throw new Error('not mapped');
+      return result.bundle.entry.find((e) => e.resource.resourceType === 'Patient')?.resource.id;
+    });
+    expect(ids[0]).toBeDefined();
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('fails a result message with an OBX that has no code rather than dropping it', () => {
+    const run = map([
+      MSH('ORU^R01'),
+      'PID|1||A1^^^FAC^MR||Doe^Jane',
+      'OBR|1|P1|F1|24323-8^CMP^LN|||20240305120000-0500',
+      'OBX|1|NM|||182|mg/dL|70-99|H|||F',
+    ]);
+    expect(run).toThrow(expect.objectContaining({ code: 'missing-required' }) as Error);
+  });
+});
