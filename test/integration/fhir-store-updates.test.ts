@@ -1,12 +1,13 @@
 /**
- * A merge (A40) that arrives after newer demographics for the merged patient still happens: the
- * merge is about identity, so it is not skipped as out-of-order the way an old A08 is.
+ * How updates land: `merge` entries keep stored elements a thin message does not carry, and a
+ * merge (A40) that arrives after newer demographics still happens, because it is about identity.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import { readResource } from '../../engine/src/store/fhir-read';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { createTestDb, type TestDb } from '../helpers/test-db';
+import { UPDATE_MODE_EXTENSION } from '../../engine/src/mapping/update-mode';
 import { encounter, patient, transaction } from './fhir-fixtures';
 
 let t: TestDb;
@@ -50,5 +51,41 @@ describe('late merge', () => {
       '2024-03-01T12:00:00Z',
     );
     expect(old.skipped).toEqual([{ type: 'Patient', id: 'p1', reason: 'out-of-order' }]);
+  });
+});
+
+describe('update modes', () => {
+  const asMerge = (bundle: TransactionBundle): TransactionBundle => ({
+    ...bundle,
+    entry: (bundle.entry ?? []).map((e) => ({
+      ...e,
+      request: {
+        method: 'PUT',
+        url: e.request?.url ?? '',
+        extension: [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }],
+      },
+    })),
+  });
+
+  it('merge keeps stored top-level elements the message does not carry; replace drops them', async () => {
+    const full = patient('p1', 'MRN1', {
+      address: [{ line: ['12 Oak St'] }],
+      generalPractitioner: [{ reference: 'Practitioner/pcp' }],
+    });
+    await apply(transaction(full), '2024-03-01T10:00:00Z');
+    const thin = patient('p1', 'MRN1', { gender: 'other' });
+    const merged = await apply(asMerge(transaction(thin)), '2024-03-02T10:00:00Z');
+    expect(merged.written).toEqual([{ type: 'Patient', id: 'p1', versionId: '2' }]);
+    expect((await readResource(t.db, 'Patient', 'p1'))?.resource).toMatchObject({
+      gender: 'other',
+      address: [{ line: ['12 Oak St'] }],
+      generalPractitioner: [{ reference: 'Practitioner/pcp' }],
+    });
+    // The same thin message again changes nothing.
+    expect((await apply(asMerge(transaction(thin)), '2024-03-02T10:00:00Z')).skipped).toEqual([
+      { type: 'Patient', id: 'p1', reason: 'unchanged' },
+    ]);
+    await apply(transaction(thin), '2024-03-03T10:00:00Z');
+    expect((await readResource(t.db, 'Patient', 'p1'))?.resource['address']).toBeUndefined();
   });
 });

@@ -96,6 +96,7 @@ export function compileResource(
       .map((part) => typeof part === 'object' && part.required === true),
     required: lastDefined(layers, 'required')?.value === true,
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
+    update: lastDefined(layers, 'update')?.value ?? 'replace',
     forEach: levels,
     elements: [...elements.values()],
     where: `${type.origin.file}#${name}`,

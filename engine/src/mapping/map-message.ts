@@ -2,6 +2,7 @@
  * The mapping entry point: finds the mapping for a message's type and event (and sender) and
  * runs it into a FHIR R4 transaction Bundle with deterministic ids and a Provenance per message.
  */
+import { UPDATE_MODE_EXTENSION, type UpdateMode } from './update-mode';
 import { readMessageHeader } from '../hl7/message-header';
 import type { Hl7Message } from '../hl7/parse-message';
 import { readValue } from '../hl7/read-value';
@@ -26,7 +27,11 @@ export interface MapContext {
 export interface BundleEntry {
   readonly fullUrl: string;
   readonly resource: { readonly resourceType: string; readonly id: string } & Record<string, unknown>;
-  readonly request: { readonly method: 'PUT'; readonly url: string };
+  readonly request: {
+    readonly method: 'PUT';
+    readonly url: string;
+    readonly extension?: readonly { readonly url: string; readonly valueCode: UpdateMode }[];
+  };
 }
 
 /** A FHIR R4 transaction Bundle. */
@@ -129,7 +134,14 @@ export function executeMapping(
     seen.add(inst.reference);
     const body = buildElements(inst.rule.elements, inst.scope, full, inst);
     const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-    entry.push({ fullUrl: inst.reference, resource, request: { method: 'PUT', url: inst.reference } });
+    const request = {
+      method: 'PUT' as const,
+      url: inst.reference,
+      ...(inst.rule.update === 'merge'
+        ? { extension: [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' as const }] }
+        : {}),
+    };
+    entry.push({ fullUrl: inst.reference, resource, request });
   }
   return {
     status: 'mapped',

@@ -2,6 +2,7 @@
  * The compiled form of mapping files. Loading turns YAML into these plain structures once, with
  * paths parsed, tables and conversions resolved, so executing a mapping does no lookups by name.
  */
+import type { UpdateMode } from './update-mode';
 import type { Hl7Path } from '../hl7/read-value';
 import type { CodeTable } from './code-tables';
 import type { Converter } from './conversion-types';
@@ -100,6 +101,8 @@ export interface CompiledResourceRule {
   readonly idRequired: readonly boolean[];
   /** When true, an instance whose id cannot be built is a MappingError instead of being skipped. */
   readonly required: boolean;
+  /** How the stored resource is updated (see update-mode.ts). */
+  readonly update: UpdateMode;
   /** When true the resource is only referenced (its id computed), not put in the Bundle. */
   readonly referenceOnly: boolean;
   readonly forEach: readonly ForEachLevel[];

@@ -2,6 +2,7 @@
  * The shape of a mapping file as written, after it passed mapping.schema.json. These types
  * mirror the schema; the compiler turns them into the compiled rules execution uses.
  */
+import type { UpdateMode } from './update-mode';
 
 /** A condition as written. */
 export interface RawCondition {
@@ -55,6 +56,7 @@ export interface RawResource {
   readonly name: string;
   readonly type?: string;
   readonly mode?: 'replace' | 'extend';
+  readonly update?: UpdateMode;
   readonly required?: boolean;
   readonly referenceOnly?: boolean;
   readonly forEach?: readonly RawLevel[];

@@ -3,6 +3,7 @@
  * deterministic `Type/id`, so a replay or a later update versions the same resource instead of
  * creating a twin, and event time, not arrival order, decides which content wins.
  */
+import { readUpdateMode, type UpdateMode } from '../mapping/update-mode';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
@@ -74,6 +75,8 @@ interface PlannedEntry {
   readonly id: string;
   readonly method: 'PUT' | 'DELETE';
   readonly body: JsonObject | undefined;
+  /** `merge`: stored top-level elements the entry does not carry are kept. */
+  readonly update: UpdateMode;
 }
 
 interface WriteContext {
@@ -113,7 +116,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       throw invalid(`request.url must be Type/id, got ${String(entry.request?.url)}`, `${at}.request.url`);
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
-    if (method === 'DELETE') return { type, id, method, body: undefined };
+    if (method === 'DELETE') return { type, id, method, body: undefined, update: 'replace' };
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
       throw invalid(`resource must be a ${type}`, `${at}.resource.resourceType`);
@@ -124,7 +127,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
         `${at}.resource.id`,
       );
     }
-    return { type, id, method, body: { ...resource, id } };
+    return { type, id, method, body: { ...resource, id }, update: readUpdateMode(entry.request) };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
   return planned.map((p) =>
@@ -173,13 +176,20 @@ async function applyEntry(
     return { type, id, versionId: String(versionId) };
   }
   const deleted = received === undefined;
-  const body = received ?? current.resource;
+  const body = received === undefined ? current.resource : withUpdateMode(entry.update, current, received);
   if (hashBody(body, deleted) === current.contentHash) {
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, reason: SkipReason.Unchanged };
   }
   const versionId = await writeVersion(ctx.tx, versionOf(ctx, entry, body, deleted), current);
   return { type, id, versionId: String(versionId) };
+}
+
+/** The body to store: the message's resource, over the stored one's top-level elements in merge mode. */
+function withUpdateMode(mode: UpdateMode, current: CurrentVersion, received: JsonObject): JsonObject {
+  if (mode !== 'merge' || current.deleted) return received;
+  const { meta: _meta, ...stored } = current.resource;
+  return { ...stored, ...received };
 }
 
 /**

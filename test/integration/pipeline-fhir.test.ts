@@ -1,0 +1,159 @@
+/**
+ * Messages through the whole engine into FHIR: MLLP in, mapped, stored, read back over /fhir
+ * with a real token. Updates land on the same resources, late ones don't roll back, corrections
+ * version the same Observation, merges move records, and every row names its mapping version.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
+import { createSystemClient } from '../helpers/system-client';
+import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+
+const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
+let engine: TestEngine;
+let mllp: MllpTestClient;
+let token: string;
+
+const example = (name: string, edits: [string, string][] = []): string =>
+  edits.reduce(
+    (text, [from, to]) => text.replaceAll(from, to),
+    readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
+  );
+
+async function sendAndFinish(
+  text: string,
+): Promise<{ status: string; error: unknown; mapping_version: string | null }> {
+  const ack = await mllp.send(text);
+  expect(ack.code).toBe('AA');
+  let row: { status: string; error: unknown; mapping_version: string | null } | undefined;
+  await waitFor(async () => {
+    [row] = await engine.db.query<{ status: string; error: unknown; mapping_version: string | null }>(
+      `SELECT status, error, mapping_version FROM messages WHERE control_id = $1 AND status <> 'received'`,
+      [ack.controlId],
+    );
+    return row !== undefined;
+  });
+  return row!;
+}
+
+async function fhir(path: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const entries = (bundle: Record<string, unknown>): Record<string, unknown>[] =>
+  ((bundle['entry'] as { resource: Record<string, unknown> }[] | undefined) ?? []).map((e) => e.resource);
+
+beforeAll(async () => {
+  const client = await createSystemClient('system/*.rs');
+  engine = await startTestEngine({ env: { SMART_CLIENTS_FILE: client.clientsFile } });
+  token = await client.token(engine.config.http.publicUrl, 'system/*.rs');
+  mllp = await MllpTestClient.connect(engine.mllpPort);
+});
+afterAll(async () => {
+  mllp.close();
+  await engine.destroy();
+});
+
+describe('HL7 to stored FHIR', () => {
+  let patientId: string;
+  let encounterId: string;
+
+  it('admits: Patient and an in-progress Encounter, found by identifier', async () => {
+    const row = await sendAndFinish(example('adt-a01'));
+    expect(row.status).toBe('processed');
+    expect(row.mapping_version).toMatch(/^[0-9a-f]{16}$/);
+    const [p] = entries(await fhir(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN123`)}`));
+    expect(p).toMatchObject({ resourceType: 'Patient', gender: 'female', birthDate: '1980-02-14' });
+    patientId = String(p!['id']);
+    const [e] = entries(await fhir(`Encounter?patient=${patientId}`));
+    expect(e).toMatchObject({ status: 'in-progress', class: { code: 'IMP' } });
+    encounterId = String(e!['id']);
+  });
+
+  it('discharges: the same Encounter becomes finished, with no twin', async () => {
+    await sendAndFinish(example('adt-a03'));
+    const found = entries(await fhir(`Encounter?patient=${patientId}`));
+    expect(found.map((e) => [e['id'], e['status']])).toEqual([[encounterId, 'finished']]);
+    const history = await fhir(`Encounter/${encounterId}/_history`);
+    expect(history['total']).toBe(2);
+    // The A03's PID carries no address or PCP: what the A01 stored is kept (merge update).
+    const patient = await fhir(`Patient/${patientId}`);
+    expect(JSON.stringify(patient['address'])).toContain('12 Oak St');
+    expect(patient['generalPractitioner']).toBeDefined();
+  });
+
+  it('does not let an older A08 roll the record back', async () => {
+    // The example A08's EVN-2 (7 March) is older than the A03 already stored (8 March).
+    await sendAndFinish(example('adt-a08'));
+    const patient = await fhir(`Patient/${patientId}`);
+    expect(JSON.stringify(patient['address'])).toContain('12 Oak St');
+    expect(patient['deceasedBoolean'] ?? patient['deceasedDateTime']).toBeUndefined();
+    expect((await fhir(`Encounter/${encounterId}`))['status']).toBe('finished');
+  });
+
+  it('stores results and versions the same Observation on a correction (OBX-11 C)', async () => {
+    await sendAndFinish(example('oru-r01'));
+    const [glucose] = entries(await fhir(`Observation?patient=${patientId}&code=http://loinc.org|2345-7`));
+    expect(glucose).toMatchObject({
+      status: 'final',
+      valueQuantity: { value: 182, system: 'http://unitsofmeasure.org' },
+    });
+    const corrected = example('oru-r01', [
+      ['|ORU-0001|', '|ORU-0002|'],
+      ['20240305140000-0500||ORU', '20240305150000-0500||ORU'],
+      [
+        '|182|mg/dL^milligrams per deciliter^UCUM|70-99|H^High^HL70078|||F|||20240305121500-0500',
+        '|128|mg/dL^milligrams per deciliter^UCUM|70-99|H^High^HL70078|||C|||20240305141500-0500',
+      ],
+    ]);
+    await sendAndFinish(corrected);
+    const again = entries(await fhir(`Observation?patient=${patientId}&code=http://loinc.org|2345-7`));
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({
+      id: glucose!['id'],
+      status: 'corrected',
+      valueQuantity: { value: 128 },
+      meta: { versionId: '2' },
+    });
+    const reports = entries(await fhir(`DiagnosticReport?patient=${patientId}`));
+    expect(reports.length).toBe(2);
+  });
+
+  it('merges (A40): the merged patient is replaced-by the survivor and its encounter moves', async () => {
+    await sendAndFinish(
+      example('adt-a01', [
+        ['MRN123', 'MRN555'],
+        ['V12345', 'V555'],
+        ['|A01-0001|', '|A01-0555|'],
+      ]),
+    );
+    const [merged] = entries(await fhir(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN555`)}`));
+    const mergedId = String(merged!['id']);
+    expect(entries(await fhir(`Encounter?patient=${mergedId}`))).toHaveLength(1);
+
+    await sendAndFinish(example('adt-a40'));
+    const after = await fhir(`Patient/${mergedId}`);
+    expect(after).toMatchObject({
+      active: false,
+      link: [{ type: 'replaced-by', other: { reference: `Patient/${patientId}` } }],
+    });
+    expect(entries(await fhir(`Encounter?patient=${mergedId}`))).toHaveLength(0);
+    expect(entries(await fhir(`Encounter?patient=${patientId}`))).toHaveLength(2);
+  });
+
+  it('records a message type with no mapping as ignored', async () => {
+    const row = await sendAndFinish(adtMessage({ controlId: 'A09-1', event: 'A09' }));
+    expect(row.status).toBe('ignored');
+  });
+
+  it('fails a message that cannot be mapped, with an OperationOutcome naming the HL7 location', async () => {
+    const noId = adtMessage({ controlId: 'NOID-1' }).replace(/PID\|1\|\|[^|]*\|/, 'PID|1|||');
+    const row = await sendAndFinish(noId);
+    expect(row.status).toBe('failed');
+    expect(JSON.stringify(row.error)).toMatch(/PID-3/);
+  });
+});
