@@ -59,9 +59,14 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const cleanups: (() => Promise<void>)[] = [];
+  // Undo steps, run last-first: HTTP, MLLP, sweep, workers and queues, Redis, then the database.
+  const cleanups: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    for (const fn of cleanups.reverse()) {
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
+    }
   };
   try {
     const db = await openDb(config.database);
@@ -70,11 +75,11 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 
     const producer: Redis = createRedis(config.redis.url, { role: 'producer' });
     producer.on('error', () => undefined);
-    cleanups.push(async () => void producer.disconnect());
+    cleanups.push(() => producer.disconnect());
     const workerRedis =
       options.workers === false ? undefined : createRedis(config.redis.url, { role: 'worker' });
     workerRedis?.on('error', () => undefined);
-    cleanups.push(async () => void workerRedis?.disconnect());
+    cleanups.push(() => workerRedis?.disconnect());
     const registry = new QueueRegistry();
     cleanups.push(() => registry.closeAll());
     const queue = createProcessQueue(producer, config.redis.prefix);
@@ -84,7 +89,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     let runtime: MessageHandlerRuntime | undefined;
     if (workerRedis !== undefined) {
       runtime = options.handler === undefined ? await createMessageHandler(config, logger) : undefined;
-      if (runtime !== undefined) cleanups.push(async () => runtime?.close());
+      if (runtime !== undefined) cleanups.push(() => runtime?.close());
       const handle = options.handler ?? runtime?.handle;
       if (handle === undefined) throw new Error('no message handler');
       registry.add(
@@ -107,7 +112,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         options.sweepIntervalMs ?? 30_000,
         options.sweepOlderThanMs ?? 30_000,
       );
-      cleanups.push(async () => stopSweep());
+      cleanups.push(stopSweep);
     }
 
     const auth = await createAuthRuntime(config, db);

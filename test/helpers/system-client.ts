@@ -60,7 +60,8 @@ async function requestToken(
     }),
   });
   const body = (await res.json()) as { access_token?: string; error?: string };
-  if (body.access_token === undefined)
-    {throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);}
+  if (body.access_token === undefined) {
+    throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);
+  }
   return body.access_token;
 }

@@ -10,10 +10,11 @@ import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engin
 
 const CORPUS = '../shared/corpus/fhir-converter';
 const present = existsSync(CORPUS);
-if (!present)
+if (!present) {
   console.log(
     `corpus-ingest: skipped, ${CORPUS} is absent (it exists only beside the project's own checkout)`,
   );
+}
 const files = present
   ? readdirSync(CORPUS)
       .filter((f) => f.endsWith('.hl7'))

@@ -28,8 +28,9 @@ describe('loadConfig', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['MLLP_PORT', 'HTTP_PORT', 'LOG_LEVEL', 'PUBLIC_URL'])
+      for (const name of ['MLLP_PORT', 'HTTP_PORT', 'LOG_LEVEL', 'PUBLIC_URL']) {
         expect(problems).toContain(name);
+      }
     }
   });
 

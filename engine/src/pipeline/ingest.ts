@@ -144,8 +144,9 @@ async function accept(
       };
     }
   }
-  if (archived.duplicate)
-    {deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');}
+  if (archived.duplicate) {
+    deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');
+  }
   return { ack: buildAck({ code: 'AA', original: ackOriginal(h) }), code: 'AA', messageId: archived.id };
 }
 

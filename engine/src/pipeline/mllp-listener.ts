@@ -118,8 +118,9 @@ function serveConnection(socket: net.Socket, o: MllpListenerOptions, inFlight: S
     }
   });
   socket.on('close', () => {
-    if (reader.junkBytes > 0)
-      {log.info({ junkBytes: reader.junkBytes }, 'MLLP connection closed with bytes outside frames');}
+    if (reader.junkBytes > 0) {
+      log.info({ junkBytes: reader.junkBytes }, 'MLLP connection closed with bytes outside frames');
+    }
   });
 }
 

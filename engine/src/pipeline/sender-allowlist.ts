@@ -11,8 +11,9 @@ export function isSenderAllowed(
   certificateCn: string | undefined,
   allowed: readonly AllowedSender[] | undefined,
 ): boolean {
-  if (certificateCn !== undefined && certificateCn !== h.sendingFacility && certificateCn !== h.sender)
-    {return false;}
+  if (certificateCn !== undefined && certificateCn !== h.sendingFacility && certificateCn !== h.sender) {
+    return false;
+  }
   if (allowed === undefined) return true;
   return allowed.some(
     (a) =>

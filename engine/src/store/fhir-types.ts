@@ -27,7 +27,8 @@ export interface FhirMeta {
 export interface TransactionEntry {
   readonly fullUrl?: string | undefined;
   readonly resource?: { readonly resourceType: string; readonly id?: string | undefined } | undefined;
-  readonly request?: { readonly method: string; readonly url: string; readonly extension?: unknown } | undefined;
+  readonly request?:
+    { readonly method: string; readonly url: string; readonly extension?: unknown } | undefined;
 }
 
 /** The transaction Bundle the mapper produces for one message. */
