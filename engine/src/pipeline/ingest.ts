@@ -122,7 +122,8 @@ async function accept(
   const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
   let archived;
   try {
-    archived = await deps.db.transaction((tx) => archiveMessage(tx, row));
+    // One INSERT ... ON CONFLICT is atomic on its own: no BEGIN/COMMIT round trips on the hot path.
+    archived = await archiveMessage(deps.db, row);
   } catch (err) {
     deps.logger.error({ controlId: h.controlId, err: errorCode(err) }, 'archive unavailable: answering AE');
     return transient(h, 'store-unavailable', 'message store unavailable, please resend');
