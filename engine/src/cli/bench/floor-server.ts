@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { AckErrorCode, buildAck } from '../../hl7/build-ack';
-import { readMessageHeader } from '../../hl7/message-header';
+import { readMessageHeader, type MessageHeader } from '../../hl7/message-header';
 import type { MllpEvent } from '../../hl7/mllp-frame-reader';
 import { parseHl7 } from '../../hl7/parse-message';
 import { createLogger } from '../../observability/logger';
@@ -47,37 +47,7 @@ export async function startFloorServer(o: FloorServerOptions): Promise<FloorServ
   if (redis.status !== 'ready') await once(redis, 'ready');
   const queue = createProcessQueue(redis, o.queuePrefix);
   const logger = createLogger('silent');
-  const handle = async (event: MllpEvent): Promise<IngestResult> => {
-    if (event.kind !== 'frame') {
-      const error = { code: AckErrorCode.SegmentSequence, text: 'not a complete frame' };
-      return { ack: buildAck({ code: 'AR', original: {}, error }), code: 'AR' };
-    }
-    let h;
-    try {
-      h = readMessageHeader(parseHl7(event.payload.toString('utf8')));
-    } catch {
-      const error = { code: AckErrorCode.SegmentSequence, text: 'unreadable message header' };
-      return { ack: buildAck({ code: 'AR', original: {}, error }), code: 'AR' };
-    }
-    try {
-      const row = await archiveMessage(db, {
-        sender: h.sender,
-        sendingApplication: h.sendingApplication,
-        sendingFacility: h.sendingFacility,
-        controlId: h.controlId,
-        messageType: h.messageType,
-        triggerEvent: h.triggerEvent,
-        version: h.version,
-        ...(h.patientKey !== undefined ? { patientKey: h.patientKey } : {}),
-        raw: event.payload,
-      });
-      await enqueueMessage(queue, { messageId: row.id, controlId: h.controlId, traceId: randomUUID() });
-    } catch {
-      const error = { code: AckErrorCode.ApplicationInternalError, text: 'store or queue unavailable' };
-      return { ack: buildAck({ code: 'AE', original: h, error }), code: 'AE' };
-    }
-    return { ack: buildAck({ code: 'AA', original: h }), code: 'AA' };
-  };
+  const handle = createFloorHandler(db, queue);
   const listener = await startMllpListener({
     host: '127.0.0.1',
     port: 0,
@@ -98,5 +68,38 @@ export async function startFloorServer(o: FloorServerOptions): Promise<FloorServ
       redis.disconnect();
       await db.close();
     },
+  };
+}
+
+/**
+ * The floor's whole ingest: read the header, insert the archive row (autocommit, no transaction),
+ * add the job, ACK. No allowlist, no charset handling, no rejected-message archive.
+ * @param db - the archive.
+ * @param queue - the processing queue.
+ */
+export function createFloorHandler(
+  db: Db,
+  queue: Queue<ProcessJobData>,
+): (event: MllpEvent) => Promise<IngestResult> {
+  return async (event) => {
+    if (event.kind !== 'frame') {
+      const error = { code: AckErrorCode.SegmentSequence, text: 'not a complete frame' };
+      return { ack: buildAck({ code: 'AR', original: {}, error }), code: 'AR' };
+    }
+    let h: MessageHeader;
+    try {
+      h = readMessageHeader(parseHl7(event.payload.toString('utf8')));
+    } catch {
+      const error = { code: AckErrorCode.SegmentSequence, text: 'unreadable message header' };
+      return { ack: buildAck({ code: 'AR', original: {}, error }), code: 'AR' };
+    }
+    try {
+      const row = await archiveMessage(db, { ...h, raw: event.payload });
+      await enqueueMessage(queue, { messageId: row.id, controlId: h.controlId, traceId: randomUUID() });
+    } catch {
+      const error = { code: AckErrorCode.ApplicationInternalError, text: 'store or queue unavailable' };
+      return { ack: buildAck({ code: 'AE', original: h, error }), code: 'AE' };
+    }
+    return { ack: buildAck({ code: 'AA', original: h }), code: 'AA' };
   };
 }

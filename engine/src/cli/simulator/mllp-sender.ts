@@ -61,6 +61,13 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** What a sender tracks between the ACK callback and `send`. */
+interface SenderState {
+  pending: Pending | undefined;
+  unexpected: number;
+  closed: boolean;
+}
+
 /**
  * Opens a connection and resolves once it is connected.
  * @param options - where to connect and the timeouts.
@@ -71,64 +78,71 @@ export async function openMllpSender(options: MllpSenderOptions): Promise<MllpSe
     host: options.host,
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
-  let pending: Pending | undefined;
-  let unexpected = 0;
-  let closed = false;
-  const onAck = (res: InboundResponse): void => {
-    const p = pending;
-    pending = undefined;
-    if (p === undefined) {
-      unexpected++;
-      return;
-    }
-    clearTimeout(p.timer);
-    const ack = res.getMessage();
-    p.resolve({
-      code: ack.get('MSA.1').toString(),
-      ackedControlId: ack.get('MSA.2').toString(),
-      latencyMs: performance.now() - p.started,
-    });
-  };
-  const conn = client.createConnection({ port: options.port, waitAck: true }, onAck);
+  const state: SenderState = { pending: undefined, unexpected: 0, closed: false };
+  const conn = client.createConnection({ port: options.port, waitAck: true }, (res) =>
+    resolveAck(state, res),
+  );
   await waitForConnect(conn, options, options.connectTimeoutMs ?? 5000);
   return {
     get unexpectedAcks() {
-      return unexpected;
+      return state.unexpected;
     },
     async send(text: string): Promise<AckResult> {
-      if (closed) throw new SendError('closed', 'connection is closed');
-      if (pending !== undefined) throw new Error('send() called while an ACK is awaited: await each send');
+      if (state.closed) throw new SendError('closed', 'connection is closed');
+      if (state.pending !== undefined) {
+        throw new Error('send() called while an ACK is awaited: await each send');
+      }
       let message: Message;
       try {
         message = new Message({ text });
       } catch (err) {
         throw new SendError('invalid-message', err instanceof Error ? err.message : String(err));
       }
-      const acked = new Promise<AckResult>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          // node-hl7-client still waits for this ACK and would hold every later message back,
-          // so the connection is spent: the caller opens a new one.
-          pending = undefined;
-          closed = true;
-          void conn.close();
-          reject(new SendError('ack-timeout', `no ACK within ${ackTimeoutMs} ms`));
-        }, ackTimeoutMs);
-        pending = { resolve, reject, started: performance.now(), timer };
-      });
+      const acked = awaitAck(state, conn, ackTimeoutMs);
       await conn.sendMessage(message);
       return acked;
     },
     async close(): Promise<void> {
-      closed = true;
-      if (pending !== undefined) {
-        clearTimeout(pending.timer);
-        pending.reject(new SendError('closed', 'connection closed while awaiting an ACK'));
-        pending = undefined;
+      state.closed = true;
+      if (state.pending !== undefined) {
+        clearTimeout(state.pending.timer);
+        state.pending.reject(new SendError('closed', 'connection closed while awaiting an ACK'));
+        state.pending = undefined;
       }
       await conn.close();
       client.closeAll();
     },
   };
+}
+
+function resolveAck(state: SenderState, res: InboundResponse): void {
+  const p = state.pending;
+  state.pending = undefined;
+  if (p === undefined) {
+    state.unexpected++;
+    return;
+  }
+  clearTimeout(p.timer);
+  const ack = res.getMessage();
+  p.resolve({
+    code: ack.get('MSA.1').toString(),
+    ackedControlId: ack.get('MSA.2').toString(),
+    latencyMs: performance.now() - p.started,
+  });
+}
+
+function awaitAck(state: SenderState, conn: Connection, ackTimeoutMs: number): Promise<AckResult> {
+  return new Promise<AckResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // node-hl7-client still waits for this ACK and would hold every later message back,
+      // so the connection is spent: the caller opens a new one.
+      state.pending = undefined;
+      state.closed = true;
+      void conn.close();
+      reject(new SendError('ack-timeout', `no ACK within ${ackTimeoutMs} ms`));
+    }, ackTimeoutMs);
+    state.pending = { resolve, reject, started: performance.now(), timer };
+  });
 }
 
 async function waitForConnect(conn: Connection, o: MllpSenderOptions, timeoutMs: number): Promise<void> {

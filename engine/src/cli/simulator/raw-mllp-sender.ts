@@ -19,55 +19,56 @@ export async function openRawMllpSender(options: MllpSenderOptions): Promise<Mll
   const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
   const socket = await connectSocket(options, options.connectTimeoutMs ?? 5000);
   const reader = new MllpFrameReader();
-  let waiting: ((payload: Buffer) => void) | undefined;
-  let unexpected = 0;
+  const state: { waiting: ((payload: Buffer) => void) | undefined; unexpected: number } = {
+    waiting: undefined,
+    unexpected: 0,
+  };
   socket.on('data', (chunk: Buffer) => {
     for (const event of reader.push(chunk)) {
       if (event.kind !== 'frame') continue;
-      const deliver = waiting;
-      waiting = undefined;
-      if (deliver === undefined) unexpected++;
+      const deliver = state.waiting;
+      state.waiting = undefined;
+      if (deliver === undefined) state.unexpected++;
       else deliver(event.payload);
     }
   });
   socket.on('error', () => undefined);
   return {
     get unexpectedAcks() {
-      return unexpected;
+      return state.unexpected;
     },
     async send(text: string): Promise<AckResult> {
       if (socket.destroyed) throw new SendError('closed', 'connection is closed');
       const started = performance.now();
       const payload = await new Promise<Buffer>((resolve, reject) => {
         const timer = setTimeout(() => {
-          waiting = undefined;
+          state.waiting = undefined;
           socket.destroy();
           reject(new SendError('ack-timeout', `no ACK within ${ackTimeoutMs} ms`));
         }, ackTimeoutMs);
-        waiting = (p) => {
+        state.waiting = (p) => {
           clearTimeout(timer);
           resolve(p);
         };
         socket.write(frameMllp(text));
       });
       const ack = parseHl7(payload.toString('utf8'));
-      return {
-        code: readValue(ack, 'MSA-1') ?? '',
-        ackedControlId: readValue(ack, 'MSA-2') ?? '',
-        latencyMs: performance.now() - started,
-      };
+      const code = readValue(ack, 'MSA-1') ?? '';
+      return { code, ackedControlId: readValue(ack, 'MSA-2') ?? '', latencyMs: performance.now() - started };
     },
-    async close(): Promise<void> {
-      await new Promise<void>((resolve) => {
-        if (socket.destroyed) resolve();
-        else socket.end(() => resolve());
-        setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, 1000).unref();
-      });
-    },
+    close: () => closeSocket(socket),
   };
+}
+
+async function closeSocket(socket: net.Socket): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.end(() => resolve());
+    setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 1000).unref();
+  });
 }
 
 async function connectSocket(o: MllpSenderOptions, timeoutMs: number): Promise<net.Socket> {

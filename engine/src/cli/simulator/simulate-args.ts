@@ -48,38 +48,36 @@ export const SIMULATE_USAGE = `usage: npm run simulate -- [options]
   --tls [--tls-ca F] [--tls-cert F --tls-key F]      MLLP over TLS / mutual TLS
   --ack-timeout MS    (10000)   --report-every S (5)   --json   print a JSON result`;
 
+const OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '2575' },
+  rate: { type: 'string', default: '200' },
+  patients: { type: 'string', default: '500' },
+  facilities: { type: 'string', default: '3' },
+  connections: { type: 'string', default: '1' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  timeout: { type: 'string', default: '600' },
+  corpus: { type: 'string' },
+  seed: { type: 'string' },
+  'run-id': { type: 'string' },
+  start: { type: 'string' },
+  tls: { type: 'boolean', default: false },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'ack-timeout': { type: 'string', default: '10000' },
+  'report-every': { type: 'string', default: '5' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 /**
  * Parses argv; throws an Error listing every problem.
  * @param argv - arguments after the script name.
  */
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '2575' },
-      rate: { type: 'string', default: '200' },
-      patients: { type: 'string', default: '500' },
-      facilities: { type: 'string', default: '3' },
-      connections: { type: 'string', default: '1' },
-      count: { type: 'string' },
-      duration: { type: 'string' },
-      timeout: { type: 'string', default: '600' },
-      corpus: { type: 'string' },
-      seed: { type: 'string' },
-      'run-id': { type: 'string' },
-      start: { type: 'string' },
-      tls: { type: 'boolean', default: false },
-      'tls-ca': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'ack-timeout': { type: 'string', default: '10000' },
-      'report-every': { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values } = parseArgs({ args: [...argv], strict: true, options: OPTIONS });
   const problems: string[] = [];
   const num = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
     if (raw === undefined) return undefined;
@@ -90,15 +88,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     return n;
   };
   const start = values.start === undefined ? undefined : new Date(values.start);
-  if (start !== undefined && Number.isNaN(start.getTime())) {
-    problems.push(`--start must be an ISO date, got "${values.start}"`);
-  }
-  if (values['run-id'] !== undefined && !/^[A-Za-z0-9]{1,10}$/.test(values['run-id'])) {
-    problems.push('--run-id must be 1-10 letters or digits');
-  }
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
-    problems.push('--tls-cert and --tls-key go together');
-  }
+  problems.push(...crossCheck(values, start));
   const args: SimulateArgs = {
     host: values.host,
     port: num('port', values.port, 1, 65535) ?? 0,
@@ -127,6 +117,23 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   }
   if (problems.length > 0) throw new Error(`invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return args;
+}
+
+type ParsedValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
+
+/** Checks that span options or need more than a number range. */
+function crossCheck(values: ParsedValues, start: Date | undefined): string[] {
+  const problems: string[] = [];
+  if (start !== undefined && Number.isNaN(start.getTime())) {
+    problems.push(`--start must be an ISO date, got "${values.start ?? ''}"`);
+  }
+  if (values['run-id'] !== undefined && !/^[A-Za-z0-9]{1,10}$/.test(values['run-id'])) {
+    problems.push('--run-id must be 1-10 letters or digits');
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    problems.push('--tls-cert and --tls-key go together');
+  }
+  return problems;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
