@@ -19,6 +19,7 @@ import {
   advanceEventTime,
   hashBody,
   lockCurrent,
+  lockCurrentMany,
   writeVersion,
   type CurrentVersion,
   type NewVersion,
@@ -86,6 +87,8 @@ interface WriteContext {
   readonly messageId: string;
   readonly lastUpdated: string;
   readonly survivors: Map<string, string | null>;
+  /** `Type/id` to its current version (undefined: not stored), locked in one query per bundle. */
+  readonly prefetched: Map<string, CurrentVersion | undefined>;
 }
 
 const URL_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
@@ -147,7 +150,12 @@ async function lockOrCreate(
   entry: PlannedEntry,
   body: JsonObject,
 ): Promise<{ created: number } | { current: CurrentVersion | undefined }> {
-  const current = await lockCurrent(ctx.tx, entry.type, entry.id);
+  const key = `${entry.type}/${entry.id}`;
+  // Locked up front for the whole bundle; a later entry for the same key reads it again.
+  const current = ctx.prefetched.has(key)
+    ? ctx.prefetched.get(key)
+    : await lockCurrent(ctx.tx, entry.type, entry.id);
+  ctx.prefetched.delete(key);
   if (current !== undefined || entry.method === 'DELETE') return { current };
   const created = await writeVersion(ctx.tx, versionOf(ctx, entry, body, false), undefined);
   // undefined: another transaction created it between our SELECT and INSERT; decide on its row.
@@ -233,9 +241,13 @@ export async function applyBundle(
     messageId: options.messageId,
     lastUpdated: (options.now ?? new Date()).toISOString(),
     survivors: new Map(),
+    prefetched: new Map(),
   };
+  const planned = planEntries(bundle);
+  const locked = await lockCurrentMany(tx, planned);
+  for (const e of planned) ctx.prefetched.set(`${e.type}/${e.id}`, locked.get(`${e.type}/${e.id}`));
   const result: ApplyBundleResult = { written: [], skipped: [], repointed: [] };
-  for (const entry of planEntries(bundle)) {
+  for (const entry of planned) {
     const outcome = await applyEntry(ctx, entry);
     if ('reason' in outcome) result.skipped.push(outcome);
     else result.written.push(outcome);
@@ -245,7 +257,10 @@ export async function applyBundle(
     const survivor = entry.body === undefined ? undefined : survivorOf(entry.body);
     ctx.survivors.set(entry.id, survivor ?? null);
     if (survivor !== undefined && survivor !== entry.id) {
-      result.repointed.push(...(await repointMergedPatient(tx, entry.id, survivor, ctx)));
+      const moved = await repointMergedPatient(tx, entry.id, survivor, ctx);
+      // Versions the merge wrote are newer than what was locked up front.
+      for (const m of moved) ctx.prefetched.delete(`${m.type}/${m.id}`);
+      result.repointed.push(...moved);
     }
   }
   return result;

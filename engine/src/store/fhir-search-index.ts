@@ -2,7 +2,6 @@
  * Keeps `fhir_search_index` in step with the current version of each resource: values are
  * extracted once at write time, so a search is an indexed lookup, never a JSON scan.
  */
-import type { Queryable } from './db';
 import type { JsonObject } from './fhir-json';
 import { SEARCH_PARAMS, patientReferencesOf, type SearchParamDefinition } from './fhir-search-params';
 
@@ -52,27 +51,4 @@ export function extractIndexRows(type: string, resource: JsonObject): IndexRow[]
     seen.add(key);
     return true;
   });
-}
-
-/** Replaces the index rows of one resource (none for a deleted one). */
-export async function writeSearchIndex(
-  tx: Queryable,
-  type: string,
-  id: string,
-  rows: readonly IndexRow[],
-): Promise<void> {
-  await tx.query('DELETE FROM fhir_search_index WHERE resource_type = $1 AND id = $2', [type, id]);
-  if (rows.length === 0) return;
-  const params: unknown[] = [type, id];
-  const tuples = rows.map((row) => {
-    const base = params.length;
-    params.push(row.param, row.system, row.value, row.dateStart, row.dateEnd, row.reference);
-    const p = (i: number): string => `$${base + i}`;
-    return `($1, $2, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::timestamptz, ${p(5)}::timestamptz, ${p(6)})`;
-  });
-  await tx.query(
-    `INSERT INTO fhir_search_index (resource_type, id, param, system, value, date_start, date_end, reference)
-     VALUES ${tuples.join(', ')}`,
-    params,
-  );
 }

@@ -4,7 +4,7 @@
  */
 import type { Queryable } from './db';
 import { asObject, contentHash, type JsonObject } from './fhir-json';
-import { extractIndexRows, writeSearchIndex } from './fhir-search-index';
+import { extractIndexRows, type IndexRow } from './fhir-search-index';
 
 /** The current version of a resource, locked for update by `lockCurrent`. */
 export interface CurrentVersion {
@@ -68,6 +68,35 @@ export async function lockCurrent(
   };
 }
 
+/**
+ * Reads and row-locks the current versions of many resources in one round trip, in key order so
+ * two transactions locking overlapping sets cannot deadlock. Missing resources are absent.
+ */
+export async function lockCurrentMany(
+  tx: Queryable,
+  keys: readonly { readonly type: string; readonly id: string }[],
+): Promise<Map<string, CurrentVersion>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx.query<CurrentRow & { resource_type: string; id: string }>(
+    `SELECT resource_type, id, version_id, event_time, deleted, content_hash, resource FROM fhir_resources
+      WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      ORDER BY resource_type, id FOR UPDATE`,
+    [keys.map((k) => k.type), keys.map((k) => k.id)],
+  );
+  return new Map(
+    rows.map((row) => [
+      `${row.resource_type}/${row.id}`,
+      {
+        versionId: row.version_id,
+        eventMs: toMs(row.event_time),
+        deleted: row.deleted,
+        contentHash: row.content_hash,
+        resource: row.resource,
+      },
+    ]),
+  );
+}
+
 /** The hash `writeVersion` stores for `body`, to compare with `CurrentVersion.contentHash`. */
 export function hashBody(body: JsonObject, deleted: boolean): string {
   return deleted ? `deleted:${contentHash(body)}` : contentHash(body);
@@ -87,6 +116,9 @@ function withMeta(v: NewVersion, versionId: number): JsonObject {
  * Writes `v` as the version after `previous` (the first version when undefined) and returns
  * its number, or undefined when `previous` is undefined and a concurrent writer created the
  * resource first; the caller then locks that row and decides again.
+ *
+ * Current row, history row and search index are written by one statement (data-modifying CTEs),
+ * one round trip per version: the store's cost is mostly round trips, and a message writes ten.
  */
 export async function writeVersion(
   tx: Queryable,
@@ -99,29 +131,54 @@ export async function writeVersion(
   const json = JSON.stringify(resource);
   // Extracted first: a malformed indexed date refuses the version before anything is written.
   const rows = v.deleted ? [] : extractIndexRows(v.type, resource);
-  const values = [v.type, v.id, versionId, v.lastUpdated, v.eventTime, v.deleted, hash, json];
-  if (previous === undefined) {
-    const inserted = await tx.query(
-      `INSERT INTO fhir_resources (resource_type, id, version_id, last_updated, event_time, deleted, content_hash, resource)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (resource_type, id) DO NOTHING RETURNING version_id`,
-      values,
-    );
-    if (inserted.length === 0) return undefined;
-  } else {
-    await tx.query(
-      `UPDATE fhir_resources SET version_id = $3, last_updated = $4, event_time = $5, deleted = $6,
-         content_hash = $7, resource = $8::jsonb
-       WHERE resource_type = $1 AND id = $2`,
-      values,
-    );
-  }
-  await tx.query(
-    `INSERT INTO fhir_resource_history (resource_type, id, version_id, last_updated, event_time, deleted, message_id, resource)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
-    [v.type, v.id, versionId, v.lastUpdated, v.eventTime, v.deleted, v.messageId, json],
+  const current =
+    previous === undefined
+      ? `INSERT INTO fhir_resources (resource_type, id, version_id, last_updated, event_time, deleted, content_hash, resource)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (resource_type, id) DO NOTHING RETURNING version_id`
+      : `UPDATE fhir_resources SET version_id = $3, last_updated = $4, event_time = $5, deleted = $6,
+           content_hash = $7, resource = $8::jsonb
+         WHERE resource_type = $1 AND id = $2 RETURNING version_id`;
+  const written = await tx.query<{ version_id: number }>(
+    `WITH cur AS (${current}),
+     hist AS (
+       INSERT INTO fhir_resource_history (resource_type, id, version_id, last_updated, event_time, deleted, message_id, resource)
+       SELECT $1, $2, $3, $4, $5, $6, $9, $8::jsonb FROM cur),
+     old_index AS (
+       DELETE FROM fhir_search_index WHERE resource_type = $1 AND id = $2 AND EXISTS (SELECT 1 FROM cur)),
+     new_index AS (
+       INSERT INTO fhir_search_index (resource_type, id, param, system, value, date_start, date_end, reference)
+       SELECT $1, $2, r.param, r.system, r.value, r.date_start, r.date_end, r.reference
+         FROM jsonb_to_recordset($10::jsonb) AS r(param text, system text, value text,
+              date_start timestamptz, date_end timestamptz, reference text)
+        WHERE EXISTS (SELECT 1 FROM cur))
+     SELECT version_id FROM cur`,
+    [
+      v.type,
+      v.id,
+      versionId,
+      v.lastUpdated,
+      v.eventTime,
+      v.deleted,
+      hash,
+      json,
+      v.messageId,
+      indexJson(rows),
+    ],
   );
-  await writeSearchIndex(tx, v.type, v.id, rows);
-  return versionId;
+  return written.length === 0 ? undefined : versionId;
+}
+
+function indexJson(rows: readonly IndexRow[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      param: r.param,
+      system: r.system,
+      value: r.value,
+      date_start: r.dateStart,
+      date_end: r.dateEnd,
+      reference: r.reference,
+    })),
+  );
 }
 
 /** Moves the stored event time forward without a new version (a replay seen later). */
