@@ -86,7 +86,11 @@ describe('admin API', () => {
     expect(one.status).toBe(200);
     expect(one.body['raw']).toMatch(/^MSH\|/);
     expect(one.body['status']).toBe('processed');
-    expect(one.body['output']).toMatchObject({ bundle: { resourceType: 'Bundle', type: 'transaction' } });
+    expect(one.body['output']).toMatchObject({ stored: { written: expect.any(Array) as unknown } });
+    const produced = (one.body['fhir'] as { entry: { resource: { resourceType: string } }[] }).entry;
+    expect(produced.map((e) => e.resource.resourceType)).toEqual(
+      expect.arrayContaining(['Patient', 'Encounter', 'Provenance']),
+    );
     const audit = await engine.db.query(
       `SELECT action, resource_type, resource_id FROM audit_events WHERE resource_id = $1`,
       [id],

@@ -45,7 +45,7 @@ const envSchema = z.object({
   SMART_CLIENTS_FILE: optionalPath,
   EHR_ISSUERS_FILE: optionalPath,
   TOKEN_SIGNING_KEY_FILE: optionalPath,
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -12,6 +12,7 @@ import { decodeMessage } from '../hl7/decode-message';
 import type { Db } from '../store/db';
 import { getMessage, resetForReplay } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
+import { readMessageResources, type StoredSummary } from '../store/message-resources';
 import { enqueueMessage, processJobId, type ProcessJobData } from '../queue/process-queue';
 import { outcome, sendOutcome } from './operation-outcome';
 
@@ -99,7 +100,17 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     }
     await deps.audit({ ctx, action: 'read', messageIds: [m.id] });
     const { raw, ...rest } = m;
-    res.json({ ...rest, raw: decodeMessage(raw).text });
+    const stored = storedSummaryOf(m.output);
+    const fhir = stored === undefined ? [] : await readMessageResources(deps.db, m.id, stored);
+    res.json({
+      ...rest,
+      raw: decodeMessage(raw).text,
+      fhir: {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: fhir.map((r) => ({ resource: r.resource })),
+      },
+    });
   });
 
   router.post('/messages/:id/replay', async (req, res) => {
@@ -143,6 +154,11 @@ function allowed(res: Response, interaction: Interaction): AccessContext | undef
     return undefined;
   }
   return ctx;
+}
+
+function storedSummaryOf(output: unknown): StoredSummary | undefined {
+  const stored = (output as { stored?: StoredSummary } | null)?.stored;
+  return stored !== undefined && Array.isArray(stored.written) ? stored : undefined;
 }
 
 function stripUndefined<T extends Record<string, unknown>>(

@@ -54,7 +54,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
     });
     return {
       status: 'processed',
-      output: { bundle: result.bundle, stored },
+      output: { mappingFile: result.mappingFile, stored },
       mappingVersion: result.mappingVersion,
     };
   };

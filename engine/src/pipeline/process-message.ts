@@ -13,7 +13,7 @@ import type { Db, Queryable } from '../store/db';
 import {
   finishMessage,
   getMessage,
-  hasEarlierUnfinished,
+  getProcessingState,
   type ArchivedMessage,
 } from '../store/message-archive';
 import { PROCESS_QUEUE, createProcessQueue, type ProcessJobData } from '../queue/process-queue';
@@ -77,12 +77,10 @@ export async function runProcessMessage(
   deps: ProcessDeps,
   lastAttempt = true,
 ): Promise<ProcessOutcome> {
-  const head = await getMessage(deps.db, data.messageId);
-  if (head === undefined) return 'missing';
-  if (head.status !== 'received') return 'already-finished';
-  if (head.patientKey !== null && (await hasEarlierUnfinished(deps.db, head.patientKey, head.id))) {
-    return 'waiting-for-earlier';
-  }
+  const state = await getProcessingState(deps.db, data.messageId);
+  if (state === undefined) return 'missing';
+  if (state.status !== 'received') return 'already-finished';
+  if (state.waitForEarlier) return 'waiting-for-earlier';
   const started = performance.now();
   try {
     const status = await deps.db.transaction(async (tx) => {

@@ -172,13 +172,23 @@ export async function getMessage(
   return rows[0] === undefined ? undefined : toArchivedMessage(rows[0]);
 }
 
-/** True when an earlier message for the same patient is still unfinished: this one must wait. */
-export async function hasEarlierUnfinished(db: Queryable, patientKey: string, id: string): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM messages WHERE patient_key = $1 AND status = 'received' AND id < $2 LIMIT 1`,
-    [patientKey, id],
+/**
+ * Where a message stands before processing, in one query: its status, and whether an earlier
+ * message for the same patient is still unfinished (then this one must wait its turn).
+ */
+export async function getProcessingState(
+  db: Queryable,
+  id: string,
+): Promise<{ status: MessageStatus; waitForEarlier: boolean } | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  const [row] = await db.query<{ status: MessageStatus; wait_for_earlier: boolean }>(
+    `SELECT m.status, (m.patient_key IS NOT NULL AND EXISTS (
+         SELECT 1 FROM messages e WHERE e.patient_key = m.patient_key AND e.status = 'received' AND e.id < m.id
+       )) AS wait_for_earlier
+       FROM messages m WHERE m.id = $1`,
+    [id],
   );
-  return rows.length > 0;
+  return row === undefined ? undefined : { status: row.status, waitForEarlier: row.wait_for_earlier };
 }
 
 export interface MessageOutcome {

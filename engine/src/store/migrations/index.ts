@@ -5,8 +5,9 @@
 import { messageArchive } from './001-message-archive';
 import { auth } from './002-auth';
 import { fhirResources } from './003-fhir-resources';
+import { historyByMessage } from './004-history-by-message';
 import type { Migration } from './migration';
 
 export type { Migration };
 
-export const migrations: readonly Migration[] = [messageArchive, auth, fhirResources];
+export const migrations: readonly Migration[] = [messageArchive, auth, fhirResources, historyByMessage];
