@@ -10,6 +10,7 @@ import { createHttpApp } from './http/create-app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
+import { IngestPressure, type IngestPressureOptions } from './pipeline/ingest-pressure';
 import { startMllpListener, type MllpListener } from './pipeline/mllp-listener';
 import {
   createProcessWorker,
@@ -34,6 +35,8 @@ export interface EngineOptions {
     ProcessWorkerOptions,
     'lockDurationMs' | 'stalledIntervalMs' | 'orderingDelayMs'
   >;
+  /** Processing yields to a busy ingest (see ingest-pressure.ts); false turns that off. */
+  readonly ingestFirst?: IngestPressureOptions | false;
   /** How often unfinished messages are swept back into the queue. @defaultValue 30 s */
   readonly sweepIntervalMs?: number;
   /** Messages younger than this are left to their own job by the sweep. @defaultValue 30 s */
@@ -86,6 +89,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     queue.on('error', () => undefined);
     registry.addQueue(queue);
 
+    const pressure = options.ingestFirst === false ? undefined : new IngestPressure(options.ingestFirst);
     let runtime: MessageHandlerRuntime | undefined;
     if (workerRedis !== undefined) {
       runtime = options.handler === undefined ? await createMessageHandler(config, logger) : undefined;
@@ -99,6 +103,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
             connection: workerRedis,
             prefix: config.redis.prefix,
             concurrency: config.workerConcurrency,
+            ...(pressure !== undefined ? { beforeJob: () => pressure.yieldToIngest() } : {}),
             ...options.workerOptions,
           },
         ),
@@ -119,15 +124,20 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     if (config.mllp.allowedSenders === undefined) {
       logger.warn('MLLP_ALLOWED_SENDERS is unset: messages from any sender are accepted');
     }
+    const ackHandler = createAckHandler({
+      db,
+      queue,
+      allowedSenders: config.mllp.allowedSenders,
+      maxFrameBytes: config.mllp.maxFrameBytes,
+      logger,
+    });
     const mllp: MllpListener = await startMllpListener({
       ...config.mllp,
-      handle: createAckHandler({
-        db,
-        queue,
-        allowedSenders: config.mllp.allowedSenders,
-        maxFrameBytes: config.mllp.maxFrameBytes,
-        logger,
-      }),
+      handle: async (event, conn) => {
+        const result = await ackHandler(event, conn);
+        pressure?.noteIngest();
+        return result;
+      },
       logger,
       metrics,
     });

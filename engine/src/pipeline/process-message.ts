@@ -84,6 +84,10 @@ export async function runProcessMessage(
   const started = performance.now();
   try {
     const status = await deps.db.transaction(async (tx) => {
+      // Derived state only: if the server crashes before this commit reaches disk, the message's
+      // status rolls back with its resources and the recovery sweep processes it again. Not
+      // waiting for the flush keeps the disk free for ingest, whose archive rows do wait for it.
+      await tx.query('SET LOCAL synchronous_commit = off');
       const row = await getMessage(tx, data.messageId, true);
       if (row?.status !== 'received') return 'already-finished' as const;
       const parsed = parseHl7(decodeMessage(row.raw).text);
@@ -133,12 +137,15 @@ export interface ProcessWorkerOptions {
   readonly stalledIntervalMs?: number;
   /** How long a message waits before checking again whether an earlier one has finished. */
   readonly orderingDelayMs?: number;
+  /** Awaited before each job: the ingest-first gate (see ingest-pressure.ts). */
+  readonly beforeJob?: () => Promise<void>;
 }
 
 /** Creates the BullMQ worker (and its queue handle) for the processing stage. */
 export function createProcessWorker(deps: ProcessDeps, o: ProcessWorkerOptions): RegisteredWorker {
   const queue = createProcessQueue(o.connection, o.prefix);
   const processor = async (job: Job<ProcessJobData>, token?: string): Promise<ProcessOutcome> => {
+    await o.beforeJob?.();
     const attempts = job.opts.attempts ?? 1;
     const outcome = await runProcessMessage(job.data, deps, job.attemptsMade + 1 >= attempts);
     if (outcome === 'waiting-for-earlier') {
