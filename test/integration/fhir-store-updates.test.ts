@@ -7,7 +7,7 @@ import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import { readResource } from '../../engine/src/store/fhir-read';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { createTestDb, type TestDb } from '../helpers/test-db';
-import { UPDATE_MODE_EXTENSION } from '../../engine/src/mapping/update-mode';
+import { KEEP_STORED_EXTENSION, UPDATE_MODE_EXTENSION } from '../../engine/src/mapping/update-mode';
 import { encounter, patient, transaction } from './fhir-fixtures';
 
 let t: TestDb;
@@ -87,5 +87,26 @@ describe('update modes', () => {
     ]);
     await apply(transaction(thin), '2024-03-03T10:00:00Z');
     expect((await readResource(t.db, 'Patient', 'p1'))?.resource['address']).toBeUndefined();
+  });
+
+  it('keeps a stored element when the entry filled it from a fallback (keep-stored)', async () => {
+    await apply(transaction(encounter('e1', 'p1', '2024-03-01T10:00:00Z')), '2024-03-01T10:00:00Z');
+    const unknown = { ...encounter('e1', 'p1', '2024-03-01T10:00:00Z'), status: 'unknown' };
+    const keep: TransactionBundle = {
+      ...transaction(unknown),
+      entry: transaction(unknown).entry?.map((e) => ({
+        ...e,
+        request: {
+          method: 'PUT',
+          url: e.request?.url ?? '',
+          extension: [
+            { url: UPDATE_MODE_EXTENSION, valueCode: 'merge' },
+            { url: KEEP_STORED_EXTENSION, valueString: 'status' },
+          ],
+        },
+      })),
+    };
+    await apply(keep, '2024-03-02T10:00:00Z');
+    expect((await readResource(t.db, 'Encounter', 'e1'))?.resource['status']).toBe('in-progress');
   });
 });

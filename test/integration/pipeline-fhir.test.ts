@@ -74,12 +74,26 @@ describe('HL7 to stored FHIR', () => {
     encounterId = String(e!['id']);
   });
 
+  it('keeps the encounter status through an A08, which does not convey one', async () => {
+    const a08 = example('adt-a08', [
+      ['|A08-0001|', '|A08-0000|'],
+      ['20240307120000-0500||ADT', '20240306120000-0500||ADT'],
+      ['EVN|A08|20240307115900-0500', 'EVN|A08|20240306115900-0500'],
+      ['|||14 Pine St^^Springfield^IL^62702^USA^H||||||||||||||||||20240307113000-0500|Y', ''],
+    ]);
+    expect(a08).toContain('EVN|A08|20240306');
+    await sendAndFinish(a08);
+    // It did move the patient to the ICU: a new version, with the status carried over.
+    const encounter = await fhir(`Encounter/${encounterId}`);
+    expect(encounter).toMatchObject({ status: 'in-progress', meta: { versionId: '2' } });
+  });
+
   it('discharges: the same Encounter becomes finished, with no twin', async () => {
     await sendAndFinish(example('adt-a03'));
     const found = entries(await fhir(`Encounter?patient=${patientId}`));
     expect(found.map((e) => [e['id'], e['status']])).toEqual([[encounterId, 'finished']]);
     const history = await fhir(`Encounter/${encounterId}/_history`);
-    expect(history['total']).toBe(2);
+    expect(history['total']).toBe(3);
     // The A03's PID carries no address or PCP: what the A01 stored is kept (merge update).
     const patient = await fhir(`Patient/${patientId}`);
     expect(JSON.stringify(patient['address'])).toContain('12 Oak St');

@@ -34,14 +34,10 @@ const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0203': 'IdentifierType',
 };
 
-/**
- * Events the guide's Event[EncounterStatus] map leaves out, and one deliberate change: A11 cancels
- * an admission that should never have existed, which FHIR calls entered-in-error.
- */
+/** Events the guide's Event[EncounterStatus] map leaves out (A11 stays the guide's `cancelled`). */
 const EVENT_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [
   ['A06', 'in-progress'],
   ['A07', 'in-progress'],
-  ['A11', 'entered-in-error'],
   ['A12', 'in-progress'],
 ];
 
@@ -179,7 +175,10 @@ export async function seedCodeTables(referenceDir: string, outDir: string): Prom
   for (const [table, name] of Object.entries(FROM_GUIDE)) {
     tables.set(table, await readGuideMap(referenceDir, name));
   }
-  const statuses = tables.get('encounter-status') ?? [];
+  // The guide maps A08 to `unknown` because "the transaction does not convey the status": such a
+  // row would overwrite a known status, so it is left out and encounter.yaml's fallback (which keeps
+  // the stored status) applies instead.
+  const statuses = (tables.get('encounter-status') ?? []).filter((r) => r.target !== 'unknown');
   tables.set(
     'encounter-status',
     withAdditions(statuses, 'http://hl7.org/fhir/encounter-status', EVENT_STATUS_ADDITIONS),

@@ -54,6 +54,7 @@ export function compileRule(
     ...(when !== undefined ? { when } : {}),
     ...(otherwise !== undefined ? { otherwise } : {}),
     ...(obj.as !== undefined ? { as: obj.as } : {}),
+    ...(obj.keepStored === true ? { keepStored: true } : {}),
   };
 }
 

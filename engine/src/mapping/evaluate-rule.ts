@@ -197,6 +197,7 @@ export function buildElements(
   scope: Scope,
   state: ExecState,
   self?: Instance,
+  keepStored?: string[],
 ): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
   for (const e of elements) {
@@ -217,7 +218,9 @@ export function buildElements(
     for (const rule of e.rules) {
       const v = evaluateRule(rule, scope, false, state, self)[0];
       if (!isPresent(v) || (e.allowed !== undefined && !e.allowed.has(v as string))) continue;
-      setAt(obj, e.choice && rule.as !== undefined ? [...e.key.slice(0, -1), rule.as] : e.key, v);
+      const key = e.choice && rule.as !== undefined ? [...e.key.slice(0, -1), rule.as] : e.key;
+      setAt(obj, key, v);
+      if (rule.keepStored === true && key.length === 1 && key[0] !== undefined) keepStored?.push(key[0]);
       break;
     }
   }

@@ -2,7 +2,7 @@
  * The mapping entry point: finds the mapping for a message's type and event (and sender) and
  * runs it into a FHIR R4 transaction Bundle with deterministic ids and a Provenance per message.
  */
-import { UPDATE_MODE_EXTENSION, type UpdateMode } from './update-mode';
+import { requestExtensions, type RequestExtension } from './update-mode';
 import { readMessageHeader } from '../hl7/message-header';
 import type { Hl7Message } from '../hl7/parse-message';
 import { readValue } from '../hl7/read-value';
@@ -30,7 +30,7 @@ export interface BundleEntry {
   readonly request: {
     readonly method: 'PUT';
     readonly url: string;
-    readonly extension?: readonly { readonly url: string; readonly valueCode: UpdateMode }[];
+    readonly extension?: readonly RequestExtension[];
   };
 }
 
@@ -132,14 +132,14 @@ export function executeMapping(
   for (const inst of all) {
     if (seen.has(inst.reference) || inst.rule.referenceOnly) continue;
     seen.add(inst.reference);
-    const body = buildElements(inst.rule.elements, inst.scope, full, inst);
+    const keepStored: string[] = [];
+    const body = buildElements(inst.rule.elements, inst.scope, full, inst, keepStored);
     const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
+    const extension = requestExtensions(inst.rule.update, keepStored);
     const request = {
       method: 'PUT' as const,
       url: inst.reference,
-      ...(inst.rule.update === 'merge'
-        ? { extension: [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' as const }] }
-        : {}),
+      ...(extension.length > 0 ? { extension } : {}),
     };
     entry.push({ fullUrl: inst.reference, resource, request });
   }

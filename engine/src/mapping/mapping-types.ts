@@ -76,6 +76,8 @@ export interface CompiledRule {
   readonly otherwise?: CompiledRule;
   /** For a choice element (`value[x]`): the concrete element this rule fills, e.g. `valueQuantity`. */
   readonly as?: string;
+  /** When this rule fills a top-level element, the stored value (if any) is kept instead. */
+  readonly keepStored?: boolean;
   /** `mappings/<file>.yaml#<rule>.<element>`, for errors. */
   readonly where: string;
 }

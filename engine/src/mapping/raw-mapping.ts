@@ -41,6 +41,8 @@ export interface RawRuleObject {
   readonly when?: RawCondition;
   readonly else?: RawRule;
   readonly as?: string;
+  /** On a top-level element's rule: when this rule is the one that fills it, a stored value wins. */
+  readonly keepStored?: boolean;
   /** In an id part: without this value the id cannot be built (e.g. PID-3.1 for a Patient). */
   readonly required?: boolean;
 }

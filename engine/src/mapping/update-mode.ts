@@ -8,13 +8,37 @@ export type UpdateMode = 'replace' | 'merge';
 
 /** Extension on `Bundle.entry.request` carrying the mode from mapper to store. */
 export const UPDATE_MODE_EXTENSION = 'urn:care:fhir:update-mode';
+/** Extension naming a top-level element whose stored value wins (it was filled by a fallback). */
+export const KEEP_STORED_EXTENSION = 'urn:care:fhir:keep-stored';
+
+/** An extension on `Bundle.entry.request`, as the mapper writes it. */
+export type RequestExtension =
+  | { readonly url: typeof UPDATE_MODE_EXTENSION; readonly valueCode: UpdateMode }
+  | { readonly url: typeof KEEP_STORED_EXTENSION; readonly valueString: string };
+
+/** The request extensions for a mode and the elements whose stored value wins; none for a plain PUT. */
+export function requestExtensions(mode: UpdateMode, keepStored: readonly string[]): RequestExtension[] {
+  const list: RequestExtension[] =
+    mode === 'merge' ? [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }] : [];
+  for (const element of keepStored) list.push({ url: KEEP_STORED_EXTENSION, valueString: element });
+  return list;
+}
+
+function extensionsOf(
+  request: { readonly extension?: unknown } | undefined,
+): { url?: unknown; valueCode?: unknown; valueString?: unknown }[] {
+  return Array.isArray(request?.extension) ? (request.extension as { url?: unknown }[]) : [];
+}
+
+/** Top-level elements whose stored value the entry asks to keep. */
+export function readKeepStored(request: { readonly extension?: unknown } | undefined): string[] {
+  return extensionsOf(request)
+    .filter((e) => e.url === KEEP_STORED_EXTENSION && typeof e.valueString === 'string')
+    .map((e) => e.valueString as string);
+}
 
 /** The mode an entry's request asks for; `replace` when it says nothing. */
 export function readUpdateMode(request: { readonly extension?: unknown } | undefined): UpdateMode {
-  const list = Array.isArray(request?.extension) ? (request.extension as unknown[]) : [];
-  const found = list.find(
-    (e): e is { url: string; valueCode: unknown } =>
-      typeof e === 'object' && e !== null && (e as { url?: unknown }).url === UPDATE_MODE_EXTENSION,
-  );
+  const found = extensionsOf(request).find((e) => e.url === UPDATE_MODE_EXTENSION);
   return found?.valueCode === 'merge' ? 'merge' : 'replace';
 }

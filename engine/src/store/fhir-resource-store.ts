@@ -3,7 +3,7 @@
  * deterministic `Type/id`, so a replay or a later update versions the same resource instead of
  * creating a twin, and event time, not arrival order, decides which content wins.
  */
-import { readUpdateMode, type UpdateMode } from '../mapping/update-mode';
+import { readKeepStored, readUpdateMode, type UpdateMode } from '../mapping/update-mode';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
@@ -78,6 +78,8 @@ interface PlannedEntry {
   readonly body: JsonObject | undefined;
   /** `merge`: stored top-level elements the entry does not carry are kept. */
   readonly update: UpdateMode;
+  /** Top-level elements whose stored value wins over the entry's (filled by a fallback). */
+  readonly keepStored: readonly string[];
 }
 
 interface WriteContext {
@@ -119,7 +121,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       throw invalid(`request.url must be Type/id, got ${String(entry.request?.url)}`, `${at}.request.url`);
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
-    if (method === 'DELETE') return { type, id, method, body: undefined, update: 'replace' };
+    if (method === 'DELETE') return { type, id, method, body: undefined, update: 'replace', keepStored: [] };
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
       throw invalid(`resource must be a ${type}`, `${at}.resource.resourceType`);
@@ -130,7 +132,8 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
         `${at}.resource.id`,
       );
     }
-    return { type, id, method, body: { ...resource, id }, update: readUpdateMode(entry.request) };
+    const update = readUpdateMode(entry.request);
+    return { type, id, method, body: { ...resource, id }, update, keepStored: readKeepStored(entry.request) };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
   return planned.map((p) =>
@@ -184,7 +187,7 @@ async function applyEntry(
     return { type, id, versionId: String(versionId) };
   }
   const deleted = received === undefined;
-  const body = received === undefined ? current.resource : withUpdateMode(entry.update, current, received);
+  const body = received === undefined ? current.resource : withUpdateMode(entry, current, received);
   if (hashBody(body, deleted) === current.contentHash) {
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, reason: SkipReason.Unchanged };
@@ -194,10 +197,14 @@ async function applyEntry(
 }
 
 /** The body to store: the message's resource, over the stored one's top-level elements in merge mode. */
-function withUpdateMode(mode: UpdateMode, current: CurrentVersion, received: JsonObject): JsonObject {
-  if (mode !== 'merge' || current.deleted) return received;
+function withUpdateMode(entry: PlannedEntry, current: CurrentVersion, received: JsonObject): JsonObject {
+  if (current.deleted) return received;
   const { meta: _meta, ...stored } = current.resource;
-  return { ...stored, ...received };
+  const body = entry.update === 'merge' ? { ...stored, ...received } : { ...received };
+  for (const element of entry.keepStored) {
+    if (stored[element] !== undefined) body[element] = stored[element];
+  }
+  return body;
 }
 
 /**
