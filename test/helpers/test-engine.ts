@@ -67,14 +67,19 @@ export async function freePort(): Promise<number> {
 
 /** Deletes a test engine's schema and queue keys. */
 export async function dropEngineData(schema: string, prefix: string): Promise<void> {
+  await obliterateQueue(prefix);
+  const db = await openDb({ url: TEST_DATABASE_URL, schema: 'public', dataDir: 'memory://' });
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.close();
+}
+
+/** Deletes a queue prefix's keys from Redis. */
+export async function obliterateQueue(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(PROCESS_QUEUE, { connection: redis, prefix });
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
   redis.disconnect();
-  const db = await openDb({ url: TEST_DATABASE_URL, schema: 'public', dataDir: 'memory://' });
-  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.close();
 }
 
 /** Polls until `check` returns true or the timeout passes. */
