@@ -35,12 +35,12 @@ export interface AckInput {
   readonly code: AckCode;
   /** What we know of the original; fields are empty when the message could not be read. */
   readonly original: {
-    readonly controlId?: string;
-    readonly sendingApplication?: string;
-    readonly sendingFacility?: string;
-    readonly triggerEvent?: string;
-    readonly version?: string;
-    readonly processingId?: string;
+    readonly controlId?: string | undefined;
+    readonly sendingApplication?: string | undefined;
+    readonly sendingFacility?: string | undefined;
+    readonly triggerEvent?: string | undefined;
+    readonly version?: string | undefined;
+    readonly processingId?: string | undefined;
   };
   readonly error?: {
     readonly code: AckErrorCode;

@@ -198,31 +198,22 @@ function transient(h: Partial<MessageHeader>, reason: string, text: string): Ing
 }
 
 function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
-  const cols: Record<string, string> = {
+  return {
     sender: h.sender ?? `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}`,
+    sendingApplication: h.sendingApplication,
+    sendingFacility: h.sendingFacility,
+    controlId: h.controlId,
+    messageType: h.messageType,
+    triggerEvent: h.triggerEvent,
+    version: h.version,
+    charset: h.charset,
+    patientKey: h.patientKey,
   };
-  const pairs: [string, string | undefined][] = [
-    ['sendingApplication', h.sendingApplication],
-    ['sendingFacility', h.sendingFacility],
-    ['controlId', h.controlId],
-    ['messageType', h.messageType],
-    ['triggerEvent', h.triggerEvent],
-    ['version', h.version],
-    ['charset', h.charset],
-    ['patientKey', h.patientKey],
-  ];
-  for (const [k, v] of pairs) if (v !== undefined) cols[k] = v;
-  return cols as unknown as Omit<NewMessage, 'raw'>;
 }
 
 function ackOriginal(h: Partial<MessageHeader>): AckInput['original'] {
-  return {
-    ...(h.controlId !== undefined ? { controlId: h.controlId } : {}),
-    ...(h.sendingApplication !== undefined ? { sendingApplication: h.sendingApplication } : {}),
-    ...(h.sendingFacility !== undefined ? { sendingFacility: h.sendingFacility } : {}),
-    ...(h.triggerEvent !== undefined ? { triggerEvent: h.triggerEvent } : {}),
-    ...(h.version !== undefined ? { version: h.version } : {}),
-  };
+  const { controlId, sendingApplication, sendingFacility, triggerEvent, version } = h;
+  return { controlId, sendingApplication, sendingFacility, triggerEvent, version };
 }
 
 function errorCode(err: unknown): string {

@@ -15,16 +15,16 @@ export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
 
 export interface NewMessage {
   readonly sender: string;
-  readonly sendingApplication?: string;
-  readonly sendingFacility?: string;
-  readonly controlId?: string;
-  readonly messageType?: string;
-  readonly triggerEvent?: string;
-  readonly version?: string;
-  readonly charset?: string;
-  readonly patientKey?: string;
+  readonly sendingApplication?: string | undefined;
+  readonly sendingFacility?: string | undefined;
+  readonly controlId?: string | undefined;
+  readonly messageType?: string | undefined;
+  readonly triggerEvent?: string | undefined;
+  readonly version?: string | undefined;
+  readonly charset?: string | undefined;
+  readonly patientKey?: string | undefined;
   readonly raw: Buffer;
-  readonly remoteAddress?: string;
+  readonly remoteAddress?: string | undefined;
 }
 
 export interface ArchivedMessage {
