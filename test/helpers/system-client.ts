@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
+import { requestSystemToken } from '../../engine/src/auth/request-system-token';
 
 export interface SystemClient {
   readonly clientId: string;
@@ -30,38 +31,7 @@ export async function createSystemClient(
   return {
     clientId,
     clientsFile,
-    token: (baseUrl, scope) => requestToken(baseUrl, clientId, privateKey, scope),
+    token: (baseUrl, scope) =>
+      requestSystemToken({ tokenUrl: `${baseUrl}/auth/token`, clientId, privateKey, kid: 'k1', scope }),
   };
-}
-
-async function requestToken(
-  baseUrl: string,
-  clientId: string,
-  key: CryptoKey,
-  scope: string,
-): Promise<string> {
-  const aud = `${baseUrl}/auth/token`;
-  const assertion = await new SignJWT({})
-    .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(aud)
-    .setJti(randomUUID())
-    .setExpirationTime('4m')
-    .sign(key);
-  const res = await fetch(aud, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-      scope,
-    }),
-  });
-  const body = (await res.json()) as { access_token?: string; error?: string };
-  if (body.access_token === undefined) {
-    throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);
-  }
-  return body.access_token;
 }

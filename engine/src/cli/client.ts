@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { requestSystemToken } from '../auth/request-system-token';
 
 const USAGE = `usage:
   npm run client -- create [--dir ./data] [--id local-admin] [--scope "system/*.rs system/Message.rus"]
@@ -40,33 +41,14 @@ async function create(dir: string, clientId: string, scope: string): Promise<voi
 
 async function token(dir: string, url: string, scope: string): Promise<void> {
   const keyFile = JSON.parse(readFileSync(files(dir).key, 'utf8')) as KeyFile;
-  const key = await importJWK(keyFile.jwk, 'ES384');
-  const aud = `${url.replace(/\/$/, '')}/auth/token`;
-  const assertion = await new SignJWT({})
-    .setProtectedHeader({ alg: 'ES384', kid: keyFile.jwk.kid ?? '' })
-    .setIssuer(keyFile.client_id)
-    .setSubject(keyFile.client_id)
-    .setAudience(aud)
-    .setJti(randomUUID())
-    .setExpirationTime('4m')
-    .sign(key);
-  const res = await fetch(aud, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-      scope,
-    }),
+  const accessToken = await requestSystemToken({
+    tokenUrl: `${url.replace(/\/$/, '')}/auth/token`,
+    clientId: keyFile.client_id,
+    privateKey: await importJWK(keyFile.jwk, 'ES384'),
+    kid: keyFile.jwk.kid ?? '',
+    scope,
   });
-  const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
-  if (body.access_token === undefined) {
-    throw new Error(
-      `token request refused (${res.status}): ${body.error ?? ''} ${body.error_description ?? ''}`,
-    );
-  }
-  process.stdout.write(`${body.access_token}\n`);
+  process.stdout.write(`${accessToken}\n`);
 }
 
 async function main(): Promise<void> {

@@ -1,34 +1,11 @@
 /**
- * FHIR OperationOutcome as the one shape every failure takes over HTTP, after medplum's
- * outcomes: handlers build an outcome, `sendOutcome` picks the status from its code.
+ * OperationOutcome over HTTP: handlers build an outcome (fhir/operation-outcome.ts), and
+ * `sendOutcome` picks the status from its code.
  */
 import type { Response } from 'express';
+import type { OperationOutcome } from '../fhir/operation-outcome';
 
-export interface OperationOutcomeIssue {
-  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
-  readonly code: string;
-  readonly diagnostics?: string;
-  /** HL7 or FHIRPath locations, e.g. `PID-3.1` or `mappings/adt-a01.yaml#patient.identifier`. */
-  readonly expression?: readonly string[];
-}
-
-export interface OperationOutcome {
-  readonly resourceType: 'OperationOutcome';
-  readonly issue: readonly OperationOutcomeIssue[];
-}
-
-/** Builds a one-issue outcome. */
-export function outcome(
-  code: string,
-  diagnostics: string,
-  severity: OperationOutcomeIssue['severity'] = 'error',
-  expression?: readonly string[],
-): OperationOutcome {
-  return {
-    resourceType: 'OperationOutcome',
-    issue: [{ severity, code, diagnostics, ...(expression !== undefined ? { expression } : {}) }],
-  };
-}
+export { outcome, type OperationOutcome, type OperationOutcomeIssue } from '../fhir/operation-outcome';
 
 const STATUS_BY_CODE: Record<string, number> = {
   'not-found': 404,

@@ -2,6 +2,7 @@
  * Mapping failures as typed values. Interface analysts read these, so every issue names the HL7
  * location and the mapping file and rule; the shape matches FHIR OperationOutcome.
  */
+import type { OperationOutcome, OperationOutcomeIssue } from '../fhir/operation-outcome';
 
 /** Why a mapping set could not be loaded or a message could not be mapped. */
 export const MappingErrorCode = {
@@ -20,20 +21,9 @@ export const MappingErrorCode = {
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 
-/** One issue of an OperationOutcome (structurally the same as http/operation-outcome's). */
-export interface MappingOutcomeIssue {
-  readonly severity: 'fatal' | 'error' | 'warning' | 'information';
-  readonly code: string;
-  readonly diagnostics?: string;
-  /** `[HL7 location, mappings/<file>.yaml#<rule>]`. */
-  readonly expression?: readonly string[];
-}
-
-/** A FHIR OperationOutcome; the pure core cannot import http/, so the shape is restated here. */
-export interface MappingOutcome {
-  readonly resourceType: 'OperationOutcome';
-  readonly issue: readonly MappingOutcomeIssue[];
-}
+/** Mapping errors are reported as FHIR OperationOutcomes. */
+export type MappingOutcome = OperationOutcome;
+export type MappingOutcomeIssue = OperationOutcomeIssue;
 
 /** One problem found while loading mapping files. */
 export interface MappingProblem {

@@ -104,31 +104,38 @@ export interface ArchiveResult {
   readonly status: MessageStatus;
 }
 
+const INSERT_COLUMNS = `sender, sending_app, sending_facility, control_id, message_type, trigger_event,
+  version, charset, patient_key, raw, remote_address`;
+
+/** `$1..$11` of an insert, in INSERT_COLUMNS order. */
+function insertValues(m: NewMessage): unknown[] {
+  return [
+    m.sender,
+    m.sendingApplication ?? null,
+    m.sendingFacility ?? null,
+    m.controlId ?? null,
+    m.messageType ?? null,
+    m.triggerEvent ?? null,
+    m.version ?? null,
+    m.charset ?? null,
+    m.patientKey ?? null,
+    m.raw,
+    m.remoteAddress ?? null,
+  ];
+}
+
 /**
  * Archives an accepted message as `received`. A second message with the same sender and MSH-10
  * is not stored again; its arrival is counted on the first row.
  */
 export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
   const rows = await db.query<{ id: string; duplicate: boolean; status: MessageStatus }>(
-    `INSERT INTO messages (sender, sending_app, sending_facility, control_id, message_type, trigger_event,
-       version, charset, patient_key, raw, remote_address, status)
+    `INSERT INTO messages (${INSERT_COLUMNS}, status)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'received')
      ON CONFLICT (sender, control_id) WHERE status <> 'rejected'
        DO UPDATE SET duplicates = messages.duplicates + 1
      RETURNING id::text AS id, (xmax <> 0) AS duplicate, status`,
-    [
-      m.sender,
-      m.sendingApplication ?? null,
-      m.sendingFacility ?? null,
-      m.controlId ?? null,
-      m.messageType ?? null,
-      m.triggerEvent ?? null,
-      m.version ?? null,
-      m.charset ?? null,
-      m.patientKey ?? null,
-      m.raw,
-      m.remoteAddress ?? null,
-    ],
+    insertValues(m),
   );
   const row = rows[0];
   if (row === undefined) throw new Error('archive insert returned no row');
@@ -138,22 +145,9 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
 /** Archives a message that will never be processed, with the reason, so nothing is silently dropped. */
 export async function archiveRejected(db: Queryable, m: NewMessage, error: unknown): Promise<string> {
   const rows = await db.query<{ id: string }>(
-    `INSERT INTO messages (sender, sending_app, sending_facility, control_id, message_type, trigger_event,
-       version, charset, raw, remote_address, status, error)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'rejected',$11) RETURNING id::text AS id`,
-    [
-      m.sender,
-      m.sendingApplication ?? null,
-      m.sendingFacility ?? null,
-      m.controlId ?? null,
-      m.messageType ?? null,
-      m.triggerEvent ?? null,
-      m.version ?? null,
-      m.charset ?? null,
-      m.raw,
-      m.remoteAddress ?? null,
-      JSON.stringify(error),
-    ],
+    `INSERT INTO messages (${INSERT_COLUMNS}, status, error)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'rejected',$12) RETURNING id::text AS id`,
+    [...insertValues(m), JSON.stringify(error)],
   );
   return rows[0]?.id ?? '';
 }
