@@ -1,0 +1,61 @@
+/**
+ * The analyst's command-line tools, run as an analyst runs them: `map` prints a Bundle,
+ * `mappings:check` lists every problem of a broken mapping with file, line and rule (exit 1), and
+ * `mappings:test` runs the golden examples.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const tsx = (script: string, args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', script, ...args], { timeout: 60_000 }).catch(
+    (err: unknown) => err as { code: number; stdout: string; stderr: string },
+  );
+
+const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-cli-')), 'mappings');
+cpSync('mappings', dir, { recursive: true });
+afterAll(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+describe('mapping CLIs', () => {
+  it('map prints the Bundle a message maps to', async () => {
+    const out = await tsx('engine/src/cli/map.ts', ['mappings/tests/adt-a01.hl7']);
+    const bundle = JSON.parse(out.stdout) as {
+      resourceType: string;
+      entry: { resource: { resourceType: string } }[];
+    };
+    expect(bundle.resourceType).toBe('Bundle');
+    expect(bundle.entry.map((e) => e.resource.resourceType)).toContain('Encounter');
+  });
+
+  it('mappings:check names the file, line and rule of every problem, and exits 1', async () => {
+    writeFileSync(
+      path.join(dir, 'bad.yaml'),
+      [
+        'messageType: ADT',
+        'events: [A09]',
+        'resources:',
+        '  - name: patient',
+        '    type: Patient',
+        '    id: [PID-3.1]',
+        '    elements:',
+        '      gender: { from: PID-8, table: no-such-table }',
+        '      birthdate: { from: PID-7 }',
+      ].join('\n'),
+    );
+    const out = await tsx('engine/src/cli/mappings-check.ts', [dir]);
+    expect(out).toMatchObject({ code: 1 });
+    const text = `${out.stdout}\n${out.stderr}`;
+    expect(text).toMatch(/bad\.yaml:8.*no-such-table/);
+    expect(text).toMatch(/bad\.yaml:9.*birthdate/);
+    expect(text).toMatch(/patient/);
+  });
+
+  it('mappings:test passes on the shipped golden examples', async () => {
+    const out = await tsx('engine/src/cli/mappings-test.ts', []);
+    expect(`${out.stdout}${out.stderr}`).toMatch(/\d+ golden example\(s\), 0 failed/);
+  });
+});
