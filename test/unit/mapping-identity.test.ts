@@ -59,4 +59,33 @@ describe('identity rules', () => {
     ]);
     expect(run).toThrow(expect.objectContaining({ code: 'missing-required' }) as Error);
   });
+
+  it('maps an OBX in the patient part of an ORU, and reports one it cannot place instead of dropping it', () => {
+    const patientLevel = map([
+      MSH('ORU^R01'),
+      'PID|1||A1^^^FAC^MR||Doe^Jane',
+      'OBX|1|NM|8867-4^Heart rate^LN||72|/min|||||F',
+    ])();
+    if (patientLevel.status !== 'mapped') throw new Error('not mapped');
+    expect(patientLevel.bundle.entry.filter((e) => e.resource.resourceType === 'Observation')).toHaveLength(
+      1,
+    );
+    expect(patientLevel.warnings).toEqual([]);
+
+    const misplaced = map([
+      MSH('ORU^R01'),
+      'PID|1||A1^^^FAC^MR||Doe^Jane',
+      'ORC|RE|P1',
+      'OBX|1|NM|2345-7^Glucose^LN||182|mg/dL|70-99|H|||F',
+      'OBR|1|P1|F1|24323-8^CMP^LN|||20240305120000-0500',
+    ])();
+    if (misplaced.status !== 'mapped') throw new Error('not mapped');
+    expect(misplaced.warnings).toMatchObject([
+      {
+        severity: 'warning',
+        code: 'segment-not-mapped',
+        expression: ['OBX[segment 4]', expect.stringContaining('observation.yaml')],
+      },
+    ]);
+  });
 });

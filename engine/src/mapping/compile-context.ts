@@ -126,6 +126,7 @@ export function compileLevels(
         segment: level.segment,
         members: new Set([level.segment, ...(level.children ?? [])]),
         ...(next !== undefined ? { nestedHead: next } : {}),
+        ...(level.until !== undefined ? { until: new Set(level.until) } : {}),
       });
       return;
     }

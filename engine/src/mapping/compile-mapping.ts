@@ -67,6 +67,7 @@ export function compileResource(
   const whenCompiled = when
     ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx)
     : undefined;
+  const covers = lastDefined(layers, 'covers')?.value;
   const id = lastDefined(layers, 'id');
   const idRules = (id?.value ?? []).map((part, i) =>
     compileRule(
@@ -97,6 +98,7 @@ export function compileResource(
     required: lastDefined(layers, 'required')?.value === true,
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
     update: lastDefined(layers, 'update')?.value ?? 'replace',
+    ...(covers !== undefined ? { covers } : {}),
     forEach: levels,
     elements: [...elements.values()],
     where: `${type.origin.file}#${name}`,

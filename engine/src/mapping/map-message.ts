@@ -2,6 +2,7 @@
  * The mapping entry point: finds the mapping for a message's type and event (and sender) and
  * runs it into a FHIR R4 transaction Bundle with deterministic ids and a Provenance per message.
  */
+import type { OperationOutcomeIssue } from '../fhir/operation-outcome';
 import { requestExtensions, type RequestExtension } from './update-mode';
 import { readMessageHeader } from '../hl7/message-header';
 import type { Hl7Message } from '../hl7/parse-message';
@@ -52,6 +53,8 @@ export type MapResult =
       readonly eventTime: string;
       /** The mapping file used. */
       readonly mappingFile: string;
+      /** Parts of the message no rule could map (kept on the archive row for the analyst). */
+      readonly warnings: readonly OperationOutcomeIssue[];
     }
   | { readonly status: 'ignored'; readonly reason: string };
 
@@ -81,10 +84,18 @@ function missingIdLocation(rule: CompiledResourceRule, scope: Scope, state: Exec
   return blamed?.source.kind === 'path' ? blamed.source.path.text : 'MSH';
 }
 
-function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecState): Instance[] {
+function collectInstances(
+  mapping: CompiledMapping,
+  root: Scope,
+  state: ExecState,
+  warnings: OperationOutcomeIssue[],
+): Instance[] {
   const all: Instance[] = [];
+  const reached = new Map<string, Set<number>>();
   for (const rule of mapping.resources) {
-    for (const scope of iterateLevels(rule.forEach, root)) {
+    const scopes = iterateLevels(rule.forEach, root);
+    if (rule.covers !== undefined) noteReached(reached, rule.covers, scopes);
+    for (const scope of scopes) {
       if (rule.when !== undefined && !testCondition(rule.when, scope)) continue;
       const id = state.idOf(rule, scope);
       if (id === '') {
@@ -99,7 +110,43 @@ function collectInstances(mapping: CompiledMapping, root: Scope, state: ExecStat
       all.push({ rule, scope, id, reference: `${rule.resourceType}/${id}` });
     }
   }
+  warnings.push(...uncovered(mapping, reached, root));
   return all;
+}
+
+function noteReached(reached: Map<string, Set<number>>, segment: string, scopes: readonly Scope[]): void {
+  const set = reached.get(segment) ?? new Set<number>();
+  for (const s of scopes) {
+    const head = s.own?.[0];
+    if (head?.name === segment) set.add(head.index);
+  }
+  reached.set(segment, set);
+}
+
+/**
+ * Segments some rule `covers` that lie outside every group the covering rules read (an OBX between
+ * ORC and OBR, say). They cannot be mapped, and must not vanish without a trace: each becomes a
+ * warning on the message, which the analyst sees with it.
+ */
+function uncovered(
+  mapping: CompiledMapping,
+  reached: Map<string, Set<number>>,
+  root: Scope,
+): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  for (const [segment, indexes] of reached) {
+    const rules = mapping.resources.filter((r) => r.covers === segment);
+    for (const missed of root.message.segments) {
+      if (missed.name !== segment || indexes.has(missed.index)) continue;
+      issues.push({
+        severity: 'warning',
+        code: MappingErrorCode.SegmentNotMapped,
+        diagnostics: `${segment} (segment ${missed.index} of the message) is outside every group that ${rules.map((r) => `"${r.name}"`).join(' or ')} reads: not mapped`,
+        expression: [`${segment}[segment ${missed.index}]`, `${rules[0]?.where ?? mapping.file}.forEach`],
+      });
+    }
+  }
+  return issues;
 }
 
 /** Runs a compiled mapping on a message. */
@@ -124,7 +171,8 @@ export function executeMapping(
     mapping.eventTime.map((r) => evaluateRule(r, root, false, state)[0]).find((v) => typeof v === 'string') ??
     ctx.receivedAt;
   state.context.eventTime = eventTime;
-  const all = collectInstances(mapping, root, state);
+  const warnings: OperationOutcomeIssue[] = [];
+  const all = collectInstances(mapping, root, state, warnings);
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
   const full: ExecState = { ...state, all };
   const seen = new Set<string>();
@@ -149,6 +197,7 @@ export function executeMapping(
     mappingVersion: version,
     eventTime,
     mappingFile: mapping.file,
+    warnings,
   };
 }
 

@@ -18,6 +18,7 @@ export const MappingErrorCode = {
   MissingInclude: 'missing-include',
   BadTable: 'bad-code-table',
   MissingRequired: 'missing-required',
+  SegmentNotMapped: 'segment-not-mapped',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 

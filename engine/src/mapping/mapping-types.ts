@@ -34,6 +34,8 @@ export type ForEachLevel =
       readonly members: ReadonlySet<string>;
       /** Head segment of the next nested level: the group's own children stop there. */
       readonly nestedHead?: string;
+      /** The group's span ends at the first of these segments. */
+      readonly until?: ReadonlySet<string>;
     }
   | { readonly kind: 'field'; readonly paths: readonly CompiledPath[] };
 
@@ -105,6 +107,8 @@ export interface CompiledResourceRule {
   readonly required: boolean;
   /** How the stored resource is updated (see update-mode.ts). */
   readonly update: UpdateMode;
+  /** A segment name every occurrence of which this rule's iteration must reach (`covers:`). */
+  readonly covers?: string;
   /** When true the resource is only referenced (its id computed), not put in the Bundle. */
   readonly referenceOnly: boolean;
   readonly forEach: readonly ForEachLevel[];

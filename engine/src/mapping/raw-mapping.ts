@@ -19,6 +19,8 @@ export interface RawCondition {
 export interface RawLevel {
   readonly segment?: string;
   readonly children?: readonly string[];
+  /** The group ends at the first of these segments (the patient part of an ORU ends at ORC/OBR). */
+  readonly until?: readonly string[];
   readonly field?: string | readonly string[];
 }
 
@@ -59,6 +61,8 @@ export interface RawResource {
   readonly type?: string;
   readonly mode?: 'replace' | 'extend';
   readonly update?: UpdateMode;
+  /** Every segment of this name must be reached by the rule's forEach, or the message fails. */
+  readonly covers?: string;
   readonly required?: boolean;
   readonly referenceOnly?: boolean;
   readonly forEach?: readonly RawLevel[];

@@ -98,7 +98,12 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
     if (seg.name === level.segment) heads.push(i);
   });
   return heads.map((start, n) => {
-    const itemSpan = span.slice(start, heads[n + 1] ?? span.length);
+    let end = heads[n + 1] ?? span.length;
+    if (level.until !== undefined) {
+      const stop = span.findIndex((seg, i) => i > start && level.until?.has(seg.name) === true);
+      if (stop >= 0 && stop < end) end = stop;
+    }
+    const itemSpan = span.slice(start, end);
     const own: Hl7Segment[] = [];
     for (const seg of itemSpan) {
       if (seg !== itemSpan[0] && seg.name === level.nestedHead) break;

@@ -54,7 +54,11 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
     });
     return {
       status: 'processed',
-      output: { mappingFile: result.mappingFile, stored },
+      output: {
+        mappingFile: result.mappingFile,
+        stored,
+        ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+      },
       mappingVersion: result.mappingVersion,
     };
   };
