@@ -159,6 +159,24 @@ describe('HL7 to stored FHIR', () => {
     expect(entries(await fhir(`Encounter?patient=${patientId}`))).toHaveLength(2);
   });
 
+  it('clears the PCP when a later message sends PD1-4 as HL7 null (""), not when it is empty', async () => {
+    // A later A08 without the ROL segment, so PD1-4 is the only source of the PCP.
+    const later = (pd1: string, controlId: string): string =>
+      example('adt-a01', [
+        ['|A01-0001|', `|${controlId}|`],
+        ['ADT^A01^ADT_A01', 'ADT^A08^ADT_A01'],
+        ['EVN|A01|20240305101200-0500', 'EVN|A08|20240320101200-0500'],
+        ['20240305101500-0500||ADT', '20240320101500-0500||ADT'],
+        ['PD1|||Mercy Clinic|1234567893^Welby^Marcus^^^Dr^MD^^^^^^NPI', pd1],
+      ]).replace(/(\r\n|\r|\n)ROL\|[^\r\n]*/g, '');
+    await sendAndFinish(later('PD1|||Mercy Clinic', 'PD1-EMPTY'));
+    expect((await fhir(`Patient/${patientId}`))['generalPractitioner']).toBeDefined();
+    await sendAndFinish(
+      later('PD1|||Mercy Clinic|""', 'PD1-NULL').replace('EVN|A08|20240320', 'EVN|A08|20240321'),
+    );
+    expect((await fhir(`Patient/${patientId}`))['generalPractitioner']).toBeUndefined();
+  });
+
   it('records a message type with no mapping as ignored', async () => {
     const row = await sendAndFinish(adtMessage({ controlId: 'A09-1', event: 'A09' }));
     expect(row.status).toBe('ignored');

@@ -10,7 +10,7 @@ import type {
   CompiledRule,
   CompiledSource,
 } from './mapping-types';
-import { bindValue, iterateLevels, readText, readValues } from './scope';
+import { bindValue, isExplicitNull, iterateLevels, readText, readValues } from './scope';
 import type { Scope } from './scope';
 import { translateCode } from './translate-code';
 
@@ -197,7 +197,7 @@ export function buildElements(
   scope: Scope,
   state: ExecState,
   self?: Instance,
-  keepStored?: string[],
+  directives?: StoreDirectives,
 ): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
   for (const e of elements) {
@@ -213,18 +213,43 @@ export function buildElements(
         e.allowed !== undefined ? values.filter((v) => e.allowed?.has(v as string)) : values,
       );
       if (kept.length > 0) setAt(obj, e.key, kept);
+      else noteExplicitNull(e, scope, directives);
       continue;
     }
+    let filled = false;
     for (const rule of e.rules) {
       const v = evaluateRule(rule, scope, false, state, self)[0];
       if (!isPresent(v) || (e.allowed !== undefined && !e.allowed.has(v as string))) continue;
       const key = e.choice && rule.as !== undefined ? [...e.key.slice(0, -1), rule.as] : e.key;
       setAt(obj, key, v);
-      if (rule.keepStored === true && key.length === 1 && key[0] !== undefined) keepStored?.push(key[0]);
+      if (rule.keepStored === true && key.length === 1 && key[0] !== undefined)
+        directives?.keepStored.push(key[0]);
+      filled = true;
       break;
     }
+    if (!filled) noteExplicitNull(e, scope, directives);
   }
   return obj;
+}
+
+/** What the store must do beyond writing the body: keep some stored elements, clear others. */
+export interface StoreDirectives {
+  /** Top-level elements whose stored value wins (filled by a `keepStored` fallback). */
+  readonly keepStored: string[];
+  /** Top-level elements the sender deleted with HL7's explicit null (`""`). */
+  readonly clear: string[];
+}
+
+/** An unfilled top-level element whose source field the sender sent as `""` is to be cleared. */
+function noteExplicitNull(e: CompiledElement, scope: Scope, directives: StoreDirectives | undefined): void {
+  const name = e.key[0];
+  if (directives === undefined || e.key.length !== 1 || name === undefined) return;
+  const explicit = e.rules.some((rule) => {
+    const path =
+      rule.source.kind === 'path' ? rule.source.path : 'from' in rule.source ? rule.source.from : undefined;
+    return path !== undefined && isExplicitNull(path, scope);
+  });
+  if (explicit) directives.clear.push(name);
 }
 
 /** The same resource referenced twice (PD1-4 and ROL name one PCP) is listed once. */

@@ -7,7 +7,7 @@ import { requestExtensions, type RequestExtension } from './update-mode';
 import { readMessageHeader } from '../hl7/message-header';
 import type { Hl7Message } from '../hl7/parse-message';
 import { readValue } from '../hl7/read-value';
-import { buildElements, evaluateRule } from './evaluate-rule';
+import { buildElements, type StoreDirectives, evaluateRule } from './evaluate-rule';
 import type { ExecState, Instance } from './evaluate-rule';
 import { MappingError, MappingErrorCode } from './mapping-error';
 import type { CompiledMapping, CompiledResourceRule, MappingSet } from './mapping-types';
@@ -180,10 +180,10 @@ export function executeMapping(
   for (const inst of all) {
     if (seen.has(inst.reference) || inst.rule.referenceOnly) continue;
     seen.add(inst.reference);
-    const keepStored: string[] = [];
-    const body = buildElements(inst.rule.elements, inst.scope, full, inst, keepStored);
+    const directives: StoreDirectives = { keepStored: [], clear: [] };
+    const body = buildElements(inst.rule.elements, inst.scope, full, inst, directives);
     const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-    const extension = requestExtensions(inst.rule.update, keepStored);
+    const extension = requestExtensions(inst.rule.update, directives);
     const request = {
       method: 'PUT' as const,
       url: inst.reference,

@@ -86,6 +86,17 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
   return out;
 }
 
+/**
+ * True when the field at a location is HL7's explicit null (`""`): the sender says "delete what
+ * you have", which is not the same as an empty field ("no information").
+ */
+export function isExplicitNull(path: CompiledPath, scope: Scope): boolean {
+  if (path.kind !== 'hl7') return false;
+  const seg = segmentsNamed(path.path.segment, scope)[0];
+  const reps = seg === undefined ? [] : getRepetitions(seg, path.path.field, scope.message.delimiters);
+  return reps.length === 1 && reps[0] === '""';
+}
+
 /** The text at a location, unescaped; undefined when empty. */
 export function readText(path: CompiledPath, scope: Scope): string | undefined {
   return readValues(path, scope, false)[0]?.text();

@@ -2,6 +2,7 @@
  * How a mapped resource updates the stored one. HL7 v2 treats an empty field as "no information",
  * so a thin message (an A03 with only PID-3) must not erase the address or PCP an A01 stored:
  * `merge` keeps stored top-level elements the message does not carry; `replace` writes it whole.
+ * A field sent as `""` (HL7's explicit null) does delete: the element is cleared.
  */
 
 export type UpdateMode = 'replace' | 'merge';
@@ -10,17 +11,24 @@ export type UpdateMode = 'replace' | 'merge';
 export const UPDATE_MODE_EXTENSION = 'urn:care:fhir:update-mode';
 /** Extension naming a top-level element whose stored value wins (it was filled by a fallback). */
 export const KEEP_STORED_EXTENSION = 'urn:care:fhir:keep-stored';
+/** Extension naming a top-level element the sender deleted (HL7 `""`): merge removes it. */
+export const CLEAR_EXTENSION = 'urn:care:fhir:clear';
 
 /** An extension on `Bundle.entry.request`, as the mapper writes it. */
 export type RequestExtension =
   | { readonly url: typeof UPDATE_MODE_EXTENSION; readonly valueCode: UpdateMode }
-  | { readonly url: typeof KEEP_STORED_EXTENSION; readonly valueString: string };
+  | { readonly url: typeof KEEP_STORED_EXTENSION | typeof CLEAR_EXTENSION; readonly valueString: string };
 
-/** The request extensions for a mode and the elements whose stored value wins; none for a plain PUT. */
-export function requestExtensions(mode: UpdateMode, keepStored: readonly string[]): RequestExtension[] {
+/** The request extensions for a mode and the store directives; none for a plain PUT. */
+export function requestExtensions(
+  mode: UpdateMode,
+  directives: { readonly keepStored: readonly string[]; readonly clear: readonly string[] },
+): RequestExtension[] {
   const list: RequestExtension[] =
     mode === 'merge' ? [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }] : [];
-  for (const element of keepStored) list.push({ url: KEEP_STORED_EXTENSION, valueString: element });
+  for (const element of directives.keepStored)
+    list.push({ url: KEEP_STORED_EXTENSION, valueString: element });
+  for (const element of directives.clear) list.push({ url: CLEAR_EXTENSION, valueString: element });
   return list;
 }
 
@@ -30,10 +38,13 @@ function extensionsOf(
   return Array.isArray(request?.extension) ? (request.extension as { url?: unknown }[]) : [];
 }
 
-/** Top-level elements whose stored value the entry asks to keep. */
-export function readKeepStored(request: { readonly extension?: unknown } | undefined): string[] {
+/** Top-level elements named by one kind of directive extension on an entry's request. */
+export function readDirective(
+  request: { readonly extension?: unknown } | undefined,
+  url: typeof KEEP_STORED_EXTENSION | typeof CLEAR_EXTENSION,
+): string[] {
   return extensionsOf(request)
-    .filter((e) => e.url === KEEP_STORED_EXTENSION && typeof e.valueString === 'string')
+    .filter((e) => e.url === url && typeof e.valueString === 'string')
     .map((e) => e.valueString as string);
 }
 

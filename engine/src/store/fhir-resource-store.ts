@@ -3,7 +3,13 @@
  * deterministic `Type/id`, so a replay or a later update versions the same resource instead of
  * creating a twin, and event time, not arrival order, decides which content wins.
  */
-import { readKeepStored, readUpdateMode, type UpdateMode } from '../mapping/update-mode';
+import {
+  CLEAR_EXTENSION,
+  KEEP_STORED_EXTENSION,
+  readDirective,
+  readUpdateMode,
+  type UpdateMode,
+} from '../mapping/update-mode';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
@@ -80,6 +86,8 @@ interface PlannedEntry {
   readonly update: UpdateMode;
   /** Top-level elements whose stored value wins over the entry's (filled by a fallback). */
   readonly keepStored: readonly string[];
+  /** Top-level elements the sender deleted (HL7 `""`): not kept from the stored version. */
+  readonly clear: readonly string[];
 }
 
 interface WriteContext {
@@ -121,7 +129,8 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       throw invalid(`request.url must be Type/id, got ${String(entry.request?.url)}`, `${at}.request.url`);
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
-    if (method === 'DELETE') return { type, id, method, body: undefined, update: 'replace', keepStored: [] };
+    if (method === 'DELETE')
+      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [] };
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
       throw invalid(`resource must be a ${type}`, `${at}.resource.resourceType`);
@@ -133,7 +142,15 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       );
     }
     const update = readUpdateMode(entry.request);
-    return { type, id, method, body: { ...resource, id }, update, keepStored: readKeepStored(entry.request) };
+    return {
+      type,
+      id,
+      method,
+      body: { ...resource, id },
+      update,
+      keepStored: readDirective(entry.request, KEEP_STORED_EXTENSION),
+      clear: readDirective(entry.request, CLEAR_EXTENSION),
+    };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
   return planned.map((p) =>
@@ -201,6 +218,7 @@ function withUpdateMode(entry: PlannedEntry, current: CurrentVersion, received: 
   if (current.deleted) return received;
   const { meta: _meta, ...stored } = current.resource;
   const body = entry.update === 'merge' ? { ...stored, ...received } : { ...received };
+  for (const element of entry.clear) Reflect.deleteProperty(body, element);
   for (const element of entry.keepStored) {
     if (stored[element] !== undefined) body[element] = stored[element];
   }
