@@ -222,8 +222,9 @@ export function buildElements(
       if (!isPresent(v) || (e.allowed !== undefined && !e.allowed.has(v as string))) continue;
       const key = e.choice && rule.as !== undefined ? [...e.key.slice(0, -1), rule.as] : e.key;
       setAt(obj, key, v);
-      if (rule.keepStored === true && key.length === 1 && key[0] !== undefined)
+      if (rule.keepStored === true && key.length === 1 && key[0] !== undefined) {
         directives?.keepStored.push(key[0]);
+      }
       filled = true;
       break;
     }

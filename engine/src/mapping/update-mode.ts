@@ -26,8 +26,9 @@ export function requestExtensions(
 ): RequestExtension[] {
   const list: RequestExtension[] =
     mode === 'merge' ? [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }] : [];
-  for (const element of directives.keepStored)
+  for (const element of directives.keepStored) {
     list.push({ url: KEEP_STORED_EXTENSION, valueString: element });
+  }
   for (const element of directives.clear) list.push({ url: CLEAR_EXTENSION, valueString: element });
   return list;
 }

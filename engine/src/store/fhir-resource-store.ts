@@ -129,8 +129,9 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       throw invalid(`request.url must be Type/id, got ${String(entry.request?.url)}`, `${at}.request.url`);
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
-    if (method === 'DELETE')
+    if (method === 'DELETE') {
       return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [] };
+    }
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
       throw invalid(`resource must be a ${type}`, `${at}.resource.resourceType`);
