@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/schema';
 import { createHttpApp } from './http/create-app';
+import { listenHttp } from './http/listen-http';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
@@ -144,9 +145,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     cleanups.push(() => mllp.close());
 
     const app = createHttpApp({ config, db, queue, producer, metrics, auth, logger });
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.http.port, () => resolve(s)).once('error', reject);
-    });
+    const server: Server = await listenHttp(app, config.http);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

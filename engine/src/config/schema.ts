@@ -29,6 +29,8 @@ const envSchema = z.object({
     .default(5 * 60_000),
   MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(200),
   HTTP_PORT: port.default(8080),
+  HTTP_TLS_CERT: optionalPath,
+  HTTP_TLS_KEY: optionalPath,
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z
@@ -66,7 +68,12 @@ export interface Config {
     readonly idleTimeoutMs: number;
     readonly maxConnections: number;
   };
-  readonly http: { readonly port: number; readonly publicUrl: string };
+  readonly http: {
+    readonly port: number;
+    readonly publicUrl: string;
+    /** HTTPS when set. */
+    readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly database: { readonly url?: string; readonly schema: string; readonly dataDir: string };
   readonly mappingsDir: string;
@@ -117,6 +124,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((e.MLLP_TLS_CERT === undefined) !== (e.MLLP_TLS_KEY === undefined)) {
     problems.push('MLLP_TLS_CERT and MLLP_TLS_KEY must be set together');
   }
+  if ((e.HTTP_TLS_CERT === undefined) !== (e.HTTP_TLS_KEY === undefined)) {
+    problems.push('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together');
+  }
   if (e.MLLP_TLS_CA !== undefined && e.MLLP_TLS_CERT === undefined) {
     problems.push('MLLP_TLS_CA needs MLLP_TLS_CERT and MLLP_TLS_KEY');
   }
@@ -129,6 +139,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           keyFile: e.MLLP_TLS_KEY,
           ...(e.MLLP_TLS_CA !== undefined ? { caFile: e.MLLP_TLS_CA } : {}),
         }
+      : undefined;
+  const httpTls =
+    e.HTTP_TLS_CERT !== undefined && e.HTTP_TLS_KEY !== undefined
+      ? { certFile: e.HTTP_TLS_CERT, keyFile: e.HTTP_TLS_KEY }
       : undefined;
   const allowed =
     e.MLLP_ALLOWED_SENDERS !== undefined && e.MLLP_ALLOWED_SENDERS.trim() !== ''
@@ -145,7 +159,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       idleTimeoutMs: e.MLLP_IDLE_TIMEOUT_MS,
       maxConnections: e.MLLP_MAX_CONNECTIONS,
     },
-    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.HTTP_PORT}` },
+    http: {
+      port: e.HTTP_PORT,
+      publicUrl: e.PUBLIC_URL ?? `${httpTls !== undefined ? 'https' : 'http'}://localhost:${e.HTTP_PORT}`,
+      ...(httpTls !== undefined ? { tls: httpTls } : {}),
+    },
     redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
     database: {
       ...(e.DATABASE_URL !== undefined ? { url: e.DATABASE_URL } : {}),
