@@ -104,7 +104,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
             connection: workerRedis,
             prefix: config.redis.prefix,
             concurrency: config.workerConcurrency,
-            ...(pressure !== undefined ? { beforeJob: () => pressure.yieldToIngest() } : {}),
+            ...(pressure !== undefined
+              ? { beforeJob: () => pressure.yieldToIngest(), afterJob: () => pressure.noteProcessed() }
+              : {}),
             ...options.workerOptions,
           },
         ),

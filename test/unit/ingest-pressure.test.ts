@@ -29,4 +29,24 @@ describe('IngestPressure', () => {
     vi.advanceTimersByTime(250);
     expect(p.rate).toBe(0);
   });
+
+  it('stops yielding once the backlog it built reaches the bound', async () => {
+    vi.useFakeTimers();
+    const p = new IngestPressure({ aboveRate: 50, delayMs: 40, windowMs: 100, maxBacklog: 10 });
+    for (let i = 0; i < 20; i++) p.noteIngest();
+    vi.advanceTimersByTime(100);
+    let done = false;
+    const waiting = p.yieldToIngest().then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(0);
+    await waiting;
+    expect(done).toBe(true);
+    for (let i = 0; i < 15; i++) p.noteProcessed(); // backlog 5: busy ingest delays again
+    const again = p.yieldToIngest();
+    let later = false;
+    void again.then(() => (later = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(later).toBe(false);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(later).toBe(true);
+  });
 });

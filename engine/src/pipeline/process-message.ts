@@ -139,6 +139,8 @@ export interface ProcessWorkerOptions {
   readonly orderingDelayMs?: number;
   /** Awaited before each job: the ingest-first gate (see ingest-pressure.ts). */
   readonly beforeJob?: () => Promise<void>;
+  /** Called after each job, whatever its outcome. */
+  readonly afterJob?: () => void;
 }
 
 /** Creates the BullMQ worker (and its queue handle) for the processing stage. */
@@ -147,7 +149,9 @@ export function createProcessWorker(deps: ProcessDeps, o: ProcessWorkerOptions):
   const processor = async (job: Job<ProcessJobData>, token?: string): Promise<ProcessOutcome> => {
     await o.beforeJob?.();
     const attempts = job.opts.attempts ?? 1;
-    const outcome = await runProcessMessage(job.data, deps, job.attemptsMade + 1 >= attempts);
+    const outcome = await runProcessMessage(job.data, deps, job.attemptsMade + 1 >= attempts).finally(() =>
+      o.afterJob?.(),
+    );
     if (outcome === 'waiting-for-earlier') {
       // Same patient, earlier message unfinished: come back shortly without using an attempt.
       await job.moveToDelayed(Date.now() + (o.orderingDelayMs ?? 25), token);
