@@ -2,6 +2,7 @@
  * OAuth 2.0 error responses (RFC 6749 section 5.2) as typed values, so the token endpoint and
  * everything it calls report failures by code rather than by message text.
  */
+import { CodedError } from '../errors/coded-error';
 
 /** The RFC 6749 / RFC 7521 error codes the token endpoint answers with. */
 export const AuthErrorCode = {
@@ -14,18 +15,8 @@ export const AuthErrorCode = {
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
 
 /** A token request that must be refused; `code` and `message` become `{error, error_description}`. */
-export class AuthError extends Error {
+export class AuthError extends CodedError<AuthErrorCode> {
   override readonly name = 'AuthError';
-  readonly code: AuthErrorCode;
-
-  /**
-   * @param code - the OAuth error code sent to the client.
-   * @param description - human-readable and safe to send: it never quotes secrets or PHI.
-   */
-  constructor(code: AuthErrorCode, description: string, options?: ErrorOptions) {
-    super(description, options);
-    this.code = code;
-  }
 
   /** 401 when the client failed to authenticate (RFC 6749 section 5.2), 400 otherwise. */
   get status(): 400 | 401 {

@@ -2,6 +2,7 @@
  * The registry of SMART Backend Services clients, read from `SMART_CLIENTS_FILE`. The file is
  * edited by hand, so every problem in it is reported at once with its location and the file name.
  */
+import { CodedError } from '../errors/coded-error';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type LocalJWKSet } from 'jose';
@@ -30,9 +31,8 @@ export interface SmartClientRegistry {
 }
 
 /** The clients file is missing, unreadable or invalid; `problems` lists every issue found. */
-export class SmartClientsError extends Error {
+export class SmartClientsError extends CodedError<'smart-clients-invalid'> {
   override readonly name = 'SmartClientsError';
-  readonly code = 'smart-clients-invalid';
   readonly file: string;
   readonly problems: readonly string[];
 
@@ -41,7 +41,11 @@ export class SmartClientsError extends Error {
    * @param problems - one line each, prefixed with the JSON location.
    */
   constructor(file: string, problems: readonly string[], options?: ErrorOptions) {
-    super(`invalid SMART clients file ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    super(
+      'smart-clients-invalid',
+      `invalid SMART clients file ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      options,
+    );
     this.file = file;
     this.problems = problems;
   }

@@ -1,6 +1,7 @@
 /**
  * Why a bearer token was refused, as a code the HTTP layer maps to a 401 without parsing messages.
  */
+import { CodedError } from '../errors/coded-error';
 
 /** Reasons an access token fails verification. */
 export const TokenErrorCode = {
@@ -15,16 +16,6 @@ export const TokenErrorCode = {
 export type TokenErrorCode = (typeof TokenErrorCode)[keyof typeof TokenErrorCode];
 
 /** A bearer token that does not authenticate its holder. */
-export class TokenError extends Error {
+export class TokenError extends CodedError<TokenErrorCode> {
   override readonly name = 'TokenError';
-  readonly code: TokenErrorCode;
-
-  /**
-   * @param code - what was wrong.
-   * @param message - safe to return to the caller; never contains the token.
-   */
-  constructor(code: TokenErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
 }

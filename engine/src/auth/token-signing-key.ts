@@ -2,14 +2,17 @@
  * The key access tokens are signed with. Engines behind one URL must share it (a private ES256
  * JWK in `TOKEN_SIGNING_KEY_FILE`); a lone engine may generate one at start.
  */
+import { CodedError } from '../errors/coded-error';
 import { readFile } from 'node:fs/promises';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { TokenKeyPair } from './token-service';
 
 /** Problems with the signing key file, named with the file. */
-export class TokenSigningKeyError extends Error {
+export class TokenSigningKeyError extends CodedError<'token-signing-key-invalid'> {
   override readonly name = 'TokenSigningKeyError';
-  readonly code = 'token-signing-key-invalid';
+  constructor(message: string) {
+    super('token-signing-key-invalid', message);
+  }
 }
 
 /**

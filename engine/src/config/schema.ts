@@ -2,6 +2,7 @@
  * Every setting the engine reads, parsed once from the environment into a frozen Config.
  * All problems are reported together so an operator fixes a deployment in one pass.
  */
+import { CodedError } from '../errors/coded-error';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -86,12 +87,11 @@ export interface Config {
 }
 
 /** Thrown with every configuration problem listed, one per line. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<'config-invalid'> {
   override readonly name = 'ConfigError';
-  readonly code = 'config-invalid';
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('config-invalid', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }

@@ -2,6 +2,7 @@
  * Mapping failures as typed values. Interface analysts read these, so every issue names the HL7
  * location and the mapping file and rule; the shape matches FHIR OperationOutcome.
  */
+import { CodedError, errorGuard } from '../errors/coded-error';
 import type { OperationOutcome, OperationOutcomeIssue } from '../fhir/operation-outcome';
 
 /** Why a mapping set could not be loaded or a message could not be mapped. */
@@ -45,12 +46,14 @@ export function formatProblem(p: MappingProblem): string {
 }
 
 /** Thrown by loadMappingSet with every problem found, so an analyst fixes them in one pass. */
-export class MappingLoadError extends Error {
+export class MappingLoadError extends CodedError<'mapping-load-failed'> {
   override readonly name = 'MappingLoadError';
-  readonly code = 'mapping-load-failed';
   readonly problems: readonly MappingProblem[];
   constructor(problems: readonly MappingProblem[]) {
-    super(`${problems.length} problem(s) in mapping files:\n${problems.map(formatProblem).join('\n')}`);
+    super(
+      'mapping-load-failed',
+      `${problems.length} problem(s) in mapping files:\n${problems.map(formatProblem).join('\n')}`,
+    );
     this.problems = problems;
   }
 
@@ -71,13 +74,11 @@ export class MappingLoadError extends Error {
 }
 
 /** Thrown by mapMessage when a message cannot be mapped; unrecoverable, so the job is not retried. */
-export class MappingError extends Error {
+export class MappingError extends CodedError<MappingErrorCode> {
   override readonly name = 'MappingError';
-  readonly code: MappingErrorCode;
   readonly outcome: MappingOutcome;
   constructor(code: MappingErrorCode, message: string, hl7Location: string, rule: string) {
-    super(`${message} (${hl7Location}, ${rule})`);
-    this.code = code;
+    super(code, `${message} (${hl7Location}, ${rule})`);
     this.outcome = {
       resourceType: 'OperationOutcome',
       issue: [
@@ -88,11 +89,7 @@ export class MappingError extends Error {
 }
 
 /** True for a MappingError even after it lost its prototype (worker threads, Redis). */
-export function isMappingError(err: unknown): err is MappingError {
-  return err instanceof Error && err.name === 'MappingError';
-}
+export const isMappingError = errorGuard<MappingError>('MappingError');
 
 /** True for a MappingLoadError even after it lost its prototype. */
-export function isMappingLoadError(err: unknown): err is MappingLoadError {
-  return err instanceof Error && err.name === 'MappingLoadError';
-}
+export const isMappingLoadError = errorGuard<MappingLoadError>('MappingLoadError');

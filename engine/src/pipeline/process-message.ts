@@ -3,6 +3,7 @@
  * message handler (map, link, store) in one transaction with the status change, so a worker
  * killed mid-job leaves nothing half-done and a re-run processes the message exactly once.
  */
+import { CodedError } from '../errors/coded-error';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { decodeMessage } from '../hl7/decode-message';
 import { isHl7ParseError } from '../hl7/hl7-error';
@@ -38,14 +39,12 @@ export type MessageHandler = (
 ) => Promise<HandlerResult>;
 
 /** A failure no retry will fix (bad mapping output, unparseable message). */
-export class PermanentProcessingError extends Error {
+export class PermanentProcessingError extends CodedError<string> {
   override readonly name = 'PermanentProcessingError';
-  readonly code: string;
   /** OperationOutcome or other JSON detail stored on the message. */
   readonly detail: unknown;
   constructor(code: string, message: string, detail?: unknown) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.detail = detail;
   }
 }

@@ -2,6 +2,7 @@
  * Why the store refused a bundle or a search. The code is an OperationOutcome issue code, so the
  * HTTP layer and the pipeline report it without translating.
  */
+import { CodedError, errorGuard } from '../errors/coded-error';
 export const FhirStoreErrorCode = {
   /** A malformed bundle, resource, date or parameter value. */
   Invalid: 'invalid',
@@ -13,19 +14,15 @@ export const FhirStoreErrorCode = {
 export type FhirStoreErrorCode = (typeof FhirStoreErrorCode)[keyof typeof FhirStoreErrorCode];
 
 /** A typed refusal from the FHIR store; never transient, so retrying does not help. */
-export class FhirStoreError extends Error {
+export class FhirStoreError extends CodedError<FhirStoreErrorCode> {
   override readonly name = 'FhirStoreError';
-  readonly code: FhirStoreErrorCode;
   /** FHIRPath-ish location of the problem, e.g. `Bundle.entry[2].request.url` or `date`. */
   readonly expression: string | undefined;
   constructor(code: FhirStoreErrorCode, message: string, expression?: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.expression = expression;
   }
 }
 
 /** True for a FhirStoreError even after it lost its prototype (worker threads, Redis). */
-export function isFhirStoreError(err: unknown): err is FhirStoreError {
-  return err instanceof Error && err.name === 'FhirStoreError';
-}
+export const isFhirStoreError = errorGuard<FhirStoreError>('FhirStoreError');
