@@ -33,6 +33,7 @@ export async function startTestEngine(o: TestEngineOptions = {}): Promise<TestEn
     MLLP_PORT: '0',
     MLLP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
+    HTTP_HOST: '127.0.0.1',
     PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,

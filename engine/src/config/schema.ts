@@ -30,6 +30,7 @@ const envSchema = z.object({
     .default(5 * 60_000),
   MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(200),
   HTTP_PORT: port.default(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_TLS_CERT: optionalPath,
   HTTP_TLS_KEY: optionalPath,
   PUBLIC_URL: z.url().optional(),
@@ -49,8 +50,11 @@ const envSchema = z.object({
   EHR_ISSUERS_FILE: optionalPath,
   TOKEN_SIGNING_KEY_FILE: optionalPath,
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  ENGINE_ROLE: z.enum(['all', 'ingest', 'worker', 'http']).default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+export type EngineRole = z.infer<typeof envSchema>['ENGINE_ROLE'];
 
 /** A sender as the allowlist names it: MSH-4 alone, or MSH-3 and MSH-4. */
 export interface AllowedSender {
@@ -70,6 +74,8 @@ export interface Config {
     readonly maxConnections: number;
   };
   readonly http: {
+    /** Interface HTTP binds; the APIs carry PHI, so a deployment may keep them off public NICs. */
+    readonly host: string;
     readonly port: number;
     readonly publicUrl: string;
     /** HTTPS when set. */
@@ -83,6 +89,8 @@ export interface Config {
   /** Private ES256 JWK shared by every engine behind one URL; unset: generated at start. */
   readonly tokenSigningKeyFile?: string;
   readonly workerConcurrency: number;
+  /** Which parts this process runs: `all`, or one of `ingest`, `worker`, `http` when split. */
+  readonly role: EngineRole;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -160,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxConnections: e.MLLP_MAX_CONNECTIONS,
     },
     http: {
+      host: e.HTTP_HOST,
       port: e.HTTP_PORT,
       publicUrl: e.PUBLIC_URL ?? `${httpTls !== undefined ? 'https' : 'http'}://localhost:${e.HTTP_PORT}`,
       ...(httpTls !== undefined ? { tls: httpTls } : {}),
@@ -175,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
     ...(e.TOKEN_SIGNING_KEY_FILE !== undefined ? { tokenSigningKeyFile: e.TOKEN_SIGNING_KEY_FILE } : {}),
     workerConcurrency: e.WORKER_CONCURRENCY,
+    role: e.ENGINE_ROLE,
     logLevel: e.LOG_LEVEL,
   };
   return deepFreeze(config);

@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { Express } from 'express';
 
 export interface HttpListenOptions {
+  readonly host: string;
   readonly port: number;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -20,7 +21,7 @@ export async function listenHttp(app: Express, o: HttpListenOptions): Promise<ht
       : https.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, () => {
+    server.listen(o.port, o.host, () => {
       server.off('error', reject);
       resolve();
     });
