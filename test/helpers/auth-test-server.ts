@@ -8,7 +8,8 @@ import express from 'express';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { recordAudit } from '../../engine/src/auth/audit-log';
 import { createJtiStore } from '../../engine/src/auth/jti-store';
-import { getAccessContext, requireAuth, requireScope } from '../../engine/src/auth/require-auth';
+import { getAccessContext } from '../../engine/src/auth/access-context';
+import { requireAuth, requireScope } from '../../engine/src/auth/require-auth';
 import { buildSmartConfiguration, tokenEndpointFor } from '../../engine/src/auth/smart-configuration';
 import {
   createSmartClientRegistry,

@@ -146,6 +146,18 @@ describe('POST /auth/token', () => {
     expect(res.body['error']).toBe('invalid_scope');
   });
 
+  it('drops a scope with a ? filter from the grant instead of widening it', async () => {
+    const lab =
+      'system/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
+    const alone = await srv.requestToken(await srv.assertion(), lab);
+    expect([alone.status, alone.body['error']]).toEqual([400, 'invalid_scope']);
+    const mixed = await srv.requestToken(await srv.assertion(), `system/Patient.rs ${lab}`);
+    expect(mixed.status).toBe(200);
+    expect(mixed.body['scope']).toBe('system/Patient.rs');
+    const token = mixed.body['access_token'] as string;
+    expect((await srv.get('/fhir/Observation?code=1234-5', token)).status).toBe(403);
+  });
+
   it('answers RFC 6749 errors for malformed requests', async () => {
     const good = {
       grant_type: 'client_credentials',

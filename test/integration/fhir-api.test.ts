@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setAccessContext } from '../../engine/src/auth/access-context';
 import { createFhirRouter, type FhirAuditEvent } from '../../engine/src/http/fhir-router';
 import { outcome, sendOutcome } from '../../engine/src/http/operation-outcome';
 import { applyBundle } from '../../engine/src/store/fhir-resource-store';
@@ -21,19 +22,19 @@ let server: Server;
 let base: string;
 let audits: FhirAuditEvent[];
 
-/** Stands in for require-auth: the AccessContext comes from test headers. */
+/** Stands in for require-auth: the AccessContext comes from test headers (patients comma-separated). */
 const authorize: RequestHandler = (req, res, next) => {
   const scopes = req.get('x-test-scopes');
   if (scopes === undefined) {
     sendOutcome(res, outcome('login', 'a bearer token is required'));
     return;
   }
-  const patientId = req.get('x-test-patient');
-  res.locals['auth'] = {
+  const patients = req.get('x-test-patient');
+  setAccessContext(res, {
     clientId: req.get('x-test-client') ?? 'client-a',
     scopes: scopes.split(' '),
-    ...(patientId === undefined ? {} : { patient: patientId }),
-  };
+    ...(patients === undefined ? {} : { patients: new Set(patients.split(',')) }),
+  });
   next();
 };
 
@@ -272,6 +273,64 @@ describe('scopes', () => {
     expect(entries(encounters).map((e) => e.resource?.id)).toEqual(['e4', 'p2']);
     const noPatient = await get('/fhir/Encounter', 'patient/*.rs');
     expect(noPatient.status).toBe(403);
+  });
+
+  it('lets a token bound to several patients see each of them and no other', async () => {
+    await store(
+      transaction(patient('p3', 'MRN3'), encounter('e5', 'p3', '2024-03-13T08:00:00Z')),
+      '2024-03-13',
+    );
+    const headers = { 'x-test-patient': 'p2,p3' };
+    expect((await get('/fhir/Patient/p2', 'patient/*.rs', headers)).status).toBe(200);
+    expect((await get('/fhir/Encounter/e5', 'patient/*.rs', headers)).status).toBe(200);
+    expect((await get('/fhir/Encounter/e1', 'patient/*.rs', headers)).status).toBe(404);
+    expect((await get('/fhir/Encounter/e1/_history', 'patient/*.rs', headers)).status).toBe(404);
+    const patients = await get('/fhir/Patient?_sort=_id', 'patient/*.rs', headers);
+    expect(entries(patients).map((e) => e.resource?.id)).toEqual(['p2', 'p3']);
+    const encounters = await get('/fhir/Encounter?_sort=date', 'patient/*.rs', headers);
+    expect(entries(encounters).map((e) => e.resource?.id)).toEqual(['e4', 'e5']);
+    // Asking for another patient's data by parameter narrows further; it never widens.
+    const asked = await get('/fhir/Encounter?patient=p1', 'patient/*.rs', headers);
+    expect(asked.body['total']).toBe(0);
+    const search = audits.find((a) => a.action === 'search' && a.resourceType === 'Encounter');
+    expect(search?.patientIds.slice().sort()).toEqual(['p2', 'p3']);
+  });
+
+  it('includes only resources of types the scopes grant', async () => {
+    const headers = { 'x-test-patient': 'p1' };
+    const noPatientScope = await get(
+      '/fhir/Encounter?_include=Encounter:patient',
+      'patient/Encounter.rs',
+      headers,
+    );
+    expect(entries(noPatientScope).map((e) => e.search?.mode)).toEqual(['match', 'match', 'match']);
+    const withPatientScope = await get(
+      '/fhir/Encounter?_id=e1&_include=Encounter:patient',
+      'patient/Encounter.rs patient/Patient.r',
+      headers,
+    );
+    expect(entries(withPatientScope).map((e) => e.resource?.id)).toEqual(['e1', 'p1']);
+    const system = await get('/fhir/Encounter?_id=e4&_include=Encounter:patient', 'system/Encounter.rs');
+    expect(entries(system).map((e) => e.resource?.id)).toEqual(['e4']);
+  });
+
+  it('never widens a scope with a ? filter: it grants nothing', async () => {
+    const lab = 'http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
+    const filtered = `patient/Observation.rs?category=${lab}`;
+    const headers = { 'x-test-patient': 'p1' };
+    const search = await get('/fhir/Observation', filtered, headers);
+    expect([search.status, issue(search)['code']]).toEqual([403, 'forbidden']);
+    expect((await get('/fhir/Observation/o1', filtered, headers)).status).toBe(403);
+    expect((await get('/fhir/Observation/o1', `system/Observation.rs?category=${lab}`)).status).toBe(403);
+    // Nor through an include from a type the token may read.
+    const reports = await get(
+      '/fhir/DiagnosticReport?_include=DiagnosticReport:result',
+      `patient/DiagnosticReport.rs ${filtered}`,
+      headers,
+    );
+    expect(entries(reports).map((e) => `${e.resource?.resourceType ?? ''}/${e.resource?.id ?? ''}`)).toEqual([
+      'DiagnosticReport/r1',
+    ]);
   });
 });
 

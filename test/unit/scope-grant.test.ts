@@ -11,6 +11,8 @@ describe('parseScope', () => {
 
   it('refuses filters, bad letters and non-resource scopes', () => {
     expect(parseScope('system/Observation.rs?category=laboratory')).toBeUndefined();
+    expect(parseScope('patient/*.rs?category=laboratory')).toBeUndefined();
+    expect(parseScope('system/Patient.rs?')).toBeUndefined();
     expect(parseScope('system/Patient.sr')).toBeUndefined();
     expect(parseScope('system/Patient.')).toBeUndefined();
     expect(parseScope('launch')).toBeUndefined();
@@ -47,6 +49,19 @@ describe('grantScopes', () => {
     expect(grantScopes(['patient/Patient.rs'], ['system/*.rs'])).toEqual([]);
     expect(grantScopes(['openid', 'launch'], ['system/*.rs'])).toEqual([]);
     expect(grantScopes(['system/Patient.rs?active=true'], ['system/*.rs'])).toEqual([]);
+  });
+
+  it('drops a scope with a ? filter rather than grant it unenforced or widened', () => {
+    const lab = 'category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
+    expect(grantScopes([`system/Observation.rs?${lab}`], ['system/*.rs'])).toEqual([]);
+    expect(grantScopes([`system/Observation.rs?${lab}`], ['system/Observation.rs'])).toEqual([]);
+    expect(grantScopes([`system/*.read?${lab}`], ['system/*.cruds'])).toEqual([]);
+    expect(grantScopes([`system/Observation.rs?${lab}`, 'system/Patient.rs'], ['system/*.rs'])).toEqual([
+      'system/Patient.rs',
+    ]);
+    // A filtered registration (the registry refuses these at load) grants nothing either.
+    expect(grantScopes(['system/Observation.rs'], [`system/Observation.rs?${lab}`])).toEqual([]);
+    expect(grantScopes(['system/*.rs'], [`system/Observation.rs?${lab}`])).toEqual([]);
   });
 
   it('keeps only the granted part of a mixed request', () => {

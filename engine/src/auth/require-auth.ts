@@ -4,26 +4,17 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { outcome, sendOutcome } from '../http/operation-outcome';
-import { allowsResource, type AccessContext, type Interaction } from './access-context';
+import {
+  allowsResource,
+  getAccessContext,
+  setAccessContext,
+  type AccessContext,
+  type Interaction,
+} from './access-context';
 import { TokenError } from './token-error';
 import type { TokenService } from './token-service';
 
-/** A handler asked for the AccessContext on a route that `requireAuth` does not guard: a wiring bug. */
-export class MissingAccessContextError extends Error {
-  override readonly name = 'MissingAccessContextError';
-  readonly code = 'auth-context-missing';
-  constructor() {
-    super('no AccessContext on this response: mount requireAuth before this handler');
-  }
-}
-
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
-
-function isAccessContext(value: unknown): value is AccessContext {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<Record<keyof AccessContext, unknown>>;
-  return typeof v.clientId === 'string' && Array.isArray(v.scopes);
-}
 
 function sendUnauthorized(res: Response, diagnostics: string, invalidToken: boolean): void {
   // RFC 6750 section 3.1: no error code when the request simply carried no token.
@@ -38,7 +29,7 @@ function sendUnauthorized(res: Response, diagnostics: string, invalidToken: bool
 
 /**
  * Middleware that admits only requests with a valid bearer token and stores the caller's
- * AccessContext in `res.locals.auth`. Answers 401 with an OperationOutcome (code `login`) otherwise.
+ * AccessContext for `getAccessContext`. Answers 401 with an OperationOutcome (code `login`) otherwise.
  * @param tokenService - verifies the engine's access tokens.
  */
 export function requireAuth(tokenService: TokenService): RequestHandler {
@@ -63,20 +54,9 @@ export function requireAuth(tokenService: TokenService): RequestHandler {
       }
       throw err;
     }
-    res.locals['auth'] = ctx;
+    setAccessContext(res, ctx);
     next();
   };
-}
-
-/**
- * The verified caller of this request.
- * @param res - a response that passed `requireAuth`.
- * @throws MissingAccessContextError when `requireAuth` did not run first.
- */
-export function getAccessContext(res: Response): AccessContext {
-  const value: unknown = res.locals['auth'];
-  if (!isAccessContext(value)) throw new MissingAccessContextError();
-  return value;
 }
 
 /**

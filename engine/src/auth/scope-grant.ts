@@ -2,7 +2,9 @@
  * Which of the scopes a client asks for it actually gets. A grant never exceeds the client's
  * registration, but a request broader than the registration is narrowed rather than refused.
  */
-import type { Interaction } from './access-context';
+
+/** Interactions in SMART v2 letters: create, read, update, delete, search. */
+export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
 /** SMART v2 interaction letters in their canonical order. */
 const LETTERS: readonly Interaction[] = ['c', 'r', 'u', 'd', 's'];
@@ -14,7 +16,13 @@ const V1_LETTERS: Readonly<Record<string, readonly Interaction[]>> = {
   '*': LETTERS,
 };
 
-/** A resource scope taken apart. Scopes with `?` filters do not parse: nothing enforces them. */
+/**
+ * A resource scope taken apart. SMART v2 scopes with a `?` filter
+ * (`patient/Observation.rs?category=…|laboratory`) do not parse: the engine does not enforce
+ * filters, and reading such a scope without its filter would grant more than it says. So a
+ * filtered scope is refused everywhere: dropped from a token grant, and granting nothing on a
+ * token that carries one.
+ */
 export interface ParsedScope {
   readonly context: 'system' | 'user' | 'patient';
   /** A FHIR type name or `*`. */
@@ -25,9 +33,11 @@ export interface ParsedScope {
 const SCOPE_PATTERN = /^(system|user|patient)\/([A-Z][A-Za-z]*|\*)\.(read|write|\*|c?r?u?d?s?)$/;
 
 /**
- * Parses `system/Patient.rs`, `system/*.read` and the like.
+ * Parses `system/Patient.rs`, `system/*.read` and the like. The one scope parser: token grants
+ * and access decisions (`scopeGrants`) both read scopes through it.
  * @param scope - one space-free scope string.
- * @returns undefined for anything that is not a resource scope this engine enforces.
+ * @returns undefined for anything that is not a resource scope this engine enforces, including
+ *   every scope with a `?` filter.
  */
 export function parseScope(scope: string): ParsedScope | undefined {
   const m = SCOPE_PATTERN.exec(scope);
@@ -74,7 +84,9 @@ function covers(registered: ParsedScope, requested: ParsedScope): boolean {
 /**
  * The intersection of what was asked for and what is registered. A requested scope the
  * registration fully covers is granted as written (so v1 requests get v1 scopes back); one it
- * covers only in part is narrowed to the overlap in v2 letters. Unknown scopes are dropped.
+ * covers only in part is narrowed to the overlap in v2 letters. Unknown scopes are dropped, and
+ * so is a scope with a `?` filter: never granted as written (nothing would enforce the filter)
+ * nor without its filter (that would widen it).
  * @param requested - scopes from the token request.
  * @param registered - scopes from the client's registration.
  * @returns granted scopes without duplicates; empty means the request must fail with invalid_scope.

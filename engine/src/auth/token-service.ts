@@ -42,6 +42,7 @@ export interface TokenGrant {
   readonly clientId: string;
   readonly scopes: readonly string[];
   readonly subject?: string;
+  /** The launch patient (SMART `patient` claim); the token may see only this patient's data. */
   readonly patient?: string;
 }
 
@@ -73,14 +74,15 @@ function toAccessContext(claims: JWTPayload): AccessContext {
   if (typeof clientId !== 'string' || typeof scope !== 'string') {
     throw new TokenError('token-malformed', 'access token lacks client_id or scope');
   }
-  if (patient !== undefined && typeof patient !== 'string') {
-    throw new TokenError('token-malformed', 'access token patient claim is not a string');
+  if (patient !== undefined && (typeof patient !== 'string' || patient === '')) {
+    throw new TokenError('token-malformed', 'access token patient claim is not a Patient ID');
   }
   return {
     clientId,
     scopes: scope.split(' ').filter((s) => s !== ''),
     ...(subject !== undefined && subject !== clientId ? { subject } : {}),
-    ...(patient !== undefined ? { patient } : {}),
+    // The claim names one Patient; the context holds a set so linked records can join it later.
+    ...(patient !== undefined ? { patients: new Set([patient]) } : {}),
   };
 }
 

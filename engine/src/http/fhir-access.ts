@@ -2,46 +2,23 @@
  * What a caller's scopes let it do on one resource type of the /fhir API, including the
  * patient restriction of `patient/` scopes, decided once per request and enforced by the store.
  */
-import type { Response } from 'express';
 import { allowsResource, scopeGrants, type AccessContext, type Interaction } from '../auth/access-context';
+import { isInPatientCompartment } from '../store/fhir-compartment';
+import type { StoredResource } from '../store/fhir-types';
 
-/** The `authorize` middleware ran but left no AccessContext: the router is mounted wrongly. */
-export class FhirAccessContextMissingError extends Error {
-  override readonly name = 'FhirAccessContextMissingError';
-  readonly code = 'fhir-access-context-missing';
-  constructor() {
-    super('authorize left no AccessContext in res.locals.auth');
-  }
-}
-
-/** The outcome of a scope check: refused, or allowed (possibly only within one patient's data). */
+/** The outcome of a scope check: refused, or allowed (possibly only within some patients' data). */
 export type FhirAccess =
   | { readonly allowed: false; readonly reason: string }
-  | { readonly allowed: true; readonly compartmentPatient: string | undefined };
-
-function isAccessContext(value: unknown): value is AccessContext {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<Record<keyof AccessContext, unknown>>;
-  return (
-    typeof v.clientId === 'string' &&
-    Array.isArray(v.scopes) &&
-    (v.patient === undefined || typeof v.patient === 'string')
-  );
-}
-
-/**
- * The AccessContext `authorize` left in `res.locals.auth`.
- * @throws FhirAccessContextMissingError when there is none.
- */
-export function accessContextOf(res: Response): AccessContext {
-  const value: unknown = res.locals['auth'];
-  if (!isAccessContext(value)) throw new FhirAccessContextMissingError();
-  return value;
-}
+  | {
+      readonly allowed: true;
+      /** Set when only these patients' data may be returned; undefined means any patient's. */
+      readonly compartmentPatients: ReadonlySet<string> | undefined;
+    };
 
 /**
  * Decides `interaction` on `resourceType`. A `system/` or `user/` scope allows it outright; a
- * `patient/` scope allows it only within the token's patient, and not at all without one.
+ * `patient/` scope allows it only within the token's patients, and not at all without any.
+ * Scopes with `?` filters grant nothing here (see `scopeGrants`), so they are never widened.
  */
 export function decideAccess(ctx: AccessContext, resourceType: string, interaction: Interaction): FhirAccess {
   if (!allowsResource(ctx, resourceType, interaction)) {
@@ -50,9 +27,19 @@ export function decideAccess(ctx: AccessContext, resourceType: string, interacti
   const broad = ctx.scopes.some(
     (s) => !s.startsWith('patient/') && scopeGrants(s, resourceType, interaction),
   );
-  if (broad) return { allowed: true, compartmentPatient: undefined };
-  if (ctx.patient === undefined) {
+  if (broad) return { allowed: true, compartmentPatients: undefined };
+  if (ctx.patients === undefined || ctx.patients.size === 0) {
     return { allowed: false, reason: 'patient/ scopes need a patient in the launch context' };
   }
-  return { allowed: true, compartmentPatient: ctx.patient };
+  return { allowed: true, compartmentPatients: ctx.patients };
+}
+
+/** True when `r` lies within `patients` (undefined: no patient restriction). */
+export function withinPatients(patients: ReadonlySet<string> | undefined, r: StoredResource): boolean {
+  return patients === undefined || isInPatientCompartment(r.resourceType, r.resource, patients);
+}
+
+/** True when `access` is allowed and admits `r`: no patient restriction, or `r` is in its patients' compartment. */
+export function admits(access: FhirAccess, r: StoredResource): boolean {
+  return access.allowed && withinPatients(access.compartmentPatients, r);
 }

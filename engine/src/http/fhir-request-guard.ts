@@ -1,14 +1,13 @@
 /**
  * The checks every /fhir read and search passes through, in one order: supported type, valid
- * id, scopes, patient restriction, audit. Handlers only run the store query in between.
+ * id, scopes, patient restriction (also on includes), audit. Handlers only run the store query.
  */
 import type { Response } from 'express';
-import type { AccessContext, Interaction } from '../auth/access-context';
+import { getAccessContext, type AccessContext, type Interaction } from '../auth/access-context';
 import type { Queryable } from '../store/db';
-import { isInPatientCompartment } from '../store/fhir-compartment';
 import { isSupportedType } from '../store/fhir-search-params';
 import type { StoredResource } from '../store/fhir-types';
-import { accessContextOf, decideAccess } from './fhir-access';
+import { admits, decideAccess, withinPatients, type FhirAccess } from './fhir-access';
 import { describeReturned, type FhirAuditEvent } from './fhir-audit-event';
 import { outcome, sendOutcome } from './operation-outcome';
 
@@ -23,8 +22,8 @@ export interface FhirHandlerContext {
 /** A request that passed the scope check. */
 export interface AdmittedRequest {
   readonly ctx: AccessContext;
-  /** Set when only this patient's data may be returned. */
-  readonly compartmentPatient: string | undefined;
+  /** Set when only these patients' data may be returned. */
+  readonly compartmentPatients: ReadonlySet<string> | undefined;
 }
 
 /** The audit event without who asked and what came back, which `auditAccess` fills in. */
@@ -67,14 +66,14 @@ export async function admitRequest(
     sendOutcome(res, outcome('invalid', `"${event.resourceId}" is not a valid FHIR id`));
     return undefined;
   }
-  const ctx = accessContextOf(res);
+  const ctx = getAccessContext(res);
   const access = decideAccess(ctx, type, interaction);
   if (!access.allowed) {
     await auditAccess(h, ctx, { ...event, outcome: 'denied' }, []);
     sendOutcome(res, outcome('forbidden', access.reason));
     return undefined;
   }
-  return { ctx, compartmentPatient: access.compartmentPatient };
+  return { ctx, compartmentPatients: access.compartmentPatients };
 }
 
 /**
@@ -89,11 +88,7 @@ export async function visibleVersions(
   event: AuditedAccess & { readonly resourceId: string },
   versions: readonly StoredResource[],
 ): Promise<StoredResource[] | undefined> {
-  const patient = admitted.compartmentPatient;
-  const shown =
-    patient === undefined
-      ? [...versions]
-      : versions.filter((v) => isInPatientCompartment(v.resourceType, v.resource, patient));
+  const shown = versions.filter((v) => withinPatients(admitted.compartmentPatients, v));
   if (shown.length > 0) {
     await auditAccess(h, admitted.ctx, event, shown);
     return shown;
@@ -102,4 +97,21 @@ export async function visibleVersions(
   await auditAccess(h, admitted.ctx, { ...event, outcome: denied ? 'denied' : 'success' }, [], versions);
   sendOutcome(res, outcome('not-found', `${event.resourceType}/${event.resourceId} not found`));
   return undefined;
+}
+
+/**
+ * The `_include`d resources the caller may read: an include is a read of another type, so it
+ * needs that type's scope and stays within that scope's patients. Without this, a search could
+ * return resources no scope of the token grants.
+ */
+export function readableIncludes(ctx: AccessContext, included: readonly StoredResource[]): StoredResource[] {
+  const byType = new Map<string, FhirAccess>();
+  return included.filter((r) => {
+    let access = byType.get(r.resourceType);
+    if (access === undefined) {
+      access = decideAccess(ctx, r.resourceType, 'r');
+      byType.set(r.resourceType, access);
+    }
+    return admits(access, r);
+  });
 }

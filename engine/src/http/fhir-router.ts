@@ -16,6 +16,7 @@ import { buildCapabilityStatement } from './fhir-capability';
 import {
   admitRequest,
   auditAccess,
+  readableIncludes,
   visibleVersions,
   type AuditedAccess,
   type FhirHandlerContext,
@@ -74,7 +75,8 @@ function searchHandler(h: FhirHandlerContext): RequestHandler<{ type: string }> 
     if (admitted === undefined) return;
     const query = parseOrAnswer(res, event.resourceType, event.query);
     if (query === undefined) return;
-    const result = await searchResources(h.db, query, { compartmentPatient: admitted.compartmentPatient });
+    const found = await searchResources(h.db, query, { compartmentPatients: admitted.compartmentPatients });
+    const result = { ...found, included: readableIncludes(admitted.ctx, found.included) };
     await auditAccess(h, admitted.ctx, event, [...result.matches, ...result.included]);
     res.type(FHIR_JSON).json(toSearchBundle(h.baseUrl, query, result));
   };

@@ -1,6 +1,6 @@
 /**
- * The patient compartment: which stored resources belong to one patient. A token bound to a
- * patient (EHR launch with patient/ scopes) may see only these, on reads, searches and includes.
+ * The patient compartment: which stored resources belong to a set of patients. A token bound to
+ * patients (EHR launch with patient/ scopes) may see only these, on reads, searches and includes.
  */
 import type { JsonObject } from './fhir-json';
 import { SEARCH_PARAMS } from './fhir-search-params';
@@ -11,15 +11,21 @@ export function hasPatientParam(type: string): boolean {
 }
 
 /**
- * True when `resource` may be shown to a caller restricted to `patientId`: the Patient itself,
- * a resource whose patient is that Patient, or a type that holds no patient data
- * (Practitioner, Organization, Location ...).
+ * True when `resource` may be shown to a caller restricted to `patientIds`: one of those
+ * Patients, a resource whose patient is one of them, or a type that holds no patient data
+ * (Practitioner, Organization, Location ...). An empty set admits no patient data at all.
  */
-export function isInPatientCompartment(type: string, resource: JsonObject, patientId: string): boolean {
-  if (type === 'Patient') return resource['id'] === patientId;
+export function isInPatientCompartment(
+  type: string,
+  resource: JsonObject,
+  patientIds: ReadonlySet<string>,
+): boolean {
+  if (type === 'Patient') return typeof resource['id'] === 'string' && patientIds.has(resource['id']);
   const def = SEARCH_PARAMS[type]?.find((p) => p.name === 'patient');
   if (def?.type !== 'reference') return true;
-  return def.extract(resource).includes(`Patient/${patientId}`);
+  return def
+    .extract(resource)
+    .some((ref) => ref.startsWith('Patient/') && patientIds.has(ref.slice('Patient/'.length)));
 }
 
 /** IDs of the patients whose data `resource` is (for the audit trail); empty for other types. */

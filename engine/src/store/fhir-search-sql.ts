@@ -93,19 +93,29 @@ function criterionSql(p: SqlParams, c: Criterion): string {
   }
 }
 
+function compartmentSql(p: SqlParams, type: string, patientIds: ReadonlySet<string>): string | undefined {
+  const ids = [...patientIds].sort();
+  if (type !== 'Patient' && !hasPatientParam(type)) return undefined;
+  if (ids.length === 0) return 'FALSE';
+  if (type === 'Patient') return `r.id IN (${ids.map((id) => p.add(id)).join(', ')})`;
+  return indexExists(p, 'patient', `i.reference IN (${ids.map((id) => p.add(`Patient/${id}`)).join(', ')})`);
+}
+
 /**
  * The WHERE clause of a search (without the keyword).
- * @param compartmentPatient - when set, only that patient's data (and non-patient types) match.
+ * @param compartmentPatients - when set, only those patients' data (and non-patient types) match;
+ *   an empty set matches no patient data.
  */
-export function whereSql(p: SqlParams, query: SearchQuery, compartmentPatient: string | undefined): string {
+export function whereSql(
+  p: SqlParams,
+  query: SearchQuery,
+  compartmentPatients: ReadonlySet<string> | undefined,
+): string {
   const parts = [`r.resource_type = ${p.add(query.type)}`, 'NOT r.deleted'];
   parts.push(...query.criteria.map((c) => criterionSql(p, c)));
-  if (compartmentPatient !== undefined) {
-    if (query.type === 'Patient') parts.push(`r.id = ${p.add(compartmentPatient)}`);
-    else if (hasPatientParam(query.type)) {
-      parts.push(indexExists(p, 'patient', `i.reference = ${p.add(`Patient/${compartmentPatient}`)}`));
-    }
-  }
+  const compartment =
+    compartmentPatients === undefined ? undefined : compartmentSql(p, query.type, compartmentPatients);
+  if (compartment !== undefined) parts.push(compartment);
   return parts.join('\n  AND ');
 }
 

@@ -11,8 +11,8 @@ import type { FhirResource, StoredResource } from './fhir-types';
 
 /** Restrictions the caller's access puts on a search. */
 export interface SearchOptions {
-  /** Only this patient's data (a patient-bound token); undefined means no restriction. */
-  readonly compartmentPatient?: string | undefined;
+  /** Only these patients' data (a patient-bound token); undefined means no restriction. */
+  readonly compartmentPatients?: ReadonlySet<string> | undefined;
 }
 
 /** One page of a search. */
@@ -37,7 +37,7 @@ async function findIncluded(
   db: Queryable,
   query: SearchQuery,
   matches: readonly StoredResource[],
-  compartmentPatient: string | undefined,
+  compartmentPatients: ReadonlySet<string> | undefined,
 ): Promise<StoredResource[]> {
   if (query.include.length === 0 || matches.length === 0) return [];
   const p = createSqlParams();
@@ -55,9 +55,9 @@ async function findIncluded(
   const wanted = rows.map((r) => r.reference).filter((ref) => !matched.has(ref));
   const found = await readReferences(db, wanted);
   const visible =
-    compartmentPatient === undefined
+    compartmentPatients === undefined
       ? found
-      : found.filter((f) => isInPatientCompartment(f.resourceType, f.resource, compartmentPatient));
+      : found.filter((f) => isInPatientCompartment(f.resourceType, f.resource, compartmentPatients));
   return visible.sort((a, b) => `${a.resourceType}/${a.id}`.localeCompare(`${b.resourceType}/${b.id}`));
 }
 
@@ -71,7 +71,7 @@ export async function searchResources(
   options: SearchOptions = {},
 ): Promise<SearchResult> {
   const p = createSqlParams();
-  const where = whereSql(p, query, options.compartmentPatient);
+  const where = whereSql(p, query, options.compartmentPatients);
   const [countRow] = await db.query<{ total: number }>(
     `SELECT count(*)::int AS total FROM fhir_resources r WHERE ${where}`,
     [...p.values],
@@ -86,5 +86,5 @@ export async function searchResources(
     p.values,
   );
   const matches = rows.map(toStoredResource);
-  return { total, matches, included: await findIncluded(db, query, matches, options.compartmentPatient) };
+  return { total, matches, included: await findIncluded(db, query, matches, options.compartmentPatients) };
 }
