@@ -1,10 +1,12 @@
 /**
  * One SQL code path over two engines: PostgreSQL (node-postgres pool) when DATABASE_URL is set,
- * embedded PGlite otherwise. Callers see only `Db`, so every query is written once.
+ * embedded PGlite otherwise. Callers see only `Db`, so every query is written once. A PGlite data
+ * directory is locked while open (data-dir-lock.ts): one engine per directory.
  */
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock';
 
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
 export interface Queryable {
@@ -29,6 +31,13 @@ export interface DbOptions {
   readonly dataDir: string;
   /** @defaultValue 10 */
   readonly poolSize?: number;
+  /**
+   * Told of errors a connection raises outside any query (the server reset or went away), which
+   * would otherwise crash the process as an unhandled `'error'` event.
+   */
+  readonly onConnectionError?: (err: Error) => void;
+  /** Told once when a query succeeds after a connection error was reported. */
+  readonly onConnectionRestored?: () => void;
 }
 
 /** Opens the database named by the options and makes sure the schema exists. */
@@ -49,14 +58,34 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     options: `-c search_path=${schema},public`,
     connectionTimeoutMillis: 5_000,
   });
+  let failing = false;
+  const onConnectionError = (err: Error): void => {
+    failing = true;
+    options.onConnectionError?.(err);
+  };
+  const restored = (): void => {
+    if (!failing) return;
+    failing = false;
+    options.onConnectionRestored?.();
+  };
   // An idle client losing its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  pool.on('error', onConnectionError);
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const run = async <R extends object>(
     client: pg.Pool | pg.PoolClient,
     sql: string,
     params?: readonly unknown[],
-  ): Promise<R[]> => (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+  ): Promise<R[]> => {
+    try {
+      const rows = (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+      restored();
+      return rows;
+    } catch (err) {
+      // A refused or reset connection surfaces here, not as an 'error' event.
+      if (isConnectionError(err)) onConnectionError(err);
+      throw err;
+    }
+  };
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -65,6 +94,14 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     },
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: a reset mid-transaction emits 'error' on the
+      // client itself. Heard here, the running query fails as usual and the client is discarded.
+      let broken: Error | undefined;
+      const onError = (err: Error): void => {
+        broken = err;
+        onConnectionError(err);
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -76,36 +113,79 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A client whose connection failed is destroyed rather than handed to the next caller.
+        client.release(broken);
       }
     },
     close: () => pool.end(),
   };
 }
 
+/** Errors of the connection rather than of the statement (those carry a SQLSTATE code). */
+function isConnectionError(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') : true;
+}
+
 async function openPglite(options: DbOptions): Promise<Db> {
-  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
-  const lite = await PGlite.create(options.dataDir);
-  const schema = quoteIdent(options.schema);
-  await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
+  const inMemory = options.dataDir.startsWith('memory://');
+  if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
+  // Before PGlite touches the files: it would let a second engine open them too.
+  const dirLock = inMemory ? undefined : await lockDataDir(options.dataDir);
+  let lite: PGlite | undefined;
+  try {
+    lite = await PGlite.create(options.dataDir);
+    const schema = quoteIdent(options.schema);
+    await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
+  } catch (err) {
+    await lite?.close().catch(() => undefined);
+    await dirLock?.release().catch(() => undefined);
+    throw err;
+  }
+  const db = lite;
+  // Once another process may own the directory, nothing more of ours may reach its files.
+  const owned = (): void => {
+    if (dirLock?.lost !== undefined) throw dirLock.lost;
+  };
   return {
     kind: 'pglite',
-    query: async (sql, params) => (await lite.query(sql, params as unknown[] | undefined)).rows as never,
-    exec: async (sql) => {
-      await lite.exec(sql);
+    query: async (sql, params) => {
+      owned();
+      return (await db.query(sql, params as unknown[] | undefined)).rows as never;
     },
-    transaction: (fn) =>
-      lite.transaction((tx) =>
+    exec: async (sql) => {
+      owned();
+      await db.exec(sql);
+    },
+    transaction: async (fn) => {
+      owned();
+      return db.transaction((tx) =>
         fn({
-          query: async (sql, params) => (await tx.query(sql, params as unknown[] | undefined)).rows as never,
+          query: async (sql, params) => {
+            owned();
+            return (await tx.query(sql, params as unknown[] | undefined)).rows as never;
+          },
           exec: async (sql) => {
+            owned();
             await tx.exec(sql);
           },
         }),
-      ),
-    close: () => lite.close(),
+      );
+    },
+    async close() {
+      try {
+        // Closing checkpoints to disk: skipped when the directory may be another engine's now.
+        if (dirLock?.lost === undefined) await db.close();
+      } finally {
+        await dirLock?.release();
+      }
+    },
   };
 }
