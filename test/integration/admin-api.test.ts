@@ -3,6 +3,7 @@
  * its FHIR output, replay it; every call needs a token with the right scope and is audited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveMessage } from '../../engine/src/store/message-archive';
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient, type SystemClient } from '../helpers/system-client';
 import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
@@ -134,5 +135,115 @@ describe('admin API', () => {
       token_endpoint: string;
     };
     expect(smart.token_endpoint).toBe(`${base}/auth/token`);
+  });
+});
+
+describe('admin API paging over more messages than one page', () => {
+  // Over 100 rows so ids cross one- and two-digit boundaries: text order (99 > 250) breaks there.
+  const TOTAL = 250;
+  let big: TestEngine;
+  let bigBase: string;
+  let bigToken: string;
+
+  const getBig = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${bigBase}${path}`, { headers: { authorization: `Bearer ${bigToken}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  /** Follows `next` links from `path` to the end; returns each page's ids and next link. */
+  const pageThrough = async (path: string): Promise<{ ids: string[]; next?: string }[]> => {
+    const pages: { ids: string[]; next?: string }[] = [];
+    let link: string | undefined = path;
+    // A bound, so a cursor that never reaches the end fails the test instead of hanging it.
+    while (link !== undefined && pages.length <= TOTAL) {
+      const { status, body } = await getBig(link);
+      expect(status).toBe(200);
+      const next = body['next'] as string | undefined;
+      pages.push({ ids: (body['messages'] as { id: string }[]).map((m) => m.id), ...(next ? { next } : {}) });
+      link = next;
+    }
+    return pages;
+  };
+
+  /** The ids the archive holds for a condition, newest first: what paging must return in total. */
+  const idsWhere = async (where = 'TRUE'): Promise<string[]> =>
+    (
+      await big.db.query<{ id: string }>(
+        `SELECT id::text AS id FROM messages WHERE ${where} ORDER BY id::bigint DESC`,
+      )
+    ).map((r) => r.id);
+
+  const expectCompletePaging = (pages: { ids: string[]; next?: string }[], count: number, all: string[]) => {
+    const seen = pages.flatMap((p) => p.ids);
+    const duplicated = seen.filter((id, i) => seen.indexOf(id) !== i);
+    const missing = all.filter((id) => !seen.includes(id));
+    expect({ duplicated, missing }).toEqual({ duplicated: [], missing: [] });
+    // Newest first in numeric order, across page boundaries too.
+    expect(seen).toEqual(all);
+    expect(pages).toHaveLength(Math.max(1, Math.ceil(all.length / count)));
+    pages.forEach((p, i) => {
+      const last = i === pages.length - 1;
+      expect(p.ids.length).toBe(last ? all.length - count * i : count);
+      expect(p.next === undefined).toBe(last);
+    });
+  };
+
+  beforeAll(async () => {
+    const c = await createSystemClient();
+    big = await startTestEngine({ env: { SMART_CLIENTS_FILE: c.clientsFile } });
+    bigBase = big.config.http.publicUrl;
+    bigToken = await c.token(bigBase, 'system/Message.rus');
+    // Archived and settled in one transaction, so the recovery sweep never sees them unfinished.
+    await big.db.transaction(async (tx) => {
+      for (let i = 0; i < TOTAL; i++) {
+        const facility = i % 3 === 0 ? 'PAGE-B' : 'PAGE-A';
+        await archiveMessage(tx, {
+          sender: `EPIC^${facility}`,
+          sendingApplication: 'EPIC',
+          sendingFacility: facility,
+          controlId: `PG-${i}`,
+          messageType: 'ADT',
+          triggerEvent: i % 2 === 0 ? 'A01' : 'A03',
+          version: '2.5.1',
+          patientKey: `${facility}|P${i % 17}`,
+          raw: Buffer.from(`MSH|^~\\&|EPIC|${facility}|CARE|CARE|20260101||ADT^A01|PG-${i}|P|2.5.1`),
+        });
+      }
+      await tx.query(`UPDATE messages SET status = CASE WHEN id % 4 = 0 THEN 'failed' ELSE 'ignored' END`);
+    });
+  });
+  afterAll(async () => {
+    await big.destroy();
+  });
+
+  it.each([7, 100])(
+    'pages through every message exactly once, newest first, with _count=%i',
+    async (count) => {
+      const all = await idsWhere();
+      expect(all).toHaveLength(TOTAL);
+      expectCompletePaging(await pageThrough(`/api/messages?_count=${count}`), count, all);
+    },
+  );
+
+  it('keeps the filters on every next link and pages the filtered set completely', async () => {
+    const pages = await pageThrough('/api/messages?sender=PAGE-B&type=ADT^A03&_count=7');
+    const all = await idsWhere(`sending_facility = 'PAGE-B' AND trigger_event = 'A03'`);
+    expect(all.length).toBeGreaterThan(7 * 3);
+    expectCompletePaging(pages, 7, all);
+    for (const p of pages.slice(0, -1)) {
+      const next = new URL(p.next ?? '', bigBase).searchParams;
+      expect([next.get('sender'), next.get('type'), next.get('_count')]).toEqual(['PAGE-B', 'ADT^A03', '7']);
+    }
+    // A total that is a multiple of _count: the last full page carries no link to an empty one.
+    const failed = await idsWhere(`status = 'failed' AND patient_key LIKE '%|P3'`);
+    expect(failed.length % 2 === 0 && failed.length > 2).toBe(true);
+    expectCompletePaging(await pageThrough('/api/messages?status=failed&patient=P3&_count=2'), 2, failed);
+  });
+
+  it('rejects a cursor that is not a message id', async () => {
+    const bad = await getBig('/api/messages?before=abc');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/before: must be a message id/);
+    expect((await getBig('/api/messages?before=99999999999999999999')).status).toBe(400);
   });
 });

@@ -15,7 +15,7 @@ export interface MessageFilter {
   /** A patient identifier (PID-3.1), optionally prefixed with the facility: `FAC|123`. */
   readonly patient?: string;
   readonly since?: Date;
-  /** Return rows with id below this (keyset paging). */
+  /** Return rows with id below this (keyset paging): the previous page's `nextBefore`. */
   readonly before?: string;
   readonly count: number;
 }
@@ -33,8 +33,14 @@ export interface MessageSummary {
   readonly errorCode: string | null;
 }
 
-/** Lists messages matching every given filter, newest first. */
-export async function findMessages(db: Queryable, f: MessageFilter): Promise<MessageSummary[]> {
+export interface MessagePage {
+  readonly messages: readonly MessageSummary[];
+  /** The `before` of the next page; absent on the last page, so paging never ends on an empty one. */
+  readonly nextBefore?: string;
+}
+
+/** Lists up to `count` messages matching every given filter, newest (highest id) first. */
+export async function findMessages(db: Queryable, f: MessageFilter): Promise<MessagePage> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown): void => {
@@ -57,8 +63,11 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     else add("split_part(patient_key, '|', 2) = ?", f.patient);
   }
   if (f.since !== undefined) add('received_at >= ?', f.since);
-  if (f.before !== undefined) add('id < ?', f.before);
-  params.push(f.count);
+  if (f.before !== undefined) add('id < ?::bigint', f.before);
+  // One row more than asked for tells whether another page exists without a second query.
+  params.push(f.count + 1);
+  // ORDER BY `messages.id`, the bigint: a bare `id` there means the text alias, which sorts 9 after
+  // 89 and makes the `id <` cursor skip some rows and repeat others.
   const rows = await db.query<{
     id: string;
     sender: string;
@@ -75,10 +84,11 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     `SELECT id::text AS id, sender, control_id, message_type, trigger_event, version, status, received_at,
             processing_ms, duplicates, error->>'code' AS error_code
        FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY id DESC LIMIT $${params.length}`,
+      ORDER BY messages.id DESC LIMIT $${params.length}`,
     params,
   );
-  return rows.map((r) => ({
+  const more = rows.length > f.count;
+  const messages = rows.slice(0, f.count).map((r) => ({
     id: r.id,
     sender: r.sender,
     controlId: r.control_id,
@@ -90,4 +100,6 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     duplicates: r.duplicates,
     errorCode: r.error_code,
   }));
+  const last = messages.at(-1);
+  return { messages, ...(more && last !== undefined ? { nextBefore: last.id } : {}) };
 }
