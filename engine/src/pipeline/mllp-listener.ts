@@ -127,8 +127,11 @@ function serveConnection(socket: net.Socket, o: MllpListenerOptions, inFlight: S
 function connectionInfo(socket: net.Socket): ConnectionInfo {
   const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   if (socket instanceof tls.TLSSocket && socket.authorized) {
-    const cn = socket.getPeerCertificate().subject?.CN;
-    if (typeof cn === 'string') return { remoteAddress, certificateCn: cn };
+    const cn: unknown = socket.getPeerCertificate().subject?.CN;
+    // A verified certificate must name exactly one sender. With no CN, or several (Node gives an
+    // array), it names none: an empty CN matches no MSH-4, so it can send as nobody rather than
+    // as anybody.
+    return { remoteAddress, certificateCn: typeof cn === 'string' ? cn : '' };
   }
   return { remoteAddress };
 }
