@@ -1,24 +1,26 @@
 /**
- * Composes the engine from its parts: database, queue, workers, MLLP listener and HTTP. Tests
- * start a real engine in-process with their own schema, queue prefix and ephemeral ports.
+ * Composes the engine from its parts: database, queues, workers, MLLP listener and HTTP. Which
+ * parts run is the role (`ENGINE_ROLE`): `all` in one process, or `ingest`, `worker` and `http`
+ * apart, so a deployment keeps processing off the process that answers hospitals. Tests start a
+ * real engine in-process with their own schema, queue prefix and ephemeral ports.
  */
 import type { Server } from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from './config/schema';
+import type { Config, EngineRole } from './config/schema';
 import { createHttpApp } from './http/create-app';
 import { listenHttp } from './http/listen-http';
+import { connectionState, watchConnection } from './observability/connection-state';
 import { createLogger, type Logger } from './observability/logger';
-import { createMetrics, type EngineMetrics } from './observability/metrics';
+import { createMetrics, registerBacklogGauges, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
-import { IngestPressure, type IngestPressureOptions } from './pipeline/ingest-pressure';
+import { createDeliverWorker, noRecipients, type RecipientResolver } from './pipeline/deliver';
 import { startMllpListener, type MllpListener } from './pipeline/mllp-listener';
-import {
-  createProcessWorker,
-  type MessageHandler,
-  type ProcessWorkerOptions,
-} from './pipeline/process-message';
+import type { MessageHandler } from './pipeline/process-message';
+import { createProcessWorker, type ProcessWorkerOptions } from './pipeline/process-worker';
 import { requeueUnfinished, startRecoverySweep } from './pipeline/recovery';
+import { relayLeftovers, relayOutbox, startOutboxSweep } from './pipeline/relay-outbox';
+import { createDeliverQueue, type DeliverJobData } from './queue/deliver-queue';
 import { createProcessQueue, type ProcessJobData } from './queue/process-queue';
 import { QueueRegistry } from './queue/queue-registry';
 import { createRedis } from './queue/redis-connection';
@@ -27,140 +29,212 @@ import { migrate } from './store/migrate';
 import { createMessageHandler, type MessageHandlerRuntime } from './pipeline/map-and-store';
 import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime';
 
+/** The parts a process runs. */
+export interface EngineParts {
+  readonly ingest: boolean;
+  readonly worker: boolean;
+  readonly http: boolean;
+}
+
+/** The parts a role stands for. */
+export function partsOf(role: EngineRole): EngineParts {
+  switch (role) {
+    case 'all':
+      return { ingest: true, worker: true, http: true };
+    case 'ingest':
+      return { ingest: true, worker: false, http: false };
+    case 'worker':
+      return { ingest: false, worker: true, http: false };
+    case 'http':
+      return { ingest: false, worker: false, http: true };
+  }
+}
+
 export interface EngineOptions {
   readonly config: Config;
   readonly logger?: Logger;
-  /** false: ingest only (a second process runs the workers). @defaultValue true */
-  readonly workers?: boolean;
-  readonly workerOptions?: Pick<
-    ProcessWorkerOptions,
-    'lockDurationMs' | 'stalledIntervalMs' | 'orderingDelayMs'
-  >;
-  /** Processing yields to a busy ingest (see ingest-pressure.ts); false turns that off. */
-  readonly ingestFirst?: IngestPressureOptions | false;
+  /** @defaultValue the parts of `config.role` */
+  readonly parts?: EngineParts;
+  readonly workerOptions?: Pick<ProcessWorkerOptions, 'lockDurationMs' | 'stalledIntervalMs'>;
   /** How often unfinished messages are swept back into the queue. @defaultValue 30 s */
   readonly sweepIntervalMs?: number;
   /** Messages younger than this are left to their own job by the sweep. @defaultValue 30 s */
   readonly sweepOlderThanMs?: number;
   /** Replaces the mapping handler; used by the benchmark's floor server only. */
   readonly handler?: MessageHandler;
+  /** Who receives derived events. @defaultValue nobody (recorded as `no-recipient`) */
+  readonly recipients?: RecipientResolver;
 }
 
 export interface RunningEngine {
   readonly config: Config;
   readonly db: Db;
   readonly queue: Queue<ProcessJobData>;
+  readonly deliverQueue: Queue<DeliverJobData>;
   readonly metrics: EngineMetrics;
   readonly auth: AuthRuntime;
+  /** 0 when this process runs no MLLP listener (or no HTTP). */
   readonly mllpPort: number;
   readonly httpPort: number;
-  /** Graceful: HTTP, then MLLP (in-flight ACKs finish), then workers and queues, then Redis and the database. */
+  /**
+   * Graceful: stop accepting (HTTP, then MLLP, whose in-flight ACKs finish), then let the
+   * workers finish their jobs, then close queues, Redis and the database.
+   */
   stop(): Promise<void>;
 }
 
 /** Starts every part; throws (after cleaning up) if any cannot start. */
 export async function startEngine(options: EngineOptions): Promise<RunningEngine> {
   const { config } = options;
+  const parts = options.parts ?? partsOf(config.role);
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  // Undo steps, run last-first: HTTP, MLLP, sweep, workers and queues, Redis, then the database.
+  // Undo steps, run last-first: HTTP, MLLP, sweeps, workers and queues, Redis, then the database.
   const cleanups: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) {
       await Promise.resolve()
         .then(fn)
-        .catch(() => undefined);
+        .catch((err: unknown) => logger.warn({ err: String(err) }, 'shutdown step failed'));
     }
+    cleanups.length = 0;
   };
   try {
-    const db = await openDb(config.database);
+    const pgState = connectionState(logger, 'postgres');
+    const db = await openDb({
+      ...config.database,
+      onConnectionError: (err) => pgState.down(err),
+      onConnectionRestored: () => pgState.up(),
+    });
     cleanups.push(() => db.close());
     await migrate(db);
 
     const producer: Redis = createRedis(config.redis.url, { role: 'producer' });
-    producer.on('error', () => undefined);
+    watchConnection(producer, logger, 'redis (producer)', 'ready');
     cleanups.push(() => producer.disconnect());
-    const workerRedis =
-      options.workers === false ? undefined : createRedis(config.redis.url, { role: 'worker' });
-    workerRedis?.on('error', () => undefined);
-    cleanups.push(() => workerRedis?.disconnect());
+    // Workers block on Redis and must never give up a command: a connection of their own, closed
+    // after the workers (cleanups run last-first).
+    const workerRedis = parts.worker ? createRedis(config.redis.url, { role: 'worker' }) : undefined;
+    if (workerRedis !== undefined) {
+      watchConnection(workerRedis, logger, 'redis (workers)', 'ready');
+      cleanups.push(() => workerRedis.disconnect());
+    }
     const registry = new QueueRegistry();
     cleanups.push(() => registry.closeAll());
     const queue = createProcessQueue(producer, config.redis.prefix);
-    queue.on('error', () => undefined);
-    registry.addQueue(queue);
+    const deliverQueue = createDeliverQueue(producer, config.redis.prefix);
+    for (const q of [queue, deliverQueue]) {
+      watchConnection(q, logger, `queue ${q.name}`);
+      registry.addQueue(q);
+    }
+    registerBacklogGauges(metrics, { db, queues: [queue, deliverQueue] });
 
-    const pressure = options.ingestFirst === false ? undefined : new IngestPressure(options.ingestFirst);
-    let runtime: MessageHandlerRuntime | undefined;
     if (workerRedis !== undefined) {
-      runtime = options.handler === undefined ? await createMessageHandler(config, logger) : undefined;
-      if (runtime !== undefined) cleanups.push(() => runtime?.close());
-      const handle = options.handler ?? runtime?.handle;
-      if (handle === undefined) throw new Error('no message handler');
-      registry.add(
-        createProcessWorker(
-          { db, handle, logger, metrics },
-          {
-            connection: workerRedis,
-            prefix: config.redis.prefix,
-            concurrency: config.workerConcurrency,
-            ...(pressure !== undefined
-              ? { beforeJob: () => pressure.yieldToIngest(), afterJob: () => pressure.noteProcessed() }
-              : {}),
-            ...options.workerOptions,
-          },
-        ),
-      );
-      const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });
-      if (requeued > 0) logger.info({ requeued }, 'queued unfinished messages from the archive');
-      const stopSweep = startRecoverySweep(
+      await startWorkers(options, {
         db,
+        workerRedis,
         queue,
+        deliverQueue,
+        registry,
         logger,
-        options.sweepIntervalMs ?? 30_000,
-        options.sweepOlderThanMs ?? 30_000,
-      );
-      cleanups.push(stopSweep);
+        metrics,
+        cleanups,
+      });
     }
 
     const auth = await createAuthRuntime(config, db);
-    if (config.mllp.allowedSenders === undefined) {
-      logger.warn('MLLP_ALLOWED_SENDERS is unset: messages from any sender are accepted');
+    let mllpPort = 0;
+    if (parts.ingest) {
+      if (config.mllp.allowedSenders === undefined) {
+        logger.warn('MLLP_ALLOWED_SENDERS is unset: messages from any sender are accepted');
+      }
+      const ackHandler = createAckHandler({
+        db,
+        queue,
+        allowedSenders: config.mllp.allowedSenders,
+        maxFrameBytes: config.mllp.maxFrameBytes,
+        logger,
+      });
+      const mllp: MllpListener = await startMllpListener({
+        ...config.mllp,
+        handle: ackHandler,
+        logger,
+        metrics,
+      });
+      cleanups.push(() => mllp.close());
+      mllpPort = mllp.port;
     }
-    const ackHandler = createAckHandler({
-      db,
-      queue,
-      allowedSenders: config.mllp.allowedSenders,
-      maxFrameBytes: config.mllp.maxFrameBytes,
-      logger,
-    });
-    const mllp: MllpListener = await startMllpListener({
-      ...config.mllp,
-      handle: async (event, conn) => {
-        const result = await ackHandler(event, conn);
-        pressure?.noteIngest();
-        return result;
-      },
-      logger,
-      metrics,
-    });
-    cleanups.push(() => mllp.close());
 
-    const app = createHttpApp({ config, db, queue, producer, metrics, auth, logger });
-    const server: Server = await listenHttp(app, config.http);
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const address = server.address();
-    const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
-    logger.info({ mllpPort: mllp.port, httpPort, store: db.kind }, 'engine started');
-    return { config, db, queue, metrics, auth, mllpPort: mllp.port, httpPort, stop: stopAll };
+    let httpPort = 0;
+    if (parts.http) {
+      const app = createHttpApp({ config, db, queue, producer, metrics, auth, logger });
+      const server: Server = await listenHttp(app, config.http);
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+            // In-flight requests get a moment to finish; then what is left is cut.
+            setTimeout(() => server.closeAllConnections(), 2_000).unref();
+          }),
+      );
+      const address = server.address();
+      httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+    }
+    logger.info({ mllpPort, httpPort, store: db.kind, role: config.role, parts }, 'engine started');
+    return { config, db, queue, deliverQueue, metrics, auth, mllpPort, httpPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+interface WorkerContext {
+  readonly db: Db;
+  readonly workerRedis: Redis;
+  readonly queue: Queue<ProcessJobData>;
+  readonly deliverQueue: Queue<DeliverJobData>;
+  readonly registry: QueueRegistry;
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+  readonly cleanups: (() => Promise<void> | void)[];
+}
+
+/** Processing and delivery workers, the recovery sweep and the outbox sweep. */
+async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<void> {
+  const { config } = options;
+  const { db, workerRedis, queue, deliverQueue, registry, logger, metrics, cleanups } = w;
+  let runtime: MessageHandlerRuntime | undefined;
+  if (options.handler === undefined) {
+    runtime = await createMessageHandler(config, logger);
+    cleanups.push(() => runtime?.close());
+  }
+  const handle = options.handler ?? runtime?.handle;
+  if (handle === undefined) throw new Error('no message handler');
+  const common = { connection: workerRedis, prefix: config.redis.prefix };
+  const processWorker = createProcessWorker(
+    {
+      db,
+      handle,
+      logger,
+      metrics,
+      after: { queue, relay: (refs, traceId) => relayOutbox(db, deliverQueue, refs, traceId) },
+    },
+    { ...common, concurrency: config.workerConcurrency, ...options.workerOptions },
+  );
+  const deliverWorker = createDeliverWorker(
+    { db, resolve: options.recipients ?? noRecipients, logger },
+    { ...common, concurrency: config.workerConcurrency },
+  );
+  for (const entry of [processWorker, deliverWorker]) {
+    watchConnection(entry.worker, logger, `${entry.name} worker`);
+    registry.add(entry);
+  }
+  const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });
+  if (requeued > 0) logger.info({ requeued }, 'queued unfinished messages from the archive');
+  const relayed = await relayLeftovers(db, deliverQueue, 0);
+  if (relayed > 0) logger.info({ relayed }, 'relayed events left in the outbox');
+  const sweepMs = options.sweepIntervalMs ?? 30_000;
+  cleanups.push(startRecoverySweep(db, queue, logger, sweepMs, options.sweepOlderThanMs ?? 30_000));
+  cleanups.push(startOutboxSweep(db, deliverQueue, logger, sweepMs));
 }

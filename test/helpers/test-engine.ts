@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../engine/src/config/schema';
 import { startEngine, type EngineOptions, type RunningEngine } from '../../engine/src/engine';
 import { openDb } from '../../engine/src/store/db';
+import { DELIVER_QUEUE } from '../../engine/src/queue/deliver-queue';
 import { PROCESS_QUEUE } from '../../engine/src/queue/process-queue';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './test-db';
 
@@ -77,9 +78,11 @@ export async function dropEngineData(schema: string, prefix: string): Promise<vo
 /** Deletes a queue prefix's keys from Redis. */
 export async function obliterateQueue(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue(PROCESS_QUEUE, { connection: redis, prefix });
-  await queue.obliterate({ force: true }).catch(() => undefined);
-  await queue.close();
+  for (const name of [PROCESS_QUEUE, DELIVER_QUEUE]) {
+    const queue = new Queue(name, { connection: redis, prefix });
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
   redis.disconnect();
 }
 

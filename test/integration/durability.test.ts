@@ -93,7 +93,7 @@ describe('durability', () => {
 
   it('loses nothing when Redis loses its data mid-run', async () => {
     // Ingest-only engine: jobs pile up in Redis, then Redis "restarts empty".
-    const first = await startTestEngine({ workers: false });
+    const first = await startTestEngine({ parts: { ingest: true, worker: false, http: true } });
     engines.push(first);
     const codes = await sendMany(first.mllpPort, 'FLUSH', 500, 2);
     expect(codes.every((c) => c === 'AA')).toBe(true);
@@ -114,7 +114,6 @@ describe('durability', () => {
 
   it('recovers without a restart: the sweep re-queues what a flushed Redis forgot', async () => {
     const engine = await startTestEngine({
-      workers: true,
       sweepIntervalMs: 300,
       sweepOlderThanMs: 500,
       env: { WORKER_CONCURRENCY: '1' },
@@ -135,7 +134,7 @@ describe('durability', () => {
   }, 120_000);
 
   it('processes a message exactly once when its worker is killed mid-job', async () => {
-    const ingest = await startTestEngine({ workers: false });
+    const ingest = await startTestEngine({ parts: { ingest: true, worker: false, http: true } });
     engines.push(ingest);
     const env = {
       ...process.env,

@@ -3,6 +3,7 @@
  * merge (A40) that arrives after newer demographics still happens, because it is about identity.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { patientMergeHooks } from '../../engine/src/identity/patient-merge';
 import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import { readResource } from '../../engine/src/store/fhir-read';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
@@ -20,7 +21,9 @@ afterEach(async () => {
 });
 
 const apply = (bundle: TransactionBundle, eventTime: string) =>
-  t.db.transaction((tx) => applyBundle(tx, bundle, { eventTime, messageId: String(++seq) }));
+  t.db.transaction((tx) =>
+    applyBundle(tx, bundle, { eventTime, messageId: String(++seq), hooks: patientMergeHooks() }),
+  );
 
 describe('late merge', () => {
   it('marks the merged patient replaced-by and moves its encounters, keeping the newer demographics', async () => {

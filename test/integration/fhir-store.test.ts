@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../engine/src/store/db';
 import { migrate } from '../../engine/src/store/migrate';
+import { patientMergeHooks } from '../../engine/src/identity/patient-merge';
 import { applyBundle, type ApplyBundleResult } from '../../engine/src/store/fhir-resource-store';
 import { readHistory, readResource, readVersion } from '../../engine/src/store/fhir-read';
 import { parseSearchQuery } from '../../engine/src/store/fhir-search-query';
@@ -37,16 +38,20 @@ afterEach(async () => {
 function apply(bundle: TransactionBundle, eventTime: string, target: Db = db): Promise<ApplyBundleResult> {
   messageSeq += 1;
   const messageId = String(messageSeq);
-  return target.transaction((tx) => applyBundle(tx, bundle, { eventTime, messageId }));
+  return target.transaction((tx) =>
+    applyBundle(tx, bundle, { eventTime, messageId, hooks: patientMergeHooks() }),
+  );
 }
 
 function search(
   type: string,
   query: string,
-  compartmentPatient?: string,
+  compartmentPatients?: readonly string[],
   target: Db = db,
 ): Promise<SearchResult> {
-  return searchResources(target, parseSearchQuery(type, new URLSearchParams(query)), { compartmentPatient });
+  return searchResources(target, parseSearchQuery(type, new URLSearchParams(query)), {
+    compartmentPatients: compartmentPatients === undefined ? undefined : new Set(compartmentPatients),
+  });
 }
 
 function ids(result: SearchResult): string[] {
@@ -56,11 +61,20 @@ function ids(result: SearchResult): string[] {
 describe('versions', () => {
   it('creates version 1 with meta, then versions the same id when content changes', async () => {
     const first = await apply(transaction(patient('p1', 'MRN1')), '2024-03-01T10:00:00-05:00');
-    expect(first).toEqual({
+    expect(first).toMatchObject({
       written: [{ type: 'Patient', id: 'p1', versionId: '1' }],
       skipped: [],
       repointed: [],
     });
+    expect(first.changes).toMatchObject([
+      {
+        type: 'Patient',
+        id: 'p1',
+        outcome: 'created',
+        current: { versionId: '1', deleted: false, resource: { gender: 'female' } },
+      },
+    ]);
+    expect(first.changes[0]?.previous).toBeUndefined();
     const v1 = await readResource(db, 'Patient', 'p1');
     expect(v1?.resource.meta).toMatchObject({
       versionId: '1',
@@ -73,6 +87,14 @@ describe('versions', () => {
       '2024-03-02T10:00:00-05:00',
     );
     expect(second.written).toEqual([{ type: 'Patient', id: 'p1', versionId: '2' }]);
+    // The change carries both versions, so what runs next can tell what changed.
+    expect(second.changes).toMatchObject([
+      {
+        outcome: 'updated',
+        previous: { versionId: '1', resource: { gender: 'female' } },
+        current: { versionId: '2', resource: { gender: 'other' } },
+      },
+    ]);
     const history = await readHistory(db, 'Patient', 'p1');
     expect(history.map((h) => h.versionId)).toEqual(['2', '1']);
     expect((await readVersion(db, 'Patient', 'p1', 1))?.resource['gender']).toBe('female');
@@ -88,6 +110,10 @@ describe('versions', () => {
     await apply(bundle, '2024-03-01T10:00:00Z');
     const replay = await apply(bundle, '2024-03-01T10:00:00Z');
     expect(replay.written).toEqual([]);
+    expect(replay.changes.map((c) => [c.outcome, c.previous?.versionId, c.current?.versionId])).toEqual([
+      ['unchanged', '1', '1'],
+      ['unchanged', '1', '1'],
+    ]);
     expect(replay.skipped).toEqual([
       { type: 'Patient', id: 'p1', reason: 'unchanged' },
       { type: 'Encounter', id: 'e1', reason: 'unchanged' },
@@ -102,6 +128,7 @@ describe('versions', () => {
       '2024-03-04T10:00:00Z',
     );
     expect(late.skipped).toEqual([{ type: 'Patient', id: 'p1', reason: 'out-of-order' }]);
+    expect(late.changes).toMatchObject([{ outcome: 'out-of-order', current: { versionId: '1' } }]);
     expect((await readResource(db, 'Patient', 'p1'))?.resource['gender']).toBe('male');
   });
 
@@ -351,10 +378,14 @@ describe('search', () => {
     expect(enc.included.map((r) => r.id)).toEqual(['p2']);
   });
 
-  it('restricts a patient-bound search to that patient', async () => {
-    expect(ids(await search('Encounter', '_sort=date', 'p2'))).toEqual(['e3']);
-    expect(ids(await search('Patient', '', 'p2'))).toEqual(['p2']);
-    expect((await search('Observation', 'patient=p1', 'p2')).total).toBe(0);
+  it('restricts a patient-bound search to its patients', async () => {
+    expect(ids(await search('Encounter', '_sort=date', ['p2']))).toEqual(['e3']);
+    expect(ids(await search('Patient', '', ['p2']))).toEqual(['p2']);
+    expect((await search('Observation', 'patient=p1', ['p2'])).total).toBe(0);
+    expect(ids(await search('Encounter', '_sort=date', ['p1', 'p2']))).toEqual(['e1', 'e3', 'e2']);
+    expect(ids(await search('Patient', '_sort=_id', ['p2', 'p1', 'p9']))).toEqual(['p1', 'p2']);
+    expect((await search('Encounter', '', [])).total).toBe(0);
+    expect((await search('Patient', '', [])).total).toBe(0);
   });
 
   it('refuses unknown parameters, modifiers and malformed values', async () => {

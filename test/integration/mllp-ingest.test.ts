@@ -64,28 +64,37 @@ describe('MLLP ingest', () => {
   });
 
   it.each([
-    ['no MSH', 'PID|1||123^^^GHH^MR||Doe^Jane', 'no-msh'],
+    ['no MSH', 'PID|1||123^^^GHH^MR||Doe^Jane', 'no-msh', '100'],
     [
       'bad encoding characters',
       'MSH|^^\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01|BAD-ENC|P|2.5',
       'bad-encoding-characters',
+      '102',
     ],
-    ['truncated (no MSH-10)', 'MSH|^~\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01', 'missing-control-id'],
-    ['binary garbage', Buffer.from([0x00, 0xff, 0x10, 0x00, 0x42]).toString('latin1'), 'binary-content'],
-    ['unknown sender', adtMessage({ controlId: 'UNK-1', facility: 'EVIL' }), 'unknown-sender'],
+    ['truncated (no MSH-10)', 'MSH|^~\\&|EPIC|GHH|CARE|CARE|2026||ADT^A01', 'missing-control-id', '101'],
+    [
+      'binary garbage',
+      Buffer.from([0x00, 0xff, 0x10, 0x00, 0x42]).toString('latin1'),
+      'binary-content',
+      '102',
+    ],
+    ['unknown sender', adtMessage({ controlId: 'UNK-1', facility: 'EVIL' }), 'unknown-sender', '207'],
     [
       'allowed facility, wrong application',
       adtMessage({ controlId: 'UNK-2', app: 'X', facility: 'CITY' }),
       'unknown-sender',
+      '207',
     ],
   ])(
     'answers AR with ERR for %s, archives it as rejected, and keeps the connection',
-    async (_name, text, reason) => {
+    async (_name, text, reason, errCode) => {
       const client = await MllpTestClient.connect(engine.mllpPort);
       client.write(frameMllp(Buffer.from(text, 'latin1')));
       const [ack] = await client.waitForAcks(1);
       expect(ack?.code).toBe('AR');
       expect(ack?.text).toMatch(/\rERR\|/);
+      // ERR-3 names the fault from table 0357, not a generic code.
+      expect(ack?.text).toContain(`|${errCode}^`);
       const next = await client.send(adtMessage({ controlId: `after-${reason}-${Date.now()}` }));
       expect(next.code).toBe('AA');
       client.close();

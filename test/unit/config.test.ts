@@ -5,13 +5,20 @@ describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({});
     expect(c.mllp.port).toBe(2575);
-    expect(c.http).toEqual({ port: 8080, publicUrl: 'http://localhost:8080' });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, publicUrl: 'http://localhost:8080' });
+    expect(c.role).toBe('all');
     expect(c.redis.url).toBe('redis://127.0.0.1:6379');
     expect(c.database.url).toBeUndefined();
     expect(c.database.dataDir).toBe('./data');
     expect(c.mllp.maxFrameBytes).toBe(1024 * 1024);
     expect(c.mllp.allowedSenders).toBeUndefined();
     expect(Object.isFrozen(c.mllp)).toBe(true);
+  });
+
+  it('reads HTTP_HOST and ENGINE_ROLE, refusing an unknown role', () => {
+    const c = loadConfig({ HTTP_HOST: '127.0.0.1', ENGINE_ROLE: 'worker' });
+    expect([c.http.host, c.role]).toEqual(['127.0.0.1', 'worker']);
+    expect(() => loadConfig({ ENGINE_ROLE: 'everything' })).toThrow(/ENGINE_ROLE/);
   });
 
   it('parses the sender allowlist', () => {

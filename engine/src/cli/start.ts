@@ -1,16 +1,19 @@
 /**
  * `npm start`: parses configuration once, checks Redis is there (with a one-line fix when it is
- * not), starts the engine and shuts it down gracefully on SIGTERM/SIGINT.
+ * not), starts the engine and drains it on SIGTERM/SIGINT: stop accepting, let in-flight ACKs
+ * and jobs finish, exit 0. With PostgreSQL, role `all` runs processing in a child process below
+ * the listener's priority (worker-process.ts); the embedded store serves one process only, so
+ * with it everything runs here.
  */
-import { ConfigError, loadConfig } from '../config/schema';
-import { startEngine } from '../engine';
+import { ConfigError, loadConfig, type Config } from '../config/schema';
+import { startEngine, type EngineParts } from '../engine';
 import { createLogger } from '../observability/logger';
 import { pingRedis } from '../queue/redis-connection';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -18,6 +21,26 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+/** What to tell a person who just started the engine. */
+function readyLines(config: Config, mllpPort: number, httpPort: number, store: string): string {
+  const lines = [`engine ready: role ${config.role}, store ${store}`];
+  if (mllpPort > 0) lines.push(`  MLLP on ${config.mllp.host}:${mllpPort}`);
+  if (httpPort > 0) {
+    lines.push(`  HTTP on ${config.http.publicUrl} (bound to ${config.http.host}:${httpPort})`);
+  }
+  if (httpPort > 0 && config.smartClientsFile === undefined) {
+    lines.push(
+      '  note: SMART_CLIENTS_FILE is unset, so nobody can get a token for the APIs;',
+      '        run `npm run client -- create` and restart with SMART_CLIENTS_FILE=data/smart-clients.json',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
   try {
     await pingRedis(config.redis.url);
   } catch (err) {
@@ -28,25 +51,44 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  const engine = await startEngine({ config, logger });
-  process.stdout.write(
-    `engine ready: MLLP on port ${engine.mllpPort}, HTTP on ${config.http.publicUrl} (store: ${engine.db.kind})\n`,
-  );
+  const splitWorkers = config.role === 'all' && config.database.url !== undefined;
+  const parts: EngineParts | undefined = splitWorkers
+    ? { ingest: true, worker: false, http: true }
+    : undefined;
+  const engine = await startEngine({ config, logger, ...(parts !== undefined ? { parts } : {}) });
+  let workers: WorkerProcess | undefined;
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (signal: string, code = 0): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'draining: no new messages, finishing in-flight ACKs and jobs');
+    // Ingest first (no new work), then the workers finish theirs.
     engine
       .stop()
-      .then(() => process.exit(0))
+      .then(() => workers?.stop())
+      .then(() => process.exit(code))
       .catch(() => process.exit(1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (splitWorkers) {
+    try {
+      workers = await startWorkerProcess({
+        env: process.env,
+        onUnexpectedExit: (exitCode, signal) => {
+          logger.error({ exitCode, signal }, 'worker process exited: stopping the engine');
+          stop('worker-exit', 1);
+        },
+      });
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+  }
+  process.stdout.write(readyLines(config, engine.mllpPort, engine.httpPort, engine.db.kind));
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
   process.exit(1);
 });

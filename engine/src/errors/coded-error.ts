@@ -1,18 +1,31 @@
 /**
- * The one shape of this codebase's errors: a stable machine `code` beside a human message.
- * Callers branch on the code, never on message text, and tell kinds apart by `name`, because
- * errors lose their prototype when they cross worker threads or Redis (after ky's isErrorType).
+ * The one shape of this codebase's errors: a stable machine `code` beside a human message, and
+ * whether trying again can help. Callers branch on the code, never on message text, and retry
+ * policy reads `transient`, so no function keeps a list of error names. Kinds are told apart by
+ * `name`, because errors lose their prototype when they cross worker threads or Redis (after
+ * ky's isErrorType).
  */
+
+export interface CodedErrorOptions extends ErrorOptions {
+  /**
+   * True when the same work may succeed later (a store or queue away); false when it never will.
+   * @defaultValue false: a coded error describes the input or the setup, which a retry does not change
+   */
+  readonly transient?: boolean;
+}
+
 export class CodedError<C extends string> extends Error {
   readonly code: C;
+  readonly transient: boolean;
 
   /**
    * @param code - what went wrong, for machines.
    * @param message - what went wrong, for people; never PHI or secrets.
    */
-  constructor(code: C, message: string, options?: ErrorOptions) {
+  constructor(code: C, message: string, options?: CodedErrorOptions) {
     super(message, options);
     this.code = code;
+    this.transient = options?.transient ?? false;
   }
 }
 
@@ -22,4 +35,18 @@ export class CodedError<C extends string> extends Error {
  */
 export function errorGuard<T extends Error>(name: T['name']): (err: unknown) => err is T {
   return (err: unknown): err is T => err instanceof Error && err.name === name;
+}
+
+/**
+ * Whether a failure is worth retrying. An error that says so (a CodedError, or one carrying a
+ * boolean `transient`) is believed; anything else (a dropped connection, a timeout, a driver
+ * error) is taken as transient, because giving up on a message that a retry would save loses it,
+ * while retrying a hopeless one only costs the attempts before it is marked failed.
+ */
+export function isTransient(err: unknown): boolean {
+  if (typeof err === 'object' && err !== null && 'transient' in err) {
+    const flag = err.transient;
+    if (typeof flag === 'boolean') return flag;
+  }
+  return true;
 }

@@ -4,7 +4,7 @@
  */
 import { Hl7ErrorCode, Hl7ParseError } from './hl7-error';
 import type { Hl7Message } from './parse-message';
-import { readValue } from './read-value';
+import { getComponent, getRepetitions, getSegments, readValue, unescapeHl7 } from './read-value';
 
 export interface MessageHeader {
   /** MSH-3.1, the sending application. */
@@ -25,6 +25,28 @@ export interface MessageHeader {
   readonly charset?: string;
   /** `MSH-4|PID-3.1` of the first identifier; undefined when the message names no patient. */
   readonly patientKey?: string;
+  /**
+   * Further patients the message must be ordered with: the other groups' PID-3.1 and every
+   * MRG-1.1 of a merge (ADT_A39 repeats `PID MRG` groups). Empty for most messages.
+   */
+  readonly otherPatientKeys: readonly string[];
+}
+
+/** `MSH-4|<id>` for the first identifier of each PID-3 and MRG-1, in message order, deduplicated. */
+function readPatientKeys(message: Hl7Message, facility: string): string[] {
+  const keys = new Set<string>();
+  const d = message.delimiters;
+  for (const [segment, field] of [
+    ['PID', 3],
+    ['MRG', 1],
+  ] as const) {
+    for (const s of getSegments(message, segment)) {
+      const first = getRepetitions(s, field, d)[0];
+      const id = first === undefined ? '' : unescapeHl7(getComponent(first, 1, d), d).trim();
+      if (id !== '' && id !== '""') keys.add(`${facility}|${id}`);
+    }
+  }
+  return [...keys];
 }
 
 /**
@@ -42,7 +64,7 @@ export function readMessageHeader(message: Hl7Message): MessageHeader {
   }
   const sendingApplication = readValue(message, 'MSH-3.1') ?? '';
   const sendingFacility = readValue(message, 'MSH-4.1') ?? '';
-  const patientId = readValue(message, 'PID-3.1');
+  const [patientKey, ...otherPatientKeys] = readPatientKeys(message, sendingFacility);
   const charset = readValue(message, 'MSH-18');
   return {
     sendingApplication,
@@ -53,6 +75,7 @@ export function readMessageHeader(message: Hl7Message): MessageHeader {
     triggerEvent: readValue(message, 'MSH-9.2') ?? '',
     version: readValue(message, 'MSH-12.1') ?? '2.5',
     ...(charset !== undefined ? { charset } : {}),
-    ...(patientId !== undefined ? { patientKey: `${sendingFacility}|${patientId}` } : {}),
+    ...(patientKey !== undefined ? { patientKey } : {}),
+    otherPatientKeys,
   };
 }

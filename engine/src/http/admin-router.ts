@@ -7,13 +7,13 @@ import express, { type RequestHandler, type Response, type Router } from 'expres
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { AccessContext, Interaction } from '../auth/access-context';
-import { allowsResource } from '../auth/access-context';
+import { allowsResource, getAccessContext } from '../auth/access-context';
 import { decodeMessage } from '../hl7/decode-message';
 import type { Db } from '../store/db';
 import { getMessage, resetForReplay } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
 import { readMessageResources, type StoredSummary } from '../store/message-resources';
-import { enqueueMessage, processJobId, type ProcessJobData } from '../queue/process-queue';
+import { enqueueMessage, JobPriority, messageJobId, type ProcessJobData } from '../queue/process-queue';
 import { outcome, sendOutcome } from './operation-outcome';
 
 /** One audited access to the archive. */
@@ -33,6 +33,8 @@ export interface AdminRouterDeps {
 }
 
 const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as const;
+/** Message ids are PostgreSQL bigints; a larger cursor would fail in SQL rather than as a bad request. */
+const MAX_MESSAGE_ID = 2n ** 63n - 1n;
 const listQuery = z.strictObject({
   sender: z.string().min(1).optional(),
   type: z
@@ -43,7 +45,10 @@ const listQuery = z.strictObject({
   controlId: z.string().min(1).optional(),
   patient: z.string().min(1).optional(),
   since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  before: z.string().regex(/^\d+$/).optional(),
+  before: z
+    .string()
+    .refine((v) => /^\d{1,19}$/.test(v) && BigInt(v) <= MAX_MESSAGE_ID, 'must be a message id')
+    .optional(),
   _count: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -64,7 +69,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       return;
     }
     const q = parsed.data;
-    const messages = await findMessages(deps.db, {
+    const { messages, nextBefore } = await findMessages(deps.db, {
       ...stripUndefined({
         sender: q.sender,
         type: q.type,
@@ -82,10 +87,10 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       messageIds: messages.map((m) => m.id),
       query: new URLSearchParams(req.query as Record<string, string>).toString(),
     });
-    const last = messages.at(-1);
+    // The same filters and `_count` with the cursor moved on: the pages partition the result.
     const next =
-      messages.length === q._count && last !== undefined
-        ? `/api/messages?${new URLSearchParams({ ...(req.query as Record<string, string>), before: last.id }).toString()}`
+      nextBefore !== undefined
+        ? `/api/messages?${new URLSearchParams({ ...(req.query as Record<string, string>), before: nextBefore }).toString()}`
         : undefined;
     res.json({ messages, ...(next !== undefined ? { next } : {}) });
   });
@@ -128,13 +133,19 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       );
       return;
     }
-    await resetForReplay(deps.db, existing.id);
+    const ref = await resetForReplay(deps.db, existing.id);
+    if (ref === undefined) {
+      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      return;
+    }
     // A new job ID: the first run's job may still be kept in Redis and would block a re-add.
-    const jobId = `${processJobId(existing.id)}-r${Date.now()}`;
+    const jobId = `${messageJobId(ref)}-r${Date.now()}`;
+    // Behind live feeds: a replay someone starts must not delay the next admission.
     await enqueueMessage(
       deps.queue,
       { messageId: existing.id, controlId: existing.controlId ?? '', traceId: randomUUID() },
       jobId,
+      JobPriority.Backfill,
     );
     await deps.audit({ ctx, action: 'replay', messageIds: [existing.id] });
     res.status(202).json({ id: existing.id, status: 'received', jobId });
@@ -144,11 +155,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
 }
 
 function allowed(res: Response, interaction: Interaction): AccessContext | undefined {
-  const ctx = res.locals['auth'] as AccessContext | undefined;
-  if (ctx === undefined) {
-    sendOutcome(res, outcome('login', 'a bearer token is required'));
-    return undefined;
-  }
+  const ctx = getAccessContext(res);
   if (!allowsResource(ctx, 'Message', interaction)) {
     sendOutcome(res, outcome('forbidden', `scope does not allow Message.${interaction}`));
     return undefined;

@@ -1,25 +1,20 @@
 /**
  * Patient merges (ADT A40): the merged Patient arrives inactive with a `replaced-by` link, and
  * everything that names it as `subject`/`patient` moves to the survivor, so a PCP sees one
- * timeline. Later messages still carrying the old identity are redirected the same way.
+ * timeline. Later messages still carrying the old identity are redirected the same way. It
+ * takes part in a bundle's write through the store's hooks; the store knows none of this.
  */
-import type { Queryable } from './db';
-import { asList, asString, field, type JsonObject } from './fhir-json';
-import { normalizeReference } from './fhir-index-values';
-import { hashBody, lockCurrent, writeVersion } from './fhir-version-writer';
+import type { BundleHooks, ResourceChange } from '../store/bundle-hooks';
+import type { Queryable } from '../store/db';
+import { asList, asString, field, type JsonObject } from '../store/fhir-json';
+import { normalizeReference } from '../store/fhir-index-values';
+import { hashBody, lockCurrent, writeVersion, type CurrentVersion } from '../store/fhir-version-writer';
 
 /** The fields whose Patient reference says whose record a resource is. */
 const PATIENT_FIELDS = ['subject', 'patient'] as const;
 
 /** Chains longer than this are treated as a loop in the data, not followed further. */
 const MAX_CHAIN = 10;
-
-/** A version written because of a merge. */
-export interface RepointedResource {
-  readonly type: string;
-  readonly id: string;
-  readonly versionId: string;
-}
 
 /** The survivor's id when `patient` is an inactive Patient `replaced-by` another. */
 export function survivorOf(patient: JsonObject): string | undefined {
@@ -109,13 +104,13 @@ export async function repointMergedPatient(
   merged: string,
   survivor: string,
   source: { readonly messageId: string; readonly lastUpdated: string },
-): Promise<RepointedResource[]> {
+): Promise<ResourceChange[]> {
   const refs = await tx.query<{ resource_type: string; id: string }>(
     `SELECT DISTINCT resource_type, id FROM fhir_search_index WHERE reference = $1 AND param = 'patient'
      ORDER BY resource_type, id`,
     [`Patient/${merged}`],
   );
-  const out: RepointedResource[] = [];
+  const out: ResourceChange[] = [];
   for (const { resource_type: type, id } of refs) {
     const current = await lockCurrent(tx, type, id);
     if (current === undefined || current.deleted) continue;
@@ -126,7 +121,47 @@ export async function repointMergedPatient(
       { type, id, body, deleted: false, eventTime: new Date(current.eventMs).toISOString(), ...source },
       current,
     );
-    if (versionId !== undefined) out.push({ type, id, versionId: String(versionId) });
+    if (versionId === undefined) continue;
+    out.push({
+      type,
+      id,
+      outcome: 'updated',
+      cause: `merge:Patient/${merged}`,
+      previous: { versionId: String(current.versionId), resource: current.resource, deleted: false },
+      current: { versionId: String(versionId), resource: body, deleted: false },
+    });
   }
   return out;
+}
+
+/**
+ * A merge that arrives after newer demographics for the merged patient: the merge is a fact about
+ * identity and must hold, so the stored record is kept and only marked inactive and replaced-by
+ * (keeping the stored, later event time). Anything else that is late stays skipped.
+ */
+function lateMerge(current: CurrentVersion, received: JsonObject): JsonObject | undefined {
+  if (current.deleted || survivorOf(received) === undefined) return undefined;
+  if (survivorOf(current.resource) === survivorOf(received)) return undefined;
+  return { ...current.resource, active: false, link: received['link'] };
+}
+
+/**
+ * The merge rules as store hooks, for one bundle (the survivor cache lives as long as it):
+ * references to a merged Patient are redirected on the way in, a Patient stored as merged moves
+ * its records to the survivor, and a late merge still holds.
+ */
+export function patientMergeHooks(): BundleHooks {
+  const survivors = new Map<string, string | null>();
+  return {
+    prepare: (tx, body) => redirectToSurvivors(tx, body, survivors),
+    lateWrite: lateMerge,
+    afterEntry: async (tx, change, received, source) => {
+      if (change.type !== 'Patient' || received === undefined) return [];
+      if (change.outcome === 'out-of-order' || change.outcome === 'not-found') return [];
+      const survivor = survivorOf(received);
+      survivors.set(change.id, survivor ?? null);
+      if (survivor === undefined || survivor === change.id) return [];
+      return repointMergedPatient(tx, change.id, survivor, source);
+    },
+  };
 }

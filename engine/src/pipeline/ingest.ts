@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { AllowedSender } from '../config/schema';
 import { AckErrorCode, buildAck, type AckCode, type AckInput } from '../hl7/build-ack';
 import { decodeMessage, looksBinary } from '../hl7/decode-message';
-import { isHl7ParseError } from '../hl7/hl7-error';
+import { Hl7ErrorCode, isHl7ParseError } from '../hl7/hl7-error';
 import { readMessageHeader, type MessageHeader } from '../hl7/message-header';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
 import { parseHl7 } from '../hl7/parse-message';
@@ -16,7 +16,7 @@ import { salvageHeader } from '../hl7/salvage-header';
 import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
 import { archiveMessage, archiveRejected, type NewMessage } from '../store/message-archive';
-import { enqueueMessage, type ProcessJobData } from '../queue/process-queue';
+import { enqueueMessage, messageJobId, type ProcessJobData } from '../queue/process-queue';
 import { isSenderAllowed } from './sender-allowlist';
 
 export interface IngestDeps {
@@ -70,10 +70,7 @@ export async function runIngest(
     const rejection: Rejection = {
       reason: err.code,
       text: err.message,
-      code:
-        err.code === 'missing-control-id' || err.code === 'missing-message-type'
-          ? AckErrorCode.RequiredFieldMissing
-          : AckErrorCode.SegmentSequence,
+      code: ackErrorFor(err.code),
       ...(err.location !== undefined ? { location: err.location } : {}),
     };
     return reject(raw, salvageHeader(raw), rejection, conn, deps);
@@ -89,6 +86,22 @@ export async function runIngest(
     );
   }
   return accept(raw, header, conn, deps);
+}
+
+/** The table 0357 code that names a parse fault, so the sender's analyst knows what to fix. */
+function ackErrorFor(code: Hl7ErrorCode): AckErrorCode {
+  switch (code) {
+    case Hl7ErrorCode.MissingControlId:
+    case Hl7ErrorCode.MissingMessageType:
+      return AckErrorCode.RequiredFieldMissing;
+    // MSH-1/MSH-2 hold characters that cannot be delimiters: a value of the wrong form.
+    case Hl7ErrorCode.BadEncodingCharacters:
+    case Hl7ErrorCode.Binary:
+      return AckErrorCode.DataTypeError;
+    case Hl7ErrorCode.NoMsh:
+    case Hl7ErrorCode.BadSegment:
+      return AckErrorCode.SegmentSequence;
+  }
 }
 
 function earlyRejection(event: MllpEvent, maxFrameBytes: number): Rejection | undefined {
@@ -132,11 +145,11 @@ async function accept(
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
     try {
-      await enqueueMessage(deps.queue, {
-        messageId: archived.id,
-        controlId: h.controlId,
-        traceId: randomUUID(),
-      });
+      await enqueueMessage(
+        deps.queue,
+        { messageId: archived.id, controlId: h.controlId, traceId: randomUUID() },
+        messageJobId(archived),
+      );
     } catch (err) {
       deps.logger.error({ messageId: archived.id, err: errorCode(err) }, 'queue unavailable: answering AE');
       return {
@@ -208,6 +221,7 @@ function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
     version: h.version,
     charset: h.charset,
     patientKey: h.patientKey,
+    otherPatientKeys: h.otherPatientKeys,
   };
 }
 

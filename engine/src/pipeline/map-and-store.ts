@@ -1,6 +1,6 @@
 /**
  * The message handler the processing stage runs: map with the current mapping set, then store
- * the Bundle, inside the stage's transaction. Mappings are watched and reloaded; an invalid edit
+ * the Bundle (with the patient-merge rules), inside the stage's transaction. Mappings are watched and reloaded; an invalid edit
  * is reported and the last good set keeps running.
  */
 import type { Config } from '../config/schema';
@@ -10,6 +10,7 @@ import type { MappingSet } from '../mapping/mapping-types';
 import { watchMappings } from '../mapping/watch-mappings';
 import type { Logger } from '../observability/logger';
 import { applyBundle } from '../store/fhir-resource-store';
+import { patientMergeHooks } from '../identity/patient-merge';
 import type { MessageHandler } from './process-message';
 
 export interface MessageHandlerRuntime {
@@ -48,9 +49,10 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
     if (result.status === 'ignored') {
       return { status: 'ignored', output: { reason: result.reason }, mappingVersion: set.version };
     }
-    const stored = await applyBundle(tx, result.bundle, {
+    const { changes, ...stored } = await applyBundle(tx, result.bundle, {
       eventTime: result.eventTime,
       messageId: message.id,
+      hooks: patientMergeHooks(),
     });
     return {
       status: 'processed',
@@ -60,6 +62,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
         ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
       },
       mappingVersion: result.mappingVersion,
+      changes,
     };
   };
   return { handle, current: () => current, close: stop };

@@ -1,36 +1,48 @@
 /**
- * The processing stage: takes an archived message, keeps per-patient order, and runs the
- * message handler (map, link, store) in one transaction with the status change, so a worker
- * killed mid-job leaves nothing half-done and a re-run processes the message exactly once.
+ * The processing stage: an archived message becomes stored FHIR and the events it amounts to,
+ * in one transaction with its status change and the outbox rows, under an advisory lock on its
+ * patients. A worker killed mid-job leaves nothing half-done; a message whose patient has an
+ * earlier unfinished message parks, and the earlier one hands over when it finishes, so order
+ * holds across any number of workers and processes without polling.
  */
-import { CodedError } from '../errors/coded-error';
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { isTransient } from '../errors/coded-error';
 import { decodeMessage } from '../hl7/decode-message';
-import { isHl7ParseError } from '../hl7/hl7-error';
 import { parseHl7, type Hl7Message } from '../hl7/parse-message';
+import { deriveEvents, type ClinicalEvent } from '../notify/derive-events';
+import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
+import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
 import {
   finishMessage,
   getMessage,
-  getProcessingState,
   type ArchivedMessage,
+  type MessageJobRef,
 } from '../store/message-archive';
-import { PROCESS_QUEUE, createProcessQueue, type ProcessJobData } from '../queue/process-queue';
-import type { RegisteredWorker } from '../queue/queue-registry';
+import {
+  hasEarlierUnfinished,
+  lockOrderKeys,
+  parkMessage,
+  takeParkedSuccessors,
+} from '../store/message-order';
+import { insertOutboxEvents, type OutboxRef } from '../store/outbox';
+import { enqueueMessage, messageJobId, type ProcessJobData } from '../queue/process-queue';
 
 /** What the handler made of a message. */
 export interface HandlerResult {
   readonly status: 'processed' | 'ignored';
-  /** Kept on the archive row for the analyst (the FHIR Bundle, or why it was ignored). */
+  /** Kept on the archive row for the analyst (what was stored, or why it was ignored). */
   readonly output?: unknown;
   readonly mappingVersion?: string;
+  /** The store's changes, with the versions before and after; events are derived from these. */
+  readonly changes?: readonly ResourceChange[];
 }
 
 /**
- * Turns one message into stored FHIR, inside the caller's transaction. Throws a
- * `PermanentProcessingError` (by name) for problems a retry cannot fix.
+ * Turns one message into stored FHIR, inside the caller's transaction. Throws an error whose
+ * `transient` says whether a retry can help (a mapping error cannot).
  */
 export type MessageHandler = (
   message: ArchivedMessage,
@@ -38,37 +50,46 @@ export type MessageHandler = (
   tx: Queryable,
 ) => Promise<HandlerResult>;
 
-/** A failure no retry will fix (bad mapping output, unparseable message). */
-export class PermanentProcessingError extends CodedError<string> {
-  override readonly name = 'PermanentProcessingError';
-  /** OperationOutcome or other JSON detail stored on the message. */
-  readonly detail: unknown;
-  constructor(code: string, message: string, detail?: unknown) {
-    super(code, message);
-    this.detail = detail;
-  }
-}
+/**
+ * Which keys a message is ordered on. Patient keys (`MSH-4|PID-3.1`, and a merge's other record)
+ * today; identity resolves them to the person, so one person's messages from two hospitals are
+ * ordered together, without this stage changing.
+ */
+export type OrderKeyResolver = (message: ArchivedMessage, tx: Queryable) => Promise<readonly string[]>;
 
-/** Errors no retry can fix, recognised by name because errors lose their prototype across Redis. */
-const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
-  'PermanentProcessingError',
-  'MappingError',
-  'FhirStoreError',
-]);
+/** The keys the archive row names. */
+export const archivedOrderKeys: OrderKeyResolver = (m) =>
+  Promise.resolve(m.patientKey === null ? [] : [m.patientKey, ...m.otherPatientKeys]);
 
-function isPermanent(err: unknown): err is PermanentProcessingError {
-  return err instanceof Error && (PERMANENT_ERRORS.has(err.name) || isHl7ParseError(err));
+/** What happens after a commit: queue the woken successors and relay the outbox rows. */
+export interface ProcessAfterCommit {
+  readonly queue: Queue<ProcessJobData>;
+  relay(refs: readonly OutboxRef[], traceId: string): Promise<void>;
 }
 
 export interface ProcessDeps {
   readonly db: Db;
   readonly handle: MessageHandler;
+  readonly orderKeys?: OrderKeyResolver;
+  readonly after: ProcessAfterCommit;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /**
+   * How long a message may wait for its patient's lock before the attempt fails (and retries).
+   * @defaultValue 20000
+   */
+  readonly lockTimeoutMs?: number;
 }
 
-export type ProcessOutcome =
-  'processed' | 'ignored' | 'failed' | 'already-finished' | 'waiting-for-earlier' | 'missing';
+export type ProcessOutcome = 'processed' | 'ignored' | 'failed' | 'already-finished' | 'parked' | 'missing';
+
+interface Committed {
+  readonly outcome: ProcessOutcome;
+  readonly wake: readonly MessageJobRef[];
+  readonly events: readonly OutboxRef[];
+}
+
+const NOTHING: Omit<Committed, 'outcome'> = { wake: [], events: [] };
 
 /** Processes one message; pure of BullMQ so tests and replays can call it directly. */
 export async function runProcessMessage(
@@ -76,95 +97,127 @@ export async function runProcessMessage(
   deps: ProcessDeps,
   lastAttempt = true,
 ): Promise<ProcessOutcome> {
-  const state = await getProcessingState(deps.db, data.messageId);
-  if (state === undefined) return 'missing';
-  if (state.status !== 'received') return 'already-finished';
-  if (state.waitForEarlier) return 'waiting-for-earlier';
+  const log = deps.logger.child({ traceId: data.traceId, messageId: data.messageId });
   const started = performance.now();
+  let committed: Committed;
   try {
-    const status = await deps.db.transaction(async (tx) => {
-      // Derived state only: if the server crashes before this commit reaches disk, the message's
-      // status rolls back with its resources and the recovery sweep processes it again. Not
-      // waiting for the flush keeps the disk free for ingest, whose archive rows do wait for it.
-      await tx.query('SET LOCAL synchronous_commit = off');
-      const row = await getMessage(tx, data.messageId, true);
-      if (row?.status !== 'received') return 'already-finished' as const;
-      const parsed = parseHl7(decodeMessage(row.raw).text);
-      const result = await deps.handle(row, parsed, tx);
-      await finishMessage(tx, row.id, { ...result, processingMs: performance.now() - started });
-      return result.status;
-    });
-    if (status !== 'already-finished') observe(deps, status, started);
-    return status;
+    committed = await deps.db.transaction((tx) => processInTransaction(tx, data.messageId, deps, started));
   } catch (err) {
-    if (!isPermanent(err) && !lastAttempt) throw err;
-    const error = describeFailure(err);
-    await finishMessage(deps.db, data.messageId, {
-      status: 'failed',
-      error,
-      processingMs: performance.now() - started,
-    });
-    observe(deps, 'failed', started);
-    deps.logger.warn(
-      { messageId: data.messageId, controlId: data.controlId, code: error.code },
-      'message failed',
-    );
-    if (isPermanent(err)) throw new UnrecoverableError(`${error.code}: ${error.diagnostics}`);
-    throw err;
-  }
-}
-
-function observe(deps: ProcessDeps, status: string, started: number): void {
-  deps.metrics.processed.inc({ status });
-  deps.metrics.processingSeconds.observe((performance.now() - started) / 1000);
-}
-
-function describeFailure(err: unknown): { code: string; diagnostics: string; detail?: unknown } {
-  if (!(err instanceof Error)) return { code: 'unknown', diagnostics: String(err) };
-  const e = err as Error & { code?: unknown; detail?: unknown; outcome?: unknown };
-  const code = typeof e.code === 'string' ? e.code : e.name;
-  const detail = e.detail ?? e.outcome;
-  return { code, diagnostics: e.message, ...(detail !== undefined ? { detail } : {}) };
-}
-
-export interface ProcessWorkerOptions {
-  readonly connection: ConnectionOptions;
-  readonly prefix: string;
-  readonly concurrency: number;
-  /** Lock and stall-check timing; shorter in tests that kill workers. */
-  readonly lockDurationMs?: number;
-  readonly stalledIntervalMs?: number;
-  /** How long a message waits before checking again whether an earlier one has finished. */
-  readonly orderingDelayMs?: number;
-  /** Awaited before each job: the ingest-first gate (see ingest-pressure.ts). */
-  readonly beforeJob?: () => Promise<void>;
-  /** Called after each job, whatever its outcome. */
-  readonly afterJob?: () => void;
-}
-
-/** Creates the BullMQ worker (and its queue handle) for the processing stage. */
-export function createProcessWorker(deps: ProcessDeps, o: ProcessWorkerOptions): RegisteredWorker {
-  const queue = createProcessQueue(o.connection, o.prefix);
-  const processor = async (job: Job<ProcessJobData>, token?: string): Promise<ProcessOutcome> => {
-    await o.beforeJob?.();
-    const attempts = job.opts.attempts ?? 1;
-    const outcome = await runProcessMessage(job.data, deps, job.attemptsMade + 1 >= attempts).finally(() =>
-      o.afterJob?.(),
-    );
-    if (outcome === 'waiting-for-earlier') {
-      // Same patient, earlier message unfinished: come back shortly without using an attempt.
-      await job.moveToDelayed(Date.now() + (o.orderingDelayMs ?? 25), token);
-      throw new DelayedError();
+    if (isTransient(err) && !lastAttempt) {
+      log.warn({ err: describeError(err) }, 'processing failed, will retry');
+      throw err;
     }
-    return outcome;
+    committed = await deps.db.transaction((tx) => failInTransaction(tx, data.messageId, err, deps, started));
+    log.warn({ controlId: data.controlId, err: describeError(err) }, 'message failed');
+  }
+  if (
+    committed.outcome === 'processed' ||
+    committed.outcome === 'ignored' ||
+    committed.outcome === 'failed'
+  ) {
+    deps.metrics.processed.inc({ status: committed.outcome });
+    deps.metrics.processingSeconds.observe((performance.now() - started) / 1000);
+  }
+  await afterCommit(committed, data, deps, log);
+  return committed.outcome;
+}
+
+async function processInTransaction(
+  tx: Queryable,
+  id: string,
+  deps: ProcessDeps,
+  started: number,
+): Promise<Committed> {
+  const first = await getMessage(tx, id);
+  if (first === undefined) return { outcome: 'missing', ...NOTHING };
+  if (first.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  const keys = await (deps.orderKeys ?? archivedOrderKeys)(first, tx);
+  // Bounded: a lock held by a stalled transaction fails this attempt, which retries.
+  await tx.query(`SET LOCAL lock_timeout = ${Math.trunc(deps.lockTimeoutMs ?? 20_000)}`);
+  await lockOrderKeys(tx, keys);
+  const row = await getMessage(tx, id, true);
+  if (row?.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  if (keys.length > 0 && (await hasEarlierUnfinished(tx, id, keys))) {
+    await parkMessage(tx, id);
+    return { outcome: 'parked', ...NOTHING };
+  }
+  const parsed = parseHl7(decodeMessage(row.raw).text);
+  const result = await deps.handle(row, parsed, tx);
+  const derived = deriveEvents(result.changes ?? []);
+  const events = await insertOutboxEvents(tx, id, derived.map(toOutboxEvent));
+  // Derived state may commit without waiting for the disk: a crash rolls the status back with
+  // the resources and the sweep redoes it. Not so once events exist: one could be relayed
+  // before the crash, pointing at a version that then vanished.
+  await tx.query(`SET LOCAL synchronous_commit = ${events.length > 0 ? 'on' : 'off'}`);
+  const { changes: _changes, ...kept } = result;
+  await finishMessage(tx, id, { ...kept, processingMs: performance.now() - started });
+  const wake = await takeParkedSuccessors(tx, keys);
+  return { outcome: result.status, wake, events };
+}
+
+/** Marks the message failed and hands over to its successor, in one transaction under the lock. */
+async function failInTransaction(
+  tx: Queryable,
+  id: string,
+  err: unknown,
+  deps: ProcessDeps,
+  started: number,
+): Promise<Committed> {
+  const row = await getMessage(tx, id);
+  if (row === undefined) return { outcome: 'missing', ...NOTHING };
+  if (row.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  const keys = await (deps.orderKeys ?? archivedOrderKeys)(row, tx);
+  await tx.query(`SET LOCAL lock_timeout = ${Math.trunc(deps.lockTimeoutMs ?? 20_000)}`);
+  await lockOrderKeys(tx, keys);
+  const error = failureOf(err);
+  await finishMessage(tx, id, { status: 'failed', error, processingMs: performance.now() - started });
+  // A message that failed for good no longer holds its patient's later messages back.
+  const wake = await takeParkedSuccessors(tx, keys);
+  return { outcome: 'failed', wake, events: [] };
+}
+
+async function afterCommit(
+  c: Committed,
+  data: ProcessJobData,
+  deps: ProcessDeps,
+  log: Logger,
+): Promise<void> {
+  // Failures here lose nothing: a woken message is still `received` (the sweep queues it) and an
+  // unrelayed outbox row is relayed by the outbox sweep.
+  for (const ref of c.wake) {
+    await enqueueMessage(
+      deps.after.queue,
+      { messageId: ref.id, controlId: '', traceId: messageJobId({ ...ref, parkCount: 0 }) },
+      messageJobId(ref),
+    ).catch((err: unknown) => log.warn({ err: describeError(err), woken: ref.id }, 'hand-over not queued'));
+  }
+  await deps.after
+    .relay(c.events, data.traceId)
+    .catch((err: unknown) => log.warn({ err: describeError(err) }, 'events not relayed yet'));
+}
+
+function toOutboxEvent(e: ClinicalEvent): {
+  key: string;
+  kind: string;
+  patient: string | undefined;
+  payload: Record<string, unknown>;
+} {
+  return {
+    key: e.key,
+    kind: e.kind,
+    patient: e.patient,
+    payload: {
+      focus: e.focus,
+      patient: e.patient,
+      ...(e.previous !== undefined ? { previous: e.previous } : {}),
+    },
   };
-  const worker = new Worker<ProcessJobData, ProcessOutcome>(PROCESS_QUEUE, processor, {
-    connection: o.connection,
-    prefix: o.prefix,
-    concurrency: o.concurrency,
-    ...(o.lockDurationMs !== undefined ? { lockDuration: o.lockDurationMs } : {}),
-    ...(o.stalledIntervalMs !== undefined ? { stalledInterval: o.stalledIntervalMs } : {}),
-  });
-  worker.on('error', (err) => deps.logger.error({ err: err.message }, 'process worker error'));
-  return { name: PROCESS_QUEUE, queue, worker };
+}
+
+/** What the archive row says about a failure: the code, the reason and any OperationOutcome. */
+function failureOf(err: unknown): { code: string; diagnostics: string; detail?: unknown } {
+  const { code, message } = describeError(err);
+  const e = err as { detail?: unknown; outcome?: unknown } | undefined;
+  const detail = e?.detail ?? e?.outcome;
+  return { code, diagnostics: message, ...(detail !== undefined ? { detail } : {}) };
 }

@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnfinished } from '../store/message-archive';
-import { enqueueMessage, processJobId, type ProcessJobData } from '../queue/process-queue';
+import { enqueueMessage, JobPriority, messageJobId, type ProcessJobData } from '../queue/process-queue';
 
 export interface RecoveryOptions {
   /** Only messages received longer ago than this are swept (newer ones are still being queued). */
@@ -26,20 +26,27 @@ export async function requeueUnfinished(
   const before = new Date(Date.now() - o.olderThanMs);
   const batch = o.batchSize ?? 1000;
   let total = 0;
-  let ids = await listUnfinished(db, before, batch);
+  let refs = await listUnfinished(db, before, batch);
   const seen = new Set<string>();
-  while (ids.length > 0) {
-    for (const id of ids) {
-      if (seen.has(id)) continue;
-      seen.add(id);
+  while (refs.length > 0) {
+    for (const ref of refs) {
+      if (seen.has(ref.id)) continue;
+      seen.add(ref.id);
+      const jobId = messageJobId(ref);
       // A job that ended (failed while the store was down, say) blocks re-adding its ID: clear it.
-      const job = await queue.getJob(processJobId(id));
+      const job = await queue.getJob(jobId);
       if (job !== undefined && ((await job.isFailed()) || (await job.isCompleted()))) await job.remove();
-      await enqueueMessage(queue, { messageId: id, controlId: '', traceId: randomUUID() });
+      // Behind live traffic: a swept backlog must not delay the next admission.
+      await enqueueMessage(
+        queue,
+        { messageId: ref.id, controlId: '', traceId: randomUUID() },
+        jobId,
+        JobPriority.Backfill,
+      );
       total++;
     }
-    if (ids.length < batch) break;
-    ids = (await listUnfinished(db, before, batch * 2)).filter((id) => !seen.has(id)).slice(0, batch);
+    if (refs.length < batch) break;
+    refs = (await listUnfinished(db, before, batch * 2)).filter((r) => !seen.has(r.id)).slice(0, batch);
   }
   return total;
 }

@@ -3,6 +3,7 @@
  * so re-adding an unfinished message (a retried send, the recovery sweep) never duplicates work.
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { MessageJobRef } from '../store/message-archive';
 
 export const PROCESS_QUEUE = 'process';
 
@@ -11,8 +12,20 @@ export interface ProcessJobData {
   readonly messageId: string;
   /** MSH-10, for logs and tracing. */
   readonly controlId: string;
+  /** One id a message keeps through every stage's log lines. */
   readonly traceId: string;
 }
+
+/**
+ * Live feeds first. BullMQ takes jobs without a priority before prioritised ones, so the work a
+ * person or a sweep starts (a replay of thousands, re-queued backlog) waits behind live traffic
+ * instead of delaying the next admission notice. No sleeps: the queue order is the policy.
+ */
+export const JobPriority = {
+  Live: 0,
+  Backfill: 10,
+} as const;
+export type JobPriority = (typeof JobPriority)[keyof typeof JobPriority];
 
 export const processJobOptions: JobsOptions = {
   attempts: 8,
@@ -22,9 +35,13 @@ export const processJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-/** Job ID for a message's first processing run (no `:`: BullMQ reserves it). */
-export function processJobId(messageId: string): string {
-  return `m-${messageId}`;
+/**
+ * Job ID for a message (no `:`: BullMQ reserves it). A wake-up after the message waited for an
+ * earlier one of its patient is a new job, since the finished first run keeps its ID in Redis.
+ */
+export function messageJobId(ref: MessageJobRef): string {
+  const base = `m-${ref.id}-${ref.stamp}`;
+  return ref.parkCount === 0 ? base : `${base}-w${ref.parkCount}`;
 }
 
 /** Opens the producer side of the processing queue. */
@@ -40,7 +57,8 @@ export function createProcessQueue(connection: ConnectionOptions, prefix: string
 export async function enqueueMessage(
   queue: Queue<ProcessJobData>,
   data: ProcessJobData,
-  jobId: string = processJobId(data.messageId),
+  jobId: string,
+  priority: JobPriority = JobPriority.Live,
 ): Promise<void> {
-  await queue.add('process', data, { jobId });
+  await queue.add('process', data, { jobId, ...(priority !== JobPriority.Live ? { priority } : {}) });
 }

@@ -13,12 +13,7 @@ import {
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
-import {
-  redirectToSurvivors,
-  repointMergedPatient,
-  survivorOf,
-  type RepointedResource,
-} from './fhir-patient-merge';
+import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks';
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
 import type { TransactionBundle } from './fhir-types';
 import {
@@ -42,6 +37,8 @@ export interface ApplyBundleOptions {
    * @defaultValue the current time
    */
   readonly now?: Date;
+  /** Rules of other modules (patient merges) applied as entries are written. */
+  readonly hooks?: BundleHooks;
 }
 
 /** A resource version the bundle created. */
@@ -73,8 +70,13 @@ export interface SkippedResource {
 export interface ApplyBundleResult {
   readonly written: WrittenResource[];
   readonly skipped: SkippedResource[];
-  /** Versions written because a merged Patient's resources moved to its survivor. */
-  readonly repointed: RepointedResource[];
+  /** Versions a hook wrote (a merged Patient's resources moved to its survivor). */
+  readonly repointed: WrittenResource[];
+  /**
+   * Every change with the version before and after, for what runs next in the same transaction
+   * (events are derived from these). Not kept on the archive row: the versions are in history.
+   */
+  readonly changes: ResourceChange[];
 }
 
 interface PlannedEntry {
@@ -96,7 +98,7 @@ interface WriteContext {
   readonly eventMs: number;
   readonly messageId: string;
   readonly lastUpdated: string;
-  readonly survivors: Map<string, string | null>;
+  readonly hooks: BundleHooks;
   /** `Type/id` to its current version (undefined: not stored), locked in one query per bundle. */
   readonly prefetched: Map<string, CurrentVersion | undefined>;
 }
@@ -183,35 +185,48 @@ async function lockOrCreate(
   return created !== undefined ? { created } : { current: await lockCurrent(ctx.tx, entry.type, entry.id) };
 }
 
-async function applyEntry(
-  ctx: WriteContext,
-  entry: PlannedEntry,
-): Promise<WrittenResource | SkippedResource> {
+function stored(v: CurrentVersion): StoredVersion {
+  return { versionId: String(v.versionId), resource: v.resource, deleted: v.deleted };
+}
+
+function written(versionId: number, body: JsonObject, deleted: boolean): StoredVersion {
+  // The body as stored differs only in `meta`, which the store sets; readers take it from history.
+  return { versionId: String(versionId), resource: body, deleted };
+}
+
+async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<ResourceChange> {
   const { type, id } = entry;
+  const prepare = ctx.hooks.prepare;
   const received =
-    entry.body === undefined ? undefined : await redirectToSurvivors(ctx.tx, entry.body, ctx.survivors);
+    entry.body === undefined || prepare === undefined ? entry.body : await prepare(ctx.tx, entry.body);
   const locked = await lockOrCreate(ctx, entry, received ?? {});
-  if ('created' in locked) return { type, id, versionId: String(locked.created) };
+  if ('created' in locked) {
+    return { type, id, outcome: 'created', current: written(locked.created, received ?? {}, false) };
+  }
   const current = locked.current;
-  if (current === undefined) return { type, id, reason: SkipReason.NotFound };
+  if (current === undefined) return { type, id, outcome: SkipReason.NotFound };
+  const previous = stored(current);
   if (current.eventMs > ctx.eventMs) {
-    const late = received === undefined ? undefined : lateMerge(current, received);
-    if (late === undefined) return { type, id, reason: SkipReason.OutOfOrder };
+    const late = received === undefined ? undefined : ctx.hooks.lateWrite?.(current, received);
+    if (late === undefined) return { type, id, outcome: SkipReason.OutOfOrder, previous, current: previous };
     const versionId = await writeVersion(
       ctx.tx,
       { ...versionOf(ctx, entry, late, false), eventTime: new Date(current.eventMs).toISOString() },
       current,
     );
-    return { type, id, versionId: String(versionId) };
+    if (versionId === undefined) throw new Error(`version write of ${type}/${id} lost its row`);
+    return { type, id, outcome: 'updated', previous, current: written(versionId, late, false) };
   }
   const deleted = received === undefined;
   const body = received === undefined ? current.resource : withUpdateMode(entry, current, received);
   if (hashBody(body, deleted) === current.contentHash) {
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
-    return { type, id, reason: SkipReason.Unchanged };
+    return { type, id, outcome: SkipReason.Unchanged, previous, current: previous };
   }
   const versionId = await writeVersion(ctx.tx, versionOf(ctx, entry, body, deleted), current);
-  return { type, id, versionId: String(versionId) };
+  if (versionId === undefined) throw new Error(`version write of ${type}/${id} lost its row`);
+  const outcome = deleted ? 'deleted' : 'updated';
+  return { type, id, outcome, previous, current: written(versionId, body, deleted) };
 }
 
 /** The body to store: the message's resource, over the stored one's top-level elements in merge mode. */
@@ -227,27 +242,17 @@ function withUpdateMode(entry: PlannedEntry, current: CurrentVersion, received: 
 }
 
 /**
- * A merge that arrives after newer demographics for the merged patient: the merge is a fact about
- * identity and must hold, so the stored record is kept and only marked inactive and replaced-by
- * (keeping the stored, later event time). Anything else that is late stays skipped.
- */
-function lateMerge(current: CurrentVersion, received: JsonObject): JsonObject | undefined {
-  if (current.deleted || survivorOf(received) === undefined) return undefined;
-  if (survivorOf(current.resource) === survivorOf(received)) return undefined;
-  return { ...current.resource, active: false, link: received['link'] };
-}
-
-/**
  * Writes every entry of a transaction Bundle inside `tx` (the caller's transaction, so the
  * message status and the resources commit together). PUT creates or versions `Type/id`, only
  * when the content changed and the stored version is not from a later event; DELETE marks it
- * deleted. A Patient that arrives inactive and `replaced-by` another moves everything that
- * names it to the survivor.
+ * deleted. `options.hooks` let other modules (patient merges) take part without the store
+ * knowing their rules.
  * @param tx - an open transaction (`db.transaction`): the row locks that serialise writers of
  *   one resource hold until it commits, so a bare Db is not enough.
  * @param bundle - the mapper's transaction Bundle; entries `{fullUrl, resource, request}`.
  * @param options - the message's event time and archive id.
- * @returns what was written, skipped (with the reason) and re-pointed.
+ * @returns what was written, skipped (with the reason) and re-pointed, and every change with
+ *   its previous and new version.
  * @throws FhirStoreError (`invalid`, `not-supported`) when the bundle is malformed.
  */
 export async function applyBundle(
@@ -266,28 +271,49 @@ export async function applyBundle(
     eventMs: Date.parse(event.start),
     messageId: options.messageId,
     lastUpdated: (options.now ?? new Date()).toISOString(),
-    survivors: new Map(),
+    hooks: options.hooks ?? {},
     prefetched: new Map(),
   };
   const planned = planEntries(bundle);
   const locked = await lockCurrentMany(tx, planned);
   for (const e of planned) ctx.prefetched.set(`${e.type}/${e.id}`, locked.get(`${e.type}/${e.id}`));
-  const result: ApplyBundleResult = { written: [], skipped: [], repointed: [] };
+  const result: ApplyBundleResult = { written: [], skipped: [], repointed: [], changes: [] };
   for (const entry of planned) {
-    const outcome = await applyEntry(ctx, entry);
-    if ('reason' in outcome) result.skipped.push(outcome);
-    else result.written.push(outcome);
-    if (entry.type !== 'Patient' || ('reason' in outcome && outcome.reason !== SkipReason.Unchanged)) {
-      continue;
+    const change = await applyEntry(ctx, entry);
+    result.changes.push(change);
+    if (change.current !== undefined && change.previous?.versionId !== change.current.versionId) {
+      result.written.push({ type: change.type, id: change.id, versionId: change.current.versionId });
+    } else {
+      result.skipped.push({ type: change.type, id: change.id, reason: skipReasonOf(change) });
     }
-    const survivor = entry.body === undefined ? undefined : survivorOf(entry.body);
-    ctx.survivors.set(entry.id, survivor ?? null);
-    if (survivor !== undefined && survivor !== entry.id) {
-      const moved = await repointMergedPatient(tx, entry.id, survivor, ctx);
-      // Versions the merge wrote are newer than what was locked up front.
-      for (const m of moved) ctx.prefetched.delete(`${m.type}/${m.id}`);
-      result.repointed.push(...moved);
+    const after = ctx.hooks.afterEntry;
+    if (after === undefined) continue;
+    const further = await after(tx, change, entry.body, {
+      messageId: ctx.messageId,
+      lastUpdated: ctx.lastUpdated,
+    });
+    for (const f of further) {
+      // Versions a hook wrote are newer than what was locked up front.
+      ctx.prefetched.delete(`${f.type}/${f.id}`);
+      result.changes.push(f);
+      if (f.current !== undefined) {
+        result.repointed.push({ type: f.type, id: f.id, versionId: f.current.versionId });
+      }
     }
   }
   return result;
+}
+
+function skipReasonOf(change: ResourceChange): SkipReason {
+  switch (change.outcome) {
+    case 'out-of-order':
+      return SkipReason.OutOfOrder;
+    case 'not-found':
+      return SkipReason.NotFound;
+    case 'unchanged':
+    case 'created':
+    case 'updated':
+    case 'deleted':
+      return SkipReason.Unchanged;
+  }
 }

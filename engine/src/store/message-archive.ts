@@ -23,9 +23,25 @@ export interface NewMessage {
   readonly version?: string | undefined;
   readonly charset?: string | undefined;
   readonly patientKey?: string | undefined;
+  /** Further patients this message is ordered with (a merge's other record). */
+  readonly otherPatientKeys?: readonly string[] | undefined;
   readonly raw: Buffer;
   readonly remoteAddress?: string | undefined;
 }
+
+/**
+ * What names a message's processing job: the row id alone repeats when the database is new (or
+ * restored) but Redis still holds the earlier jobs, so the receipt time in microseconds is part
+ * of it; `parkCount` makes each wake-up after waiting for an earlier message a new job.
+ */
+export interface MessageJobRef {
+  readonly id: string;
+  readonly stamp: string;
+  readonly parkCount: number;
+}
+
+/** SQL for `MessageJobRef.stamp` of a `messages` row. */
+export const JOB_STAMP_SQL = `(extract(epoch FROM received_at) * 1000000)::bigint::text`;
 
 export interface ArchivedMessage {
   readonly id: string;
@@ -36,6 +52,8 @@ export interface ArchivedMessage {
   readonly version: string | null;
   readonly charset: string | null;
   readonly patientKey: string | null;
+  /** Further patients it is ordered with (see NewMessage). */
+  readonly otherPatientKeys: readonly string[];
   readonly raw: Buffer;
   readonly receivedAt: Date;
   readonly status: MessageStatus;
@@ -57,6 +75,7 @@ interface MessageRow {
   version: string | null;
   charset: string | null;
   patient_key: string | null;
+  order_keys: string[] | null;
   raw: Buffer | Uint8Array;
   received_at: Date | string;
   status: MessageStatus;
@@ -70,7 +89,7 @@ interface MessageRow {
 }
 
 const COLUMNS = `id::text AS id, sender, control_id, message_type, trigger_event, version, charset, patient_key,
-  raw, received_at, status, error, duplicates, process_count, processed_at, processing_ms, mapping_version, output`;
+  order_keys, raw, received_at, status, error, duplicates, process_count, processed_at, processing_ms, mapping_version, output`;
 
 /** Maps a row as both drivers return it (pg gives Buffer, PGlite Uint8Array). */
 export function toArchivedMessage(r: MessageRow): ArchivedMessage {
@@ -83,6 +102,7 @@ export function toArchivedMessage(r: MessageRow): ArchivedMessage {
     version: r.version,
     charset: r.charset,
     patientKey: r.patient_key,
+    otherPatientKeys: r.order_keys ?? [],
     raw: Buffer.isBuffer(r.raw) ? r.raw : Buffer.from(r.raw),
     receivedAt: new Date(r.received_at),
     status: r.status,
@@ -96,7 +116,7 @@ export function toArchivedMessage(r: MessageRow): ArchivedMessage {
   };
 }
 
-export interface ArchiveResult {
+export interface ArchiveResult extends MessageJobRef {
   readonly id: string;
   /** True when (sender, MSH-10) was already archived; the earlier row's id is returned. */
   readonly duplicate: boolean;
@@ -105,9 +125,9 @@ export interface ArchiveResult {
 }
 
 const INSERT_COLUMNS = `sender, sending_app, sending_facility, control_id, message_type, trigger_event,
-  version, charset, patient_key, raw, remote_address`;
+  version, charset, patient_key, raw, remote_address, order_keys`;
 
-/** `$1..$11` of an insert, in INSERT_COLUMNS order. */
+/** `$1..$12` of an insert, in INSERT_COLUMNS order. */
 function insertValues(m: NewMessage): unknown[] {
   return [
     m.sender,
@@ -121,6 +141,7 @@ function insertValues(m: NewMessage): unknown[] {
     m.patientKey ?? null,
     m.raw,
     m.remoteAddress ?? null,
+    m.otherPatientKeys === undefined || m.otherPatientKeys.length === 0 ? null : m.otherPatientKeys,
   ];
 }
 
@@ -129,24 +150,36 @@ function insertValues(m: NewMessage): unknown[] {
  * is not stored again; its arrival is counted on the first row.
  */
 export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
-  const rows = await db.query<{ id: string; duplicate: boolean; status: MessageStatus }>(
+  const rows = await db.query<{
+    id: string;
+    duplicate: boolean;
+    status: MessageStatus;
+    stamp: string;
+    park_count: number;
+  }>(
     `INSERT INTO messages (${INSERT_COLUMNS}, status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'received')
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'received')
      ON CONFLICT (sender, control_id) WHERE status <> 'rejected'
        DO UPDATE SET duplicates = messages.duplicates + 1
-     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status`,
+     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status, ${JOB_STAMP_SQL} AS stamp, park_count`,
     insertValues(m),
   );
   const row = rows[0];
   if (row === undefined) throw new Error('archive insert returned no row');
-  return row;
+  return {
+    id: row.id,
+    duplicate: row.duplicate,
+    status: row.status,
+    stamp: row.stamp,
+    parkCount: row.park_count,
+  };
 }
 
 /** Archives a message that will never be processed, with the reason, so nothing is silently dropped. */
 export async function archiveRejected(db: Queryable, m: NewMessage, error: unknown): Promise<string> {
   const rows = await db.query<{ id: string }>(
     `INSERT INTO messages (${INSERT_COLUMNS}, status, error)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'rejected',$12) RETURNING id::text AS id`,
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'rejected',$13) RETURNING id::text AS id`,
     [...insertValues(m), JSON.stringify(error)],
   );
   return rows[0]?.id ?? '';
@@ -164,25 +197,6 @@ export async function getMessage(
     [id],
   );
   return rows[0] === undefined ? undefined : toArchivedMessage(rows[0]);
-}
-
-/**
- * Where a message stands before processing, in one query: its status, and whether an earlier
- * message for the same patient is still unfinished (then this one must wait its turn).
- */
-export async function getProcessingState(
-  db: Queryable,
-  id: string,
-): Promise<{ status: MessageStatus; waitForEarlier: boolean } | undefined> {
-  if (!/^\d+$/.test(id)) return undefined;
-  const [row] = await db.query<{ status: MessageStatus; wait_for_earlier: boolean }>(
-    `SELECT m.status, (m.patient_key IS NOT NULL AND EXISTS (
-         SELECT 1 FROM messages e WHERE e.patient_key = m.patient_key AND e.status = 'received' AND e.id < m.id
-       )) AS wait_for_earlier
-       FROM messages m WHERE m.id = $1`,
-    [id],
-  );
-  return row === undefined ? undefined : { status: row.status, waitForEarlier: row.wait_for_earlier };
 }
 
 export interface MessageOutcome {
@@ -210,21 +224,37 @@ export async function finishMessage(db: Queryable, id: string, o: MessageOutcome
   );
 }
 
-/** Puts a finished message back to `received` for replay; returns false when it does not exist. */
-export async function resetForReplay(db: Queryable, id: string): Promise<boolean> {
-  if (!/^\d+$/.test(id)) return false;
-  const rows = await db.query(
-    `UPDATE messages SET status = 'received', error = NULL WHERE id = $1 AND status <> 'rejected' RETURNING id`,
+interface JobRefRow {
+  id: string;
+  stamp: string;
+  park_count: number;
+}
+
+const JOB_REF_COLUMNS = `id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`;
+
+function toJobRef(r: JobRefRow): MessageJobRef {
+  return { id: r.id, stamp: r.stamp, parkCount: r.park_count };
+}
+
+/**
+ * Puts a finished message back to `received` for replay; returns its job reference, or undefined
+ * when it does not exist (or was rejected, which nothing can process).
+ */
+export async function resetForReplay(db: Queryable, id: string): Promise<MessageJobRef | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  const rows = await db.query<JobRefRow>(
+    `UPDATE messages SET status = 'received', error = NULL, parked = false
+      WHERE id = $1 AND status <> 'rejected' RETURNING ${JOB_REF_COLUMNS}`,
     [id],
   );
-  return rows.length > 0;
+  return rows[0] === undefined ? undefined : toJobRef(rows[0]);
 }
 
 /** Unfinished messages received before `before`, oldest first: the recovery sweep's work list. */
-export async function listUnfinished(db: Queryable, before: Date, limit: number): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    `SELECT id::text AS id FROM messages WHERE status = 'received' AND received_at < $1 ORDER BY id LIMIT $2`,
+export async function listUnfinished(db: Queryable, before: Date, limit: number): Promise<MessageJobRef[]> {
+  const rows = await db.query<JobRefRow>(
+    `SELECT ${JOB_REF_COLUMNS} FROM messages WHERE status = 'received' AND received_at < $1 ORDER BY messages.id LIMIT $2`,
     [before, limit],
   );
-  return rows.map((r) => r.id);
+  return rows.map(toJobRef);
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../../observability/logger';
 import { createProcessQueue, type ProcessJobData } from '../../queue/process-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb } from '../../store/db';
+import { startWorkerProcess } from '../worker-process';
 import { startFloorServer } from './floor-server';
 
 export interface BenchEnv {
@@ -44,7 +45,7 @@ export async function startBenchTarget(
   let port: number;
   let queue: Queue<ProcessJobData>;
   if (kind === 'engine') {
-    const config = loadConfig({
+    const settings = {
       ...{ MLLP_PORT: '0', MLLP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'silent' },
       ...{
         REDIS_URL: env.redisUrl,
@@ -53,11 +54,23 @@ export async function startBenchTarget(
         DATABASE_SCHEMA: name,
       },
       MAPPINGS_DIR: env.mappingsDir,
+    };
+    const config = loadConfig(settings);
+    // As `npm start` runs it on PostgreSQL: ingest here, processing in a lower-priority child.
+    const engine = await startEngine({
+      config,
+      logger: createLogger('silent'),
+      parts: { ingest: true, worker: false, http: false },
     });
-    const engine = await startEngine({ config, logger: createLogger('silent'), workers });
+    const workerProcess = workers
+      ? await startWorkerProcess({ env: { ...process.env, ...settings } })
+      : undefined;
     ({ queue } = engine);
     port = engine.mllpPort;
-    stopServer = () => engine.stop();
+    stopServer = async () => {
+      await engine.stop();
+      await workerProcess?.stop();
+    };
   } else {
     const floor = await startFloorServer({
       databaseUrl: env.databaseUrl,

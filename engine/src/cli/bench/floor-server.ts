@@ -14,7 +14,12 @@ import { createLogger } from '../../observability/logger';
 import { createMetrics } from '../../observability/metrics';
 import type { IngestResult } from '../../pipeline/ingest';
 import { startMllpListener } from '../../pipeline/mllp-listener';
-import { createProcessQueue, enqueueMessage, type ProcessJobData } from '../../queue/process-queue';
+import {
+  createProcessQueue,
+  enqueueMessage,
+  messageJobId,
+  type ProcessJobData,
+} from '../../queue/process-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb, type Db } from '../../store/db';
 import { archiveMessage } from '../../store/message-archive';
@@ -95,7 +100,11 @@ export function createFloorHandler(
     }
     try {
       const row = await archiveMessage(db, { ...h, raw: event.payload });
-      await enqueueMessage(queue, { messageId: row.id, controlId: h.controlId, traceId: randomUUID() });
+      await enqueueMessage(
+        queue,
+        { messageId: row.id, controlId: h.controlId, traceId: randomUUID() },
+        messageJobId(row),
+      );
     } catch {
       const error = { code: AckErrorCode.ApplicationInternalError, text: 'store or queue unavailable' };
       return { ack: buildAck({ code: 'AE', original: h, error }), code: 'AE' };

@@ -6,8 +6,15 @@ import { messageArchive } from './001-message-archive';
 import { auth } from './002-auth';
 import { fhirResources } from './003-fhir-resources';
 import { historyByMessage } from './004-history-by-message';
+import { orderingAndOutbox } from './005-ordering-and-outbox';
 import type { Migration } from './migration';
 
 export type { Migration };
 
-export const migrations: readonly Migration[] = [messageArchive, auth, fhirResources, historyByMessage];
+export const migrations: readonly Migration[] = [
+  messageArchive,
+  auth,
+  fhirResources,
+  historyByMessage,
+  orderingAndOutbox,
+];

@@ -1,0 +1,132 @@
+/**
+ * Clinical events from stored changes, not from message types: an A08 that carries a discharge
+ * time is a discharge, and a replay that changes nothing is no event at all. Pure: it sees the
+ * version before and after each change, which the store returns in the processing transaction.
+ */
+import type { ResourceChange } from '../store/bundle-hooks';
+import type { JsonObject } from '../store/fhir-json';
+
+export const EventKind = {
+  Admit: 'admit',
+  EdArrival: 'ed-arrival',
+  Transfer: 'transfer',
+  Discharge: 'discharge',
+  Cancellation: 'cancellation',
+  Death: 'death',
+  CriticalResult: 'critical-result',
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/** One derived event, as the outbox keeps it (references only: no names, no values). */
+export interface ClinicalEvent {
+  readonly kind: EventKind;
+  /** `Patient/<id>` the event is about. */
+  readonly patient: string | undefined;
+  /** `Type/id/_history/n` of the version that shows the event. */
+  readonly focus: string;
+  /** The version before, when there was one. */
+  readonly previous?: string;
+  /**
+   * Same change, same key: a redo after a crash or a replay yields the key again, so the outbox
+   * (unique on it) and a receiver can tell a repeat from a new event.
+   */
+  readonly key: string;
+}
+
+const ED_CLASSES = new Set(['EMER']);
+const CRITICAL = new Set(['HH', 'LL', 'AA']);
+const OPEN = new Set(['planned', 'arrived', 'triaged', 'in-progress']);
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function obj(v: unknown): JsonObject | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function patientOf(r: JsonObject): string | undefined {
+  if (r['resourceType'] === 'Patient') return `Patient/${String(r['id'])}`;
+  return str(obj(r['subject'])?.['reference']) ?? str(obj(r['patient'])?.['reference']);
+}
+
+/** The location an encounter is in now: the `active` entry, else the last one listed. */
+function currentLocation(r: JsonObject | undefined): string | undefined {
+  const locations = list(r?.['location']).map(obj);
+  const active = locations.find((l) => l?.['status'] === 'active') ?? locations.at(-1);
+  return str(obj(active?.['location'])?.['reference']);
+}
+
+function encounterEvents(before: JsonObject | undefined, after: JsonObject): EventKind[] {
+  const was = str(before?.['status']);
+  const now = str(after['status']);
+  const cls = str(obj(after['class'])?.['code']) ?? '';
+  const out: EventKind[] = [];
+  // An ED registration (A04, PV1-2 E) maps to `planned` by the guide, yet the patient is there.
+  const edArrival = ED_CLASSES.has(cls) && before === undefined && now !== undefined && OPEN.has(now);
+  if (edArrival) {
+    out.push(EventKind.EdArrival);
+  } else if (now === 'in-progress' && was !== 'in-progress') {
+    out.push(ED_CLASSES.has(cls) ? EventKind.EdArrival : EventKind.Admit);
+  } else if (now === 'in-progress' && currentLocation(before) !== currentLocation(after)) {
+    if (currentLocation(after) !== undefined) out.push(EventKind.Transfer);
+  }
+  if (now === 'finished' && was !== 'finished') out.push(EventKind.Discharge);
+  if (now === 'cancelled' && was !== 'cancelled' && was !== undefined) out.push(EventKind.Cancellation);
+  return out;
+}
+
+function isDeceased(r: JsonObject | undefined): boolean {
+  return r?.['deceasedBoolean'] === true || r?.['deceasedDateTime'] !== undefined;
+}
+
+function isCritical(r: JsonObject | undefined): boolean {
+  return list(r?.['interpretation']).some((i) =>
+    list(obj(i)?.['coding']).some((c) => CRITICAL.has(str(obj(c)?.['code']) ?? '')),
+  );
+}
+
+function kindsOf(change: ResourceChange): EventKind[] {
+  const after = change.current?.deleted === false ? change.current.resource : undefined;
+  const before = change.previous?.deleted === false ? change.previous.resource : undefined;
+  if (after === undefined) return [];
+  switch (change.type) {
+    case 'Encounter':
+      return encounterEvents(before, after);
+    case 'Patient':
+      return isDeceased(after) && !isDeceased(before) ? [EventKind.Death] : [];
+    case 'Observation':
+      return isCritical(after) && !isCritical(before) ? [EventKind.CriticalResult] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The events a message's changes amount to. Only changes that made a new version count; a
+ * merge's re-pointing of old records (`cause` set) is bookkeeping, not news for a PCP.
+ */
+export function deriveEvents(changes: readonly ResourceChange[]): ClinicalEvent[] {
+  const out: ClinicalEvent[] = [];
+  for (const change of changes) {
+    if (change.cause !== undefined || change.current === undefined) continue;
+    if (change.previous?.versionId === change.current.versionId) continue;
+    for (const kind of kindsOf(change)) {
+      const focus = `${change.type}/${change.id}/_history/${change.current.versionId}`;
+      out.push({
+        kind,
+        patient: patientOf(change.current.resource),
+        focus,
+        ...(change.previous !== undefined
+          ? { previous: `${change.type}/${change.id}/_history/${change.previous.versionId}` }
+          : {}),
+        key: `${kind}:${focus}`,
+      });
+    }
+  }
+  return out;
+}

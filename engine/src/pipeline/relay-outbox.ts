@@ -1,0 +1,71 @@
+/**
+ * The outbox relay: committed event rows become delivery jobs. The processing stage relays its
+ * own rows right after commit; a sweep relays whatever a crash between commit and queue left.
+ * A row is relayed at least once, and its job id makes a second relay a no-op.
+ */
+import type { Queue } from 'bullmq';
+import { deliverJobId, type DeliverJobData } from '../queue/deliver-queue';
+import type { Logger } from '../observability/logger';
+import type { Queryable } from '../store/db';
+import { listUnrelayed, markRelayed, type OutboxRef } from '../store/outbox';
+import { describeError } from '../observability/describe-error';
+
+/** Queues delivery of committed outbox rows, then marks them relayed. */
+export async function relayOutbox(
+  db: Queryable,
+  queue: Queue<DeliverJobData>,
+  refs: readonly OutboxRef[],
+  traceId: string,
+): Promise<void> {
+  if (refs.length === 0) return;
+  await queue.addBulk(
+    refs.map((ref) => ({
+      name: 'deliver',
+      data: { outboxId: ref.id, traceId },
+      opts: { jobId: deliverJobId(ref) },
+    })),
+  );
+  await markRelayed(
+    db,
+    refs.map((r) => r.id),
+  );
+}
+
+/** Relays rows left unrelayed for longer than `olderThanMs`; returns how many. */
+export async function relayLeftovers(
+  db: Queryable,
+  queue: Queue<DeliverJobData>,
+  olderThanMs: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const refs = await listUnrelayed(db, new Date(Date.now() - olderThanMs), 500);
+    await relayOutbox(db, queue, refs, 'outbox-sweep');
+    total += refs.length;
+    if (refs.length < 500) return total;
+  }
+}
+
+/** Runs `relayLeftovers` every `intervalMs`; the returned function stops it. */
+export function startOutboxSweep(
+  db: Queryable,
+  queue: Queue<DeliverJobData>,
+  logger: Logger,
+  intervalMs: number,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    relayLeftovers(db, queue, intervalMs)
+      .then((n) => {
+        if (n > 0) logger.info({ relayed: n }, 'outbox sweep relayed events a crash had left');
+      })
+      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'outbox sweep failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,70 @@
+/**
+ * Per-patient processing order without polling. A message is processed under an advisory lock
+ * on each of its patient keys, taken inside the processing transaction; under that lock it
+ * either finds no earlier unfinished message of those patients and runs, or parks. Whoever
+ * finishes a patient's message (processed or failed for good) wakes the next one, still under
+ * the lock, so a park and its wake-up can never miss each other, in one process or many.
+ *
+ * Keys are opaque strings: `MSH-4|PID-3.1` today, the linked person once identity resolves it,
+ * so "the same person at two hospitals" is ordered by the same code.
+ */
+import { createHash } from 'node:crypto';
+import type { Queryable } from './db';
+import { JOB_STAMP_SQL, type MessageJobRef } from './message-archive';
+
+/** The two 32-bit halves of a key's advisory lock (a namespace of its own, apart from migrations). */
+function lockIds(key: string): [number, number] {
+  const digest = createHash('sha256').update(key).digest();
+  return [digest.readInt32BE(0), digest.readInt32BE(4)];
+}
+
+/**
+ * Locks every key until the transaction ends, in one global order so two messages sharing keys
+ * (a merge and either patient's next message) cannot deadlock.
+ */
+export async function lockOrderKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
+  const ids = [...new Set(keys)].map(lockIds).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [a, b] of ids) await tx.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', [a, b]);
+}
+
+const SHARES_A_KEY = `(patient_key = ANY($1::text[]) OR order_keys && $1::text[])`;
+
+/** True when an unfinished message older than `id` concerns any of `keys`: `id` must wait. */
+export async function hasEarlierUnfinished(
+  tx: Queryable,
+  id: string,
+  keys: readonly string[],
+): Promise<boolean> {
+  const rows = await tx.query(
+    `SELECT 1 FROM messages WHERE status = 'received' AND id < $2 AND ${SHARES_A_KEY} LIMIT 1`,
+    [keys, id],
+  );
+  return rows.length > 0;
+}
+
+/** Marks `id` as waiting for an earlier message; the one that finishes it wakes this one. */
+export async function parkMessage(tx: Queryable, id: string): Promise<void> {
+  await tx.query(`UPDATE messages SET parked = true, park_count = park_count + 1 WHERE id = $1`, [id]);
+}
+
+/**
+ * After a message of `keys` finished (in the same transaction, under the lock): the first
+ * unfinished message of each key, if it is parked, is un-parked and returned so the caller
+ * queues it once the transaction commits. Waking only the first keeps a long queue linear: each
+ * message wakes at most its successor. If the commit-then-queue step is lost (a crash), the
+ * message is still `received` and the recovery sweep queues it.
+ */
+export async function takeParkedSuccessors(tx: Queryable, keys: readonly string[]): Promise<MessageJobRef[]> {
+  const out = new Map<string, MessageJobRef>();
+  for (const key of new Set(keys)) {
+    const rows = await tx.query<{ id: string; stamp: string; park_count: number }>(
+      `UPDATE messages SET parked = false
+        WHERE id = (SELECT id FROM messages WHERE status = 'received' AND ${SHARES_A_KEY} ORDER BY id LIMIT 1)
+          AND parked
+        RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`,
+      [[key]],
+    );
+    for (const r of rows) out.set(r.id, { id: r.id, stamp: r.stamp, parkCount: r.park_count });
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,114 @@
+/**
+ * The outbox: events are rows written in the transaction that made the change they describe, so
+ * an event exists exactly when its change does. A relay moves committed rows to the delivery
+ * queue; nothing is sent for a change that rolled back.
+ */
+import type { Queryable } from './db';
+
+/** An event as the processing stage hands it over; the payload holds references only. */
+export interface NewOutboxEvent {
+  readonly key: string;
+  readonly kind: string;
+  readonly patient: string | undefined;
+  readonly payload: Record<string, unknown>;
+}
+
+/** What names an outbox row's delivery job (row ids repeat across database lifetimes). */
+export interface OutboxRef {
+  readonly id: string;
+  readonly stamp: string;
+}
+
+export type OutboxStatus = 'pending' | 'delivered' | 'no-recipient' | 'failed';
+
+export interface OutboxRow extends OutboxRef {
+  readonly eventKey: string;
+  readonly messageId: string;
+  readonly kind: string;
+  readonly patientKey: string | null;
+  readonly payload: Record<string, unknown>;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+}
+
+const REF_COLUMNS = `id::text AS id, (extract(epoch FROM created_at) * 1000000)::bigint::text AS stamp`;
+
+/**
+ * Writes the events; an event whose key is already there (the same change processed again) is
+ * not written twice. Returns the rows written.
+ */
+export async function insertOutboxEvents(
+  tx: Queryable,
+  messageId: string,
+  events: readonly NewOutboxEvent[],
+): Promise<OutboxRef[]> {
+  if (events.length === 0) return [];
+  return tx.query<{ id: string; stamp: string }>(
+    `INSERT INTO outbox (event_key, message_id, kind, patient_key, payload)
+     SELECT e.key, $1, e.kind, e.patient, e.payload
+       FROM jsonb_to_recordset($2::jsonb) AS e(key text, kind text, patient text, payload jsonb)
+     ON CONFLICT (event_key) DO NOTHING
+     RETURNING ${REF_COLUMNS}`,
+    [messageId, JSON.stringify(events)],
+  );
+}
+
+/** Marks rows as handed to the delivery queue. */
+export async function markRelayed(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+/** Committed rows not yet relayed, oldest first, created before `before` (the relay's sweep). */
+export async function listUnrelayed(db: Queryable, before: Date, limit: number): Promise<OutboxRef[]> {
+  return db.query<{ id: string; stamp: string }>(
+    `SELECT ${REF_COLUMNS} FROM outbox WHERE relayed_at IS NULL AND created_at < $1 ORDER BY id LIMIT $2`,
+    [before, limit],
+  );
+}
+
+/** One row, locked for the delivery that owns it. */
+export async function lockOutboxRow(tx: Queryable, id: string): Promise<OutboxRow | undefined> {
+  const [r] = await tx.query<{
+    id: string;
+    stamp: string;
+    event_key: string;
+    message_id: string;
+    kind: string;
+    patient_key: string | null;
+    payload: Record<string, unknown>;
+    status: OutboxStatus;
+    attempts: number;
+  }>(
+    `SELECT ${REF_COLUMNS}, event_key, message_id::text AS message_id, kind, patient_key, payload, status, attempts
+       FROM outbox WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  if (r === undefined) return undefined;
+  return {
+    id: r.id,
+    stamp: r.stamp,
+    eventKey: r.event_key,
+    messageId: r.message_id,
+    kind: r.kind,
+    patientKey: r.patient_key,
+    payload: r.payload,
+    status: r.status,
+    attempts: r.attempts,
+  };
+}
+
+/** Records how a delivery attempt ended. */
+export async function finishOutboxRow(
+  db: Queryable,
+  id: string,
+  status: OutboxStatus,
+  detail?: unknown,
+): Promise<void> {
+  await db.query(
+    `UPDATE outbox SET status = $2, attempts = attempts + 1, detail = $3,
+       finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+     WHERE id = $1`,
+    [id, status, detail === undefined ? null : JSON.stringify(detail)],
+  );
+}
