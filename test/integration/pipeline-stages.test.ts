@@ -152,3 +152,53 @@ describe('events and delivery', () => {
     }
   }, 60_000);
 });
+
+describe('fairness and backlog', () => {
+  it('runs live messages before backfill (replays), and reports backlog per stage on /metrics', async () => {
+    const client = await createSystemClient('system/Message.u');
+    const engine = await startTestEngine({
+      env: { SMART_CLIENTS_FILE: client.clientsFile, WORKER_CONCURRENCY: '1' },
+    });
+    engines.push(engine);
+    const old = Array.from({ length: 5 }, (_, i) =>
+      adtMessage({ controlId: `BF-${i}`, mrn: `BF-${i}`, event: 'A08' }),
+    );
+    expect(await sendAll(engine.mllpPort, old)).toEqual(Array(5).fill('AA'));
+    await waitFor(async () => (await statuses(engine, 'BF-%')).every((s) => s === 'processed'), 20_000);
+
+    await engine.queue.pause();
+    const token = await client.token(engine.config.http.publicUrl, 'system/Message.u');
+    const ids = await engine.db.query<{ id: string }>(
+      `SELECT id::text AS id FROM messages WHERE control_id LIKE 'BF-%' ORDER BY id`,
+    );
+    for (const { id } of ids) {
+      const res = await fetch(`${engine.config.http.publicUrl}/api/messages/${id}/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(202);
+    }
+    const live = Array.from({ length: 5 }, (_, i) =>
+      adtMessage({ controlId: `LV-${i}`, mrn: `LV-${i}`, event: 'A08' }),
+    );
+    expect(await sendAll(engine.mllpPort, live)).toEqual(Array(5).fill('AA'));
+
+    const metrics = await (await fetch(`${engine.config.http.publicUrl}/metrics`)).text();
+    expect(metrics).toMatch(/queue_jobs\{queue="process",state="prioritized"\} 5/);
+    expect(metrics).toMatch(/queue_jobs\{queue="process",state="waiting"\} 5/);
+    expect(metrics).toMatch(/pipeline_backlog\{stage="process",state="received"\} 10/);
+
+    await engine.queue.resume();
+    const finished = async (): Promise<boolean> =>
+      [...(await statuses(engine, 'LV-%')), ...(await statuses(engine, 'BF-%'))].every(
+        (x) => x === 'processed',
+      );
+    await waitFor(finished, 20_000, 'live and replayed messages processed');
+    const order = await engine.db.query<{ control_id: string }>(
+      `SELECT control_id FROM messages WHERE control_id LIKE 'LV-%' OR control_id LIKE 'BF-%' ORDER BY processed_at`,
+    );
+    // Every live message finished before any replay, though the replays were queued first.
+    expect(order.slice(0, 5).every((r) => r.control_id.startsWith('LV-'))).toBe(true);
+    expect(order.slice(5).every((r) => r.control_id.startsWith('BF-'))).toBe(true);
+  }, 60_000);
+});

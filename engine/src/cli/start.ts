@@ -39,6 +39,22 @@ function readyLines(config: Config, mllpPort: number, httpPort: number, store: s
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Calls `onGone` when the process that started this one is gone. Under `npm start` npm runs the
+ * script through `sh -c`, and a shell that does not exec its command (dash, Debian's /bin/sh)
+ * dies of the SIGTERM npm forwards without passing it on: node would be left running, orphaned,
+ * holding the ports. A forked worker stops the same way if its parent dies without stopping it.
+ * Started directly (node, systemd, nohup), the engine does not depend on its parent.
+ */
+function watchParent(onGone: () => void): void {
+  if (process.channel !== undefined) process.once('disconnect', onGone);
+  if (process.env['npm_lifecycle_event'] === undefined) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onGone();
+  }, 250).unref();
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   try {
@@ -71,6 +87,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  watchParent(() => stop('parent-exit'));
   if (splitWorkers) {
     try {
       workers = await startWorkerProcess({

@@ -2,7 +2,6 @@
  * The interface analyst's API over the message archive: find messages, read one with the FHIR
  * it produced, replay it. Messages hold PHI, so every read is scoped and audited.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
@@ -13,7 +12,13 @@ import type { Db } from '../store/db';
 import { getMessage, resetForReplay } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
 import { readMessageResources, type StoredSummary } from '../store/message-resources';
-import { enqueueMessage, JobPriority, messageJobId, type ProcessJobData } from '../queue/process-queue';
+import {
+  enqueueMessage,
+  JobPriority,
+  messageJobId,
+  traceIdOf,
+  type ProcessJobData,
+} from '../queue/process-queue';
 import { outcome, sendOutcome } from './operation-outcome';
 
 /** One audited access to the archive. */
@@ -143,7 +148,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     // Behind live feeds: a replay someone starts must not delay the next admission.
     await enqueueMessage(
       deps.queue,
-      { messageId: existing.id, controlId: existing.controlId ?? '', traceId: randomUUID() },
+      { messageId: existing.id, controlId: existing.controlId ?? '', traceId: traceIdOf(ref) },
       jobId,
       JobPriority.Backfill,
     );

@@ -3,7 +3,6 @@
  * committed and the job is in Redis; AR for what can never be processed; AE when the store or
  * the queue is down, so the sender retries.
  */
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { AllowedSender } from '../config/schema';
 import { AckErrorCode, buildAck, type AckCode, type AckInput } from '../hl7/build-ack';
@@ -16,7 +15,7 @@ import { salvageHeader } from '../hl7/salvage-header';
 import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
 import { archiveMessage, archiveRejected, type NewMessage } from '../store/message-archive';
-import { enqueueMessage, messageJobId, type ProcessJobData } from '../queue/process-queue';
+import { enqueueMessage, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
 import { isSenderAllowed } from './sender-allowlist';
 
 export interface IngestDeps {
@@ -147,11 +146,14 @@ async function accept(
     try {
       await enqueueMessage(
         deps.queue,
-        { messageId: archived.id, controlId: h.controlId, traceId: randomUUID() },
+        { messageId: archived.id, controlId: h.controlId, traceId: traceIdOf(archived) },
         messageJobId(archived),
       );
     } catch (err) {
-      deps.logger.error({ messageId: archived.id, err: errorCode(err) }, 'queue unavailable: answering AE');
+      deps.logger.error(
+        { messageId: archived.id, traceId: traceIdOf(archived), err: errorCode(err) },
+        'queue unavailable: answering AE',
+      );
       return {
         ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'),
         messageId: archived.id,
@@ -159,7 +161,10 @@ async function accept(
     }
   }
   if (archived.duplicate) {
-    deps.logger.info({ messageId: archived.id, controlId: h.controlId }, 'duplicate message acknowledged');
+    deps.logger.info(
+      { messageId: archived.id, traceId: traceIdOf(archived), controlId: h.controlId },
+      'duplicate message acknowledged',
+    );
   }
   return { ack: buildAck({ code: 'AA', original: ackOriginal(h) }), code: 'AA', messageId: archived.id };
 }

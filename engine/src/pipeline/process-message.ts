@@ -15,20 +15,16 @@ import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
+import { finishMessage, type ArchivedMessage, type MessageJobRef } from '../store/message-archive';
 import {
-  finishMessage,
-  getMessage,
-  type ArchivedMessage,
-  type MessageJobRef,
-} from '../store/message-archive';
-import {
-  hasEarlierUnfinished,
+  lockMessageInTurn,
   lockOrderKeys,
   parkMessage,
+  readOrderHead,
   takeParkedSuccessors,
 } from '../store/message-order';
 import { insertOutboxEvents, type OutboxRef } from '../store/outbox';
-import { enqueueMessage, messageJobId, type ProcessJobData } from '../queue/process-queue';
+import { enqueueMessage, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
 
 /** What the handler made of a message. */
 export interface HandlerResult {
@@ -55,7 +51,10 @@ export type MessageHandler = (
  * today; identity resolves them to the person, so one person's messages from two hospitals are
  * ordered together, without this stage changing.
  */
-export type OrderKeyResolver = (message: ArchivedMessage, tx: Queryable) => Promise<readonly string[]>;
+export type OrderKeyResolver = (
+  message: Pick<ArchivedMessage, 'patientKey' | 'otherPatientKeys'>,
+  tx: Queryable,
+) => Promise<readonly string[]>;
 
 /** The keys the archive row names. */
 export const archivedOrderKeys: OrderKeyResolver = (m) =>
@@ -74,11 +73,6 @@ export interface ProcessDeps {
   readonly after: ProcessAfterCommit;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
-  /**
-   * How long a message may wait for its patient's lock before the attempt fails (and retries).
-   * @defaultValue 20000
-   */
-  readonly lockTimeoutMs?: number;
 }
 
 export type ProcessOutcome = 'processed' | 'ignored' | 'failed' | 'already-finished' | 'parked' | 'missing';
@@ -128,29 +122,33 @@ async function processInTransaction(
   deps: ProcessDeps,
   started: number,
 ): Promise<Committed> {
-  const first = await getMessage(tx, id);
-  if (first === undefined) return { outcome: 'missing', ...NOTHING };
-  if (first.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
-  const keys = await (deps.orderKeys ?? archivedOrderKeys)(first, tx);
-  // Bounded: a lock held by a stalled transaction fails this attempt, which retries.
-  await tx.query(`SET LOCAL lock_timeout = ${Math.trunc(deps.lockTimeoutMs ?? 20_000)}`);
+  const head = await readOrderHead(tx, id);
+  if (head === undefined) return { outcome: 'missing', ...NOTHING };
+  if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
+  // Bounded by the session's lock_timeout: a lock held by a stalled transaction fails this
+  // attempt, which retries.
   await lockOrderKeys(tx, keys);
-  const row = await getMessage(tx, id, true);
-  if (row?.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
-  if (keys.length > 0 && (await hasEarlierUnfinished(tx, id, keys))) {
+  const turn = await lockMessageInTurn(tx, id, keys);
+  if (turn?.message.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  if (turn.waitForEarlier) {
     await parkMessage(tx, id);
     return { outcome: 'parked', ...NOTHING };
   }
+  const row = turn.message;
   const parsed = parseHl7(decodeMessage(row.raw).text);
   const result = await deps.handle(row, parsed, tx);
   const derived = deriveEvents(result.changes ?? []);
   const events = await insertOutboxEvents(tx, id, derived.map(toOutboxEvent));
-  // Derived state may commit without waiting for the disk: a crash rolls the status back with
-  // the resources and the sweep redoes it. Not so once events exist: one could be relayed
-  // before the crash, pointing at a version that then vanished.
-  await tx.query(`SET LOCAL synchronous_commit = ${events.length > 0 ? 'on' : 'off'}`);
   const { changes: _changes, ...kept } = result;
-  await finishMessage(tx, id, { ...kept, processingMs: performance.now() - started });
+  await finishMessage(tx, id, {
+    ...kept,
+    processingMs: performance.now() - started,
+    // Derived state may commit without waiting for the disk: a crash rolls the status back with
+    // the resources and the sweep redoes it. Not so once events exist: one could be relayed
+    // before the crash, pointing at a version that then vanished.
+    synchronousCommit: events.length > 0,
+  });
   const wake = await takeParkedSuccessors(tx, keys);
   return { outcome: result.status, wake, events };
 }
@@ -163,11 +161,10 @@ async function failInTransaction(
   deps: ProcessDeps,
   started: number,
 ): Promise<Committed> {
-  const row = await getMessage(tx, id);
-  if (row === undefined) return { outcome: 'missing', ...NOTHING };
-  if (row.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
-  const keys = await (deps.orderKeys ?? archivedOrderKeys)(row, tx);
-  await tx.query(`SET LOCAL lock_timeout = ${Math.trunc(deps.lockTimeoutMs ?? 20_000)}`);
+  const head = await readOrderHead(tx, id);
+  if (head === undefined) return { outcome: 'missing', ...NOTHING };
+  if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
   await lockOrderKeys(tx, keys);
   const error = failureOf(err);
   await finishMessage(tx, id, { status: 'failed', error, processingMs: performance.now() - started });
@@ -187,7 +184,7 @@ async function afterCommit(
   for (const ref of c.wake) {
     await enqueueMessage(
       deps.after.queue,
-      { messageId: ref.id, controlId: '', traceId: messageJobId({ ...ref, parkCount: 0 }) },
+      { messageId: ref.id, controlId: '', traceId: traceIdOf(ref) },
       messageJobId(ref),
     ).catch((err: unknown) => log.warn({ err: describeError(err), woken: ref.id }, 'hand-over not queued'));
   }

@@ -3,12 +3,17 @@
  * that is not finished, at start-up and then periodically, so a Redis that lost its data (FLUSHALL,
  * a restart without persistence) loses no message.
  */
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnfinished } from '../store/message-archive';
-import { enqueueMessage, JobPriority, messageJobId, type ProcessJobData } from '../queue/process-queue';
+import {
+  enqueueMessage,
+  JobPriority,
+  messageJobId,
+  traceIdOf,
+  type ProcessJobData,
+} from '../queue/process-queue';
 
 export interface RecoveryOptions {
   /** Only messages received longer ago than this are swept (newer ones are still being queued). */
@@ -39,7 +44,7 @@ export async function requeueUnfinished(
       // Behind live traffic: a swept backlog must not delay the next admission.
       await enqueueMessage(
         queue,
-        { messageId: ref.id, controlId: '', traceId: randomUUID() },
+        { messageId: ref.id, controlId: '', traceId: traceIdOf(ref) },
         jobId,
         JobPriority.Backfill,
       );

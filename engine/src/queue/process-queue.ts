@@ -44,6 +44,14 @@ export function messageJobId(ref: MessageJobRef): string {
   return ref.parkCount === 0 ? base : `${base}-w${ref.parkCount}`;
 }
 
+/**
+ * The trace id of a message: the same in every stage's log lines and on every job that carries
+ * it (first run, wake-up, sweep, replay), since it derives from the archive row, not the job.
+ */
+export function traceIdOf(ref: Pick<MessageJobRef, 'id' | 'stamp'>): string {
+  return `t-${ref.id}-${ref.stamp}`;
+}
+
 /** Opens the producer side of the processing queue. */
 export function createProcessQueue(connection: ConnectionOptions, prefix: string): Queue<ProcessJobData> {
   return new Queue<ProcessJobData>(PROCESS_QUEUE, {

@@ -29,6 +29,7 @@ export async function pingRedis(url: string, timeoutMs = 3_000): Promise<void> {
     connectTimeout: timeoutMs,
     retryStrategy: () => null,
   });
+  // The caller hears the failure through the rejected promise; the event would only repeat it.
   redis.on('error', () => undefined);
   try {
     await redis.connect();

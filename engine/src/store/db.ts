@@ -36,6 +36,12 @@ export interface DbOptions {
    * would otherwise crash the process as an unhandled `'error'` event.
    */
   readonly onConnectionError?: (err: Error) => void;
+  /**
+   * How long a statement may wait for a lock (a patient's order lock, a row) before it fails as
+   * transient and its job retries: a stalled transaction must not hold every worker.
+   * @defaultValue 20000
+   */
+  readonly lockTimeoutMs?: number;
   /** Told once when a query succeeds after a connection error was reported. */
   readonly onConnectionRestored?: () => void;
 }
@@ -55,7 +61,7 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    options: `-c search_path=${schema},public`,
+    options: `-c search_path=${schema},public -c lock_timeout=${Math.trunc(options.lockTimeoutMs ?? 20_000)}`,
     connectionTimeoutMillis: 5_000,
   });
   let failing = false;

@@ -66,7 +66,8 @@ export interface ArchivedMessage {
   readonly output: unknown;
 }
 
-interface MessageRow {
+/** A `messages` row as both drivers return it. */
+export interface MessageRow {
   id: string;
   sender: string;
   control_id: string | null;
@@ -88,7 +89,8 @@ interface MessageRow {
   output: unknown;
 }
 
-const COLUMNS = `id::text AS id, sender, control_id, message_type, trigger_event, version, charset, patient_key,
+/** The columns `toArchivedMessage` reads. */
+export const MESSAGE_COLUMNS = `id::text AS id, sender, control_id, message_type, trigger_event, version, charset, patient_key,
   order_keys, raw, received_at, status, error, duplicates, process_count, processed_at, processing_ms, mapping_version, output`;
 
 /** Maps a row as both drivers return it (pg gives Buffer, PGlite Uint8Array). */
@@ -193,7 +195,7 @@ export async function getMessage(
 ): Promise<ArchivedMessage | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const rows = await db.query<MessageRow>(
-    `SELECT ${COLUMNS} FROM messages WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return rows[0] === undefined ? undefined : toArchivedMessage(rows[0]);
@@ -205,14 +207,21 @@ export interface MessageOutcome {
   readonly output?: unknown;
   readonly mappingVersion?: string;
   readonly processingMs: number;
+  /**
+   * Whether this transaction's commit waits for the disk.
+   * @defaultValue true
+   */
+  readonly synchronousCommit?: boolean;
 }
 
 /** Records how processing ended. Counts every run, which is how "processed once" is checked. */
 export async function finishMessage(db: Queryable, id: string, o: MessageOutcome): Promise<void> {
+  // The commit mode rides on the same statement: one round trip fewer on every message.
   await db.query(
-    `UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
+    `WITH commit_mode AS (SELECT set_config('synchronous_commit', $7, true))
+     UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
        processed_at = clock_timestamp(), process_count = process_count + 1
-     WHERE id = $1`,
+     FROM commit_mode WHERE id = $1`,
     [
       id,
       o.status,
@@ -220,6 +229,7 @@ export async function finishMessage(db: Queryable, id: string, o: MessageOutcome
       o.output === undefined ? null : JSON.stringify(o.output),
       o.mappingVersion ?? null,
       o.processingMs,
+      o.synchronousCommit === false ? 'off' : 'on',
     ],
   );
 }

@@ -10,7 +10,52 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queryable } from './db';
-import { JOB_STAMP_SQL, type MessageJobRef } from './message-archive';
+import {
+  JOB_STAMP_SQL,
+  MESSAGE_COLUMNS,
+  toArchivedMessage,
+  type ArchivedMessage,
+  type MessageJobRef,
+  type MessageRow,
+  type MessageStatus,
+} from './message-archive';
+
+/** What ordering needs before any lock: the status and the keys, without the message bytes. */
+export async function readOrderHead(
+  tx: Queryable,
+  id: string,
+): Promise<{ status: MessageStatus; patientKey: string | null; otherPatientKeys: string[] } | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  const [row] = await tx.query<{
+    status: MessageStatus;
+    patient_key: string | null;
+    order_keys: string[] | null;
+  }>(`SELECT status, patient_key, order_keys FROM messages WHERE id = $1`, [id]);
+  return row === undefined
+    ? undefined
+    : { status: row.status, patientKey: row.patient_key, otherPatientKeys: row.order_keys ?? [] };
+}
+
+/**
+ * Under the keys' locks: the message, row-locked, and whether an unfinished message older than
+ * it concerns any of `keys` (then it must wait), in one round trip.
+ */
+export async function lockMessageInTurn(
+  tx: Queryable,
+  id: string,
+  keys: readonly string[],
+): Promise<{ message: ArchivedMessage; waitForEarlier: boolean } | undefined> {
+  const [row] = await tx.query<MessageRow & { wait_for_earlier: boolean }>(
+    `SELECT ${MESSAGE_COLUMNS},
+       EXISTS (SELECT 1 FROM messages e WHERE e.status = 'received' AND e.id < m.id
+                 AND (e.patient_key = ANY($2::text[]) OR e.order_keys && $2::text[])) AS wait_for_earlier
+       FROM messages m WHERE m.id = $1 FOR UPDATE OF m`,
+    [id, keys],
+  );
+  return row === undefined
+    ? undefined
+    : { message: toArchivedMessage(row), waitForEarlier: row.wait_for_earlier };
+}
 
 /** The two 32-bit halves of a key's advisory lock (a namespace of its own, apart from migrations). */
 function lockIds(key: string): [number, number] {
@@ -24,23 +69,16 @@ function lockIds(key: string): [number, number] {
  */
 export async function lockOrderKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
   const ids = [...new Set(keys)].map(lockIds).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (const [a, b] of ids) await tx.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', [a, b]);
+  if (ids.length === 0) return;
+  // One round trip: PostgreSQL evaluates a volatile function in the select list after ORDER BY,
+  // so the locks are taken in the sorted order.
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(a, b) FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS k(a, b, n) ORDER BY n`,
+    [ids.map((i) => i[0]), ids.map((i) => i[1])],
+  );
 }
 
 const SHARES_A_KEY = `(patient_key = ANY($1::text[]) OR order_keys && $1::text[])`;
-
-/** True when an unfinished message older than `id` concerns any of `keys`: `id` must wait. */
-export async function hasEarlierUnfinished(
-  tx: Queryable,
-  id: string,
-  keys: readonly string[],
-): Promise<boolean> {
-  const rows = await tx.query(
-    `SELECT 1 FROM messages WHERE status = 'received' AND id < $2 AND ${SHARES_A_KEY} LIMIT 1`,
-    [keys, id],
-  );
-  return rows.length > 0;
-}
 
 /** Marks `id` as waiting for an earlier message; the one that finishes it wakes this one. */
 export async function parkMessage(tx: Queryable, id: string): Promise<void> {
