@@ -154,6 +154,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         allowedSenders: config.mllp.allowedSenders,
         maxFrameBytes: config.mllp.maxFrameBytes,
         logger,
+        storeState: connectionState(logger, 'message archive (ingest answers AE)'),
+        queueState: connectionState(logger, 'process queue (ingest answers AE)'),
       });
       const mllp: MllpListener = await startMllpListener({
         ...config.mllp,

@@ -2,6 +2,8 @@
  * When the store or the queue goes away the sender gets AE (and retries); nothing is lost, and
  * once the service is back the same message is accepted and processed.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
@@ -83,5 +85,43 @@ describe('transient failures', () => {
       'AA after PostgreSQL is back',
     );
     client.close();
+  });
+
+  it('logs an outage once when it starts and once when it ends, not once per message', async () => {
+    const lines: { msg: string; component?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) {
+          if (l.trim() !== '') lines.push(JSON.parse(l) as { msg: string; component?: string });
+        }
+        done();
+      },
+    });
+    proxy = await startTcpProxy(5432);
+    engine = await startTestEngine({
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test` },
+      logger: pino({ level: 'info' }, sink),
+    });
+    const client = await MllpTestClient.connect(engine.mllpPort);
+    expect((await client.send(adtMessage({ controlId: 'L-OK' }))).code).toBe('AA');
+    proxy.cut();
+    for (let i = 0; i < 10; i++) {
+      expect((await client.send(adtMessage({ controlId: `L-DOWN-${i}` }), 15_000)).code).toBe('AE');
+    }
+    proxy.restore();
+    await waitFor(
+      async () => (await client.send(adtMessage({ controlId: 'L-BACK' }))).code === 'AA',
+      15_000,
+      'AA after PostgreSQL is back',
+    );
+    client.close();
+    const archive = lines.filter((l) => l.component?.startsWith('message archive') === true);
+    // Ten AEs, one outage: down once, up once.
+    expect(archive.map((l) => l.msg)).toEqual([
+      'message archive (ingest answers AE) unavailable',
+      'message archive (ingest answers AE) available again',
+    ]);
+    // Nothing multi-line: every record is one JSON line.
+    expect(lines.every((l) => typeof l.msg === 'string' && !l.msg.includes('\n'))).toBe(true);
   });
 });

@@ -12,6 +12,7 @@ import { readMessageHeader, type MessageHeader } from '../hl7/message-header';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
 import { parseHl7 } from '../hl7/parse-message';
 import { salvageHeader } from '../hl7/salvage-header';
+import type { ConnectionState } from '../observability/connection-state';
 import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
 import { archiveMessage, archiveRejected, type NewMessage } from '../store/message-archive';
@@ -25,6 +26,12 @@ export interface IngestDeps {
   readonly allowedSenders: readonly AllowedSender[] | undefined;
   readonly maxFrameBytes: number;
   readonly logger: Logger;
+  /**
+   * Outages of the archive and the queue, logged once when they start and once when they end;
+   * every AE they cause is counted in the ACK metrics instead of a log line per message.
+   */
+  readonly storeState?: ConnectionState;
+  readonly queueState?: ConnectionState;
 }
 
 /** Who is on the other end of the connection. */
@@ -137,9 +144,10 @@ async function accept(
     // One INSERT ... ON CONFLICT is atomic on its own: no BEGIN/COMMIT round trips on the hot path.
     archived = await archiveMessage(deps.db, row);
   } catch (err) {
-    deps.logger.error({ controlId: h.controlId, err: errorCode(err) }, 'archive unavailable: answering AE');
+    deps.storeState?.down(err);
     return transient(h, 'store-unavailable', 'message store unavailable, please resend');
   }
+  deps.storeState?.up();
   // A duplicate of a finished message is acknowledged and left alone; a duplicate of an
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
@@ -150,15 +158,13 @@ async function accept(
         messageJobId(archived),
       );
     } catch (err) {
-      deps.logger.error(
-        { messageId: archived.id, traceId: traceIdOf(archived), err: errorCode(err) },
-        'queue unavailable: answering AE',
-      );
+      deps.queueState?.down(err);
       return {
         ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'),
         messageId: archived.id,
       };
     }
+    deps.queueState?.up();
   }
   if (archived.duplicate) {
     deps.logger.info(
@@ -186,10 +192,7 @@ async function reject(
     });
   } catch (err) {
     // We could not keep even the rejected bytes: ask for a resend rather than lose them.
-    deps.logger.error(
-      { controlId: h.controlId, err: errorCode(err) },
-      'archive unavailable for a rejected message',
-    );
+    deps.storeState?.down(err);
     return transient(h, 'store-unavailable', 'message store unavailable, please resend');
   }
   deps.logger.warn({ messageId, controlId: h.controlId, reason: r.reason }, 'message rejected');
@@ -233,9 +236,4 @@ function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
 function ackOriginal(h: Partial<MessageHeader>): AckInput['original'] {
   const { controlId, sendingApplication, sendingFacility, triggerEvent, version } = h;
   return { controlId, sendingApplication, sendingFacility, triggerEvent, version };
-}
-
-function errorCode(err: unknown): string {
-  if (err instanceof Error) return (err as { code?: string }).code ?? err.name;
-  return 'unknown';
 }
