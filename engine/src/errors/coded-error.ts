@@ -2,8 +2,8 @@
  * The one shape of this codebase's errors: a stable machine `code` beside a human message, and
  * whether trying again can help. Callers branch on the code, never on message text, and retry
  * policy reads `transient`, so no function keeps a list of error names. Kinds are told apart by
- * `name`, because errors lose their prototype when they cross worker threads or Redis (after
- * ky's isErrorType).
+ * `name` (after ky's isErrorType), so copies of a class from two module graphs agree; a shape
+ * that crossed Redis or a thread is a plain object, which `isTransient` still reads.
  */
 
 export interface CodedErrorOptions extends ErrorOptions {
@@ -30,8 +30,10 @@ export class CodedError<C extends string> extends Error {
 }
 
 /**
- * A guard recognising an error kind by its `name`, even after it lost its prototype. The name is
- * checked against the class's literal `name`, so a guard cannot be given the wrong one.
+ * A guard recognising an error kind by its `name`, so two copies of a class (two module graphs,
+ * a bundled dependency) still agree. It needs an Error: a plain object that crossed Redis or a
+ * thread is not one, and `isTransient` reads such objects instead. The name is checked against
+ * the class's literal `name`, so a guard cannot be given the wrong one.
  */
 export function errorGuard<T extends Error>(name: T['name']): (err: unknown) => err is T {
   return (err: unknown): err is T => err instanceof Error && err.name === name;

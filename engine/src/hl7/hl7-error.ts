@@ -23,5 +23,5 @@ export class Hl7ParseError extends CodedError<Hl7ErrorCode> {
   }
 }
 
-/** True for an Hl7ParseError even after it lost its prototype (worker threads, Redis). */
+/** True for an Hl7ParseError, told by name (so two copies of the class agree). */
 export const isHl7ParseError = errorGuard<Hl7ParseError>('Hl7ParseError');

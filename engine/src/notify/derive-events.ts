@@ -61,19 +61,31 @@ function currentLocation(r: JsonObject | undefined): string | undefined {
   return str(obj(active?.['location'])?.['reference']);
 }
 
+function classOf(r: JsonObject | undefined): string {
+  return str(obj(r?.['class'])?.['code']) ?? '';
+}
+
 function encounterEvents(before: JsonObject | undefined, after: JsonObject): EventKind[] {
   const was = str(before?.['status']);
   const now = str(after['status']);
-  const cls = str(obj(after['class'])?.['code']) ?? '';
+  const wasEd = ED_CLASSES.has(classOf(before)) && was !== undefined && OPEN.has(was);
+  const isEd = ED_CLASSES.has(classOf(after)) && now !== undefined && OPEN.has(now);
   const out: EventKind[] = [];
-  // An ED registration (A04, PV1-2 E) maps to `planned` by the guide, yet the patient is there.
-  const edArrival = ED_CLASSES.has(cls) && before === undefined && now !== undefined && OPEN.has(now);
-  if (edArrival) {
+  if (isEd && !wasEd) {
+    // An ED registration (A04, PV1-2 E) maps to `planned` by the guide, yet the patient is there;
+    // the same visit going in-progress later is not a second arrival.
     out.push(EventKind.EdArrival);
-  } else if (now === 'in-progress' && was !== 'in-progress') {
-    out.push(ED_CLASSES.has(cls) ? EventKind.EdArrival : EventKind.Admit);
-  } else if (now === 'in-progress' && currentLocation(before) !== currentLocation(after)) {
-    if (currentLocation(after) !== undefined) out.push(EventKind.Transfer);
+  } else if (now === 'in-progress' && !isEd && was === 'finished') {
+    // A13: the discharge is cancelled; the patient never left, so this is no admission.
+    out.push(EventKind.Cancellation);
+  } else if (now === 'in-progress' && !isEd && (was !== 'in-progress' || wasEd)) {
+    // Admitted, directly or from the ED on the same visit (A06: EMER to inpatient).
+    out.push(EventKind.Admit);
+  } else if (now === 'in-progress' && was === 'in-progress') {
+    const from = currentLocation(before);
+    const to = currentLocation(after);
+    // A first location is news of where, not a move.
+    if (from !== undefined && to !== undefined && from !== to) out.push(EventKind.Transfer);
   }
   if (now === 'finished' && was !== 'finished') out.push(EventKind.Discharge);
   if (now === 'cancelled' && was !== 'cancelled' && was !== undefined) out.push(EventKind.Cancellation);
