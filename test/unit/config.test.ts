@@ -10,6 +10,13 @@ describe('loadConfig', () => {
     expect(c.redis.url).toBe('redis://127.0.0.1:6379');
     expect(c.database.url).toBeUndefined();
     expect(c.database.dataDir).toBe('./data');
+    expect([c.database.timeoutMs, c.redis.timeoutMs]).toEqual([5_000, 2_000]);
+    expect(c.mllp).toMatchObject({
+      frameTimeoutMs: 30_000,
+      maxConnectionsPerPeer: 20,
+      maxSegments: 5_000,
+      maxRepetitions: 1_000,
+    });
     expect(c.mllp.maxFrameBytes).toBe(1024 * 1024);
     expect(c.mllp.allowedSenders).toBeUndefined();
     expect(Object.isFrozen(c.mllp)).toBe(true);

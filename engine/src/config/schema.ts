@@ -29,6 +29,10 @@ const envSchema = z.object({
     .positive()
     .default(5 * 60_000),
   MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(200),
+  MLLP_MAX_CONNECTIONS_PER_PEER: z.coerce.number().int().positive().default(20),
+  MLLP_FRAME_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  MLLP_MAX_SEGMENTS: z.coerce.number().int().positive().default(5_000),
+  MLLP_MAX_REPETITIONS: z.coerce.number().int().positive().default(1_000),
   HTTP_PORT: port.default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_TLS_CERT: optionalPath,
@@ -45,6 +49,8 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('public'),
   DATA_DIR: z.string().default('./data'),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
   MAPPINGS_DIR: z.string().default('./mappings'),
   SMART_CLIENTS_FILE: optionalPath,
   EHR_ISSUERS_FILE: optionalPath,
@@ -72,6 +78,13 @@ export interface Config {
     readonly maxFrameBytes: number;
     readonly idleTimeoutMs: number;
     readonly maxConnections: number;
+    /** Connections one peer address may hold, so one sender cannot take every slot. */
+    readonly maxConnectionsPerPeer: number;
+    /** A frame not finished this long after its start byte closes its connection (slowloris). */
+    readonly frameTimeoutMs: number;
+    /** Segments per message, and repetitions per field, above which a message gets AR. */
+    readonly maxSegments: number;
+    readonly maxRepetitions: number;
   };
   readonly http: {
     /** Interface HTTP binds; the APIs carry PHI, so a deployment may keep them off public NICs. */
@@ -81,8 +94,19 @@ export interface Config {
     /** HTTPS when set. */
     readonly tls?: { readonly certFile: string; readonly keyFile: string };
   };
-  readonly redis: { readonly url: string; readonly prefix: string };
-  readonly database: { readonly url?: string; readonly schema: string; readonly dataDir: string };
+  readonly redis: {
+    readonly url: string;
+    readonly prefix: string;
+    /** Bound on connecting and on each command, so a stalled Redis gets an answer (AE, 503). */
+    readonly timeoutMs: number;
+  };
+  readonly database: {
+    readonly url?: string;
+    readonly schema: string;
+    readonly dataDir: string;
+    /** Bound on connecting and on each query, so a stalled PostgreSQL gets an answer (AE, 503). */
+    readonly timeoutMs: number;
+  };
   readonly mappingsDir: string;
   readonly smartClientsFile?: string;
   readonly ehrIssuersFile?: string;
@@ -166,6 +190,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxFrameBytes: e.MLLP_MAX_FRAME_BYTES,
       idleTimeoutMs: e.MLLP_IDLE_TIMEOUT_MS,
       maxConnections: e.MLLP_MAX_CONNECTIONS,
+      maxConnectionsPerPeer: e.MLLP_MAX_CONNECTIONS_PER_PEER,
+      frameTimeoutMs: e.MLLP_FRAME_TIMEOUT_MS,
+      maxSegments: e.MLLP_MAX_SEGMENTS,
+      maxRepetitions: e.MLLP_MAX_REPETITIONS,
     },
     http: {
       host: e.HTTP_HOST,
@@ -173,11 +201,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       publicUrl: e.PUBLIC_URL ?? `${httpTls !== undefined ? 'https' : 'http'}://localhost:${e.HTTP_PORT}`,
       ...(httpTls !== undefined ? { tls: httpTls } : {}),
     },
-    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, timeoutMs: e.REDIS_TIMEOUT_MS },
     database: {
       ...(e.DATABASE_URL !== undefined ? { url: e.DATABASE_URL } : {}),
       schema: e.DATABASE_SCHEMA,
       dataDir: e.DATA_DIR,
+      timeoutMs: e.DATABASE_TIMEOUT_MS,
     },
     mappingsDir: e.MAPPINGS_DIR,
     ...(e.SMART_CLIENTS_FILE !== undefined ? { smartClientsFile: e.SMART_CLIENTS_FILE } : {}),
