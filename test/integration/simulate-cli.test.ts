@@ -75,6 +75,8 @@ describe('npm run simulate against a real MLLP listener', () => {
       maxFrameBytes,
       idleTimeoutMs: 60_000,
       maxConnections: 20,
+      maxConnectionsPerPeer: 20,
+      frameTimeoutMs: 30_000,
       handle: createAckHandler({ db: testDb.db, queue, allowedSenders: undefined, maxFrameBytes, logger }),
       logger,
       metrics: createMetrics(false),

@@ -88,4 +88,54 @@ describe('MllpFrameReader', () => {
     const chunk = Buffer.concat([Buffer.of(0x0b), Buffer.from('MSH|half'), frameMllp('WHOLE')]);
     expect(payloads(r.push(chunk))).toEqual(['truncated:MSH|half', 'frame:WHOLE']);
   });
+
+  describe('hasIncompleteInput (what the frame deadline runs on)', () => {
+    const fed = (...chunks: (Buffer | string)[]): MllpFrameReader => {
+      const r = new MllpFrameReader();
+      for (const c of chunks) r.push(typeof c === 'string' ? Buffer.from(c, 'latin1') : c);
+      return r;
+    };
+
+    it('is false before any byte and after a finished frame', () => {
+      expect(fed().hasIncompleteInput).toBe(false);
+      expect(fed(frameMllp('A')).hasIncompleteInput).toBe(false);
+    });
+
+    it('is true from a start byte, through FS split from its CR, until the frame ends', () => {
+      const f = frameMllp('HELLO');
+      expect(fed(f.subarray(0, 1)).hasIncompleteInput).toBe(true);
+      expect(fed(f.subarray(0, f.length - 1)).hasIncompleteInput).toBe(true);
+      expect(fed(f.subarray(0, f.length - 1), f.subarray(f.length - 1)).hasIncompleteInput).toBe(false);
+    });
+
+    it('is true for bytes outside frames, before the first frame or after one, until a frame ends', () => {
+      expect(fed('x').hasIncompleteInput).toBe(true);
+      expect(fed('\r').hasIncompleteInput).toBe(true);
+      expect(fed(frameMllp('A'), 'x').hasIncompleteInput).toBe(true);
+      expect(fed(frameMllp('A'), 'x', '\x0b').hasIncompleteInput).toBe(true);
+      expect(fed('noise', frameMllp('A')).hasIncompleteInput).toBe(false);
+    });
+
+    it('lets up to two CR/LF bytes follow an end block, in any chunks, but no more', () => {
+      expect(fed(frameMllp('A'), '\n').hasIncompleteInput).toBe(false);
+      expect(fed(frameMllp('A'), '\r', '\n').hasIncompleteInput).toBe(false);
+      expect(fed(Buffer.concat([frameMllp('A'), Buffer.from('\r\n')])).hasIncompleteInput).toBe(false);
+      expect(fed(frameMllp('A'), '\r\n\r').hasIncompleteInput).toBe(true);
+      expect(fed(frameMllp('A'), '\n', '\n', '\n').hasIncompleteInput).toBe(true);
+      expect(fed(frameMllp('A'), 'x\n').hasIncompleteInput).toBe(true);
+      // The allowance is per frame: a second frame earns it again.
+      expect(fed(frameMllp('A'), '\r\n', frameMllp('B'), '\r\n').hasIncompleteInput).toBe(false);
+    });
+
+    it('stays true across a frame abandoned by a new start byte', () => {
+      const r = fed('\x0bA');
+      expect(payloads(r.push(Buffer.from('\x0bB')))).toEqual(['truncated:A']);
+      expect(r.hasIncompleteInput).toBe(true);
+    });
+
+    it('still counts trailer bytes as junk', () => {
+      const r = fed(frameMllp('A'), '\r\n');
+      expect([r.hasIncompleteInput, r.junkBytes]).toEqual([false, 2]);
+    });
+  });
 });

@@ -6,6 +6,9 @@
 const VT = 0x0b;
 const FS = 0x1c;
 const CR = 0x0d;
+const LF = 0x0a;
+/** Line-ending bytes a sender may put after an end block without it counting as stray. */
+const TRAILER_BYTES = 2;
 
 export type MllpEvent =
   /** A complete frame's payload. */
@@ -34,6 +37,10 @@ export class MllpFrameReader {
   private oversize = false;
   /** The previous chunk ended with FS: a CR at the start of the next one closes the frame. */
   private pendingFs = false;
+  /** Bytes outside frames since the last frame ended, beyond a line-ending trailer. */
+  private strayBytes = false;
+  /** CR/LF bytes still allowed after the last end block before junk counts as stray. */
+  private trailerLeft = 0;
 
   constructor(options: MllpFrameReaderOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
@@ -48,6 +55,17 @@ export class MllpFrameReader {
   /** True while a frame has started and not ended. */
   get hasPartialFrame(): boolean {
     return this.inFrame;
+  }
+
+  /**
+   * True while bytes have arrived that no finished frame has accounted for: a frame in progress,
+   * or bytes outside frames since the last frame ended. Up to two CR/LF bytes right after an end
+   * block do not count (some senders end every frame with CR LF), so a connection that goes quiet
+   * after its last message is idle, not stuck in a frame; anything else does, so that a sender
+   * trickling noise cannot look busy forever. An abandoned (truncated) frame does not clear it.
+   */
+  get hasIncompleteInput(): boolean {
+    return this.inFrame || this.strayBytes;
   }
 
   /** Consumes one chunk and returns the events it completed, in order. */
@@ -66,7 +84,7 @@ export class MllpFrameReader {
     while (i < chunk.length) {
       if (!this.inFrame) {
         const start = chunk.indexOf(VT, i);
-        this.junkBytes += (start < 0 ? chunk.length : start) - i;
+        this.noteJunk(chunk, i, start < 0 ? chunk.length : start);
         if (start < 0) break;
         this.startFrame();
         i = start + 1;
@@ -105,8 +123,18 @@ export class MllpFrameReader {
     return fs + 1;
   }
 
+  private noteJunk(chunk: Buffer, from: number, to: number): void {
+    this.junkBytes += to - from;
+    for (let j = from; j < to && !this.strayBytes; j++) {
+      const b = chunk[j];
+      if (this.trailerLeft > 0 && (b === CR || b === LF)) this.trailerLeft--;
+      else this.strayBytes = true;
+    }
+  }
+
   private startFrame(): void {
     this.inFrame = true;
+    this.trailerLeft = 0;
     this.parts = [];
     this.size = 0;
     this.oversize = false;
@@ -131,6 +159,8 @@ export class MllpFrameReader {
       ? { kind: 'oversize', size: this.size, head: this.parts[0] ?? Buffer.alloc(0) }
       : { kind: 'frame', payload: Buffer.concat(this.parts, this.size) };
     this.reset();
+    this.strayBytes = false;
+    this.trailerLeft = TRAILER_BYTES;
     return event;
   }
 

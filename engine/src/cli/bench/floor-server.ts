@@ -59,6 +59,8 @@ export async function startFloorServer(o: FloorServerOptions): Promise<FloorServ
     maxFrameBytes: 1024 * 1024,
     idleTimeoutMs: 60_000,
     maxConnections: 64,
+    maxConnectionsPerPeer: 64,
+    frameTimeoutMs: 30_000,
     handle,
     logger,
     metrics: createMetrics(false),
