@@ -112,7 +112,8 @@ function isBefore25(version: string): boolean {
 
 function esc(value: string): string {
   return value.replace(
-    /[\\|^~&\r\n]/g,
+    // Control characters (a VT or FS decoded from \X0B\, say) would break the ACK's own framing.
+    /[\\|^~&\x00-\x1f\x7f]/g,
     (c) => ({ '\\': '\\E\\', '|': '\\F\\', '^': '\\S\\', '~': '\\R\\', '&': '\\T\\' })[c] ?? ' ',
   );
 }

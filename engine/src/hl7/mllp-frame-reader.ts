@@ -70,6 +70,8 @@ export class MllpFrameReader {
 
   /** Consumes one chunk and returns the events it completed, in order. */
   push(chunk: Buffer): MllpEvent[] {
+    // An empty read says nothing, and must not settle a pending FS as data.
+    if (chunk.length === 0) return [];
     const events: MllpEvent[] = [];
     let i = 0;
     if (this.pendingFs) {
@@ -95,32 +97,32 @@ export class MllpFrameReader {
     return events;
   }
 
-  /** Scans inside an open frame from `i`; returns where scanning continues. */
+  /**
+   * Scans inside an open frame from `i`; returns where scanning continues. The frame's bytes in
+   * this chunk run to its end block (FS CR), a start block (the frame was abandoned) or the end of
+   * the chunk, and are kept as one piece: a lone FS is data, and a payload full of them must cost
+   * neither a buffer nor a rescan each.
+   */
   private scanFrame(chunk: Buffer, i: number, events: MllpEvent[]): number {
-    const fs = chunk.indexOf(FS, i);
-    const vt = chunk.indexOf(VT, i);
-    if (vt >= 0 && (fs < 0 || vt < fs)) {
-      this.append(chunk.subarray(i, vt));
+    let fs = chunk.indexOf(FS, i);
+    while (fs >= 0 && fs < chunk.length - 1 && chunk[fs + 1] !== CR) fs = chunk.indexOf(FS, fs + 1);
+    const end = fs < 0 ? chunk.length : fs;
+    const vt = chunk.subarray(i, end).indexOf(VT);
+    if (vt >= 0) {
+      this.append(chunk.subarray(i, i + vt));
       events.push(this.abandonFrame());
       this.startFrame();
-      return vt + 1;
+      return i + vt + 1;
     }
-    if (fs < 0) {
-      this.append(chunk.subarray(i));
-      return chunk.length;
-    }
-    this.append(chunk.subarray(i, fs));
+    this.append(chunk.subarray(i, end));
+    if (fs < 0) return chunk.length;
     if (fs === chunk.length - 1) {
+      // FS last in the chunk: the next chunk's first byte says whether it ends the frame.
       this.pendingFs = true;
       return chunk.length;
     }
-    if (chunk[fs + 1] === CR) {
-      events.push(this.finishFrame());
-      return fs + 2;
-    }
-    // A lone FS inside the payload is data, not an end block.
-    this.append(chunk.subarray(fs, fs + 1));
-    return fs + 1;
+    events.push(this.finishFrame());
+    return fs + 2;
   }
 
   private noteJunk(chunk: Buffer, from: number, to: number): void {

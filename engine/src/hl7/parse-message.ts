@@ -64,14 +64,19 @@ export function parseHl7(text: string): Hl7Message {
 
 function readDelimiters(msh: string): Hl7Delimiters {
   const field = msh.charAt(3);
-  const enc = msh.slice(4, msh.indexOf(field, 4) >= 0 ? msh.indexOf(field, 4) : undefined);
+  // MSH-2 ends at the next field separator of the MSH line itself: read further and a message
+  // that never repeats MSH-1 would put its patient segments into the error text.
+  const line = msh.split(/\r|\n/, 1)[0] ?? '';
+  const sep = field === '' ? -1 : line.indexOf(field, 4);
+  const enc = line.slice(4, sep >= 0 ? sep : undefined);
+  const shown = JSON.stringify(enc.slice(0, 8));
   const bad = (why: string): Hl7ParseError =>
     new Hl7ParseError(Hl7ErrorCode.BadEncodingCharacters, `MSH-1/MSH-2 encoding characters ${why}`, 'MSH-2');
   if (field === '' || /[A-Za-z0-9\r\n]/.test(field)) throw bad('are missing or alphanumeric');
-  if (enc.length < 4 || enc.length > 5) throw bad(`must be 4 or 5 characters, got "${enc}"`);
+  if (enc.length < 4 || enc.length > 5) throw bad(`must be 4 or 5 characters, got ${shown}`);
   const chars = [field, enc.charAt(0), enc.charAt(1), enc.charAt(2), enc.charAt(3)];
   if (new Set(chars).size !== chars.length || /[A-Za-z0-9\s]/.test(enc)) {
-    throw bad(`must be distinct punctuation, got "${enc}"`);
+    throw bad(`must be distinct punctuation, got ${shown}`);
   }
   return {
     field,
