@@ -113,6 +113,7 @@ function isBefore25(version: string): boolean {
 function esc(value: string): string {
   return value.replace(
     // Control characters (a VT or FS decoded from \X0B\, say) would break the ACK's own framing.
+    // eslint-disable-next-line no-control-regex -- matching them is the point
     /[\\|^~&\x00-\x1f\x7f]/g,
     (c) => ({ '\\': '\\E\\', '|': '\\F\\', '^': '\\S\\', '~': '\\R\\', '&': '\\T\\' })[c] ?? ' ',
   );
