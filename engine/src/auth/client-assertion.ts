@@ -25,14 +25,21 @@ export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 const MAX_JTI_LENGTH = 256;
 
+/**
+ * Default slack for clock skew between client and engine, in seconds: an assertion is accepted
+ * until `exp` plus this, so its `jti` is kept (and refused again) until then too.
+ */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+
 export interface ClientAssertionOptions {
   readonly clients: SmartClientRegistry;
   readonly jtiStore: JtiStore;
   /** The token endpoint URL: the `aud` every assertion must carry. */
   readonly tokenEndpoint: string;
   /**
-   * Slack for clock skew between client and engine, applied to exp, nbf and the 300 s limit.
-   * @defaultValue 5
+   * Slack for clock skew between client and engine, applied to exp, nbf and the 300 s limit,
+   * and to how long a used `jti` is kept.
+   * @defaultValue DEFAULT_CLOCK_TOLERANCE_SECONDS (5)
    */
   readonly clockToleranceSeconds?: number;
   /** @defaultValue Date.now */
@@ -117,7 +124,7 @@ export async function verifyClientAssertion(
   const client = options.clients.find(clientId);
   if (client === undefined) throw invalidClient('client_id is not registered');
 
-  const tolerance = options.clockToleranceSeconds ?? 5;
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
   let claims: JWTPayload;
   try {
@@ -145,11 +152,17 @@ export async function verifyClientAssertion(
     );
   }
   const jti = claims.jti;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
-    throw invalidClient(`client_assertion jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`);
+  // PostgreSQL text cannot hold NUL: a jti with one would fail the claim below as a 500.
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH || jti.includes('\u0000')) {
+    throw invalidClient(
+      `client_assertion jti must be a string of 1 to ${MAX_JTI_LENGTH} characters, without NUL`,
+    );
   }
   const expiresAt = new Date(exp * 1000);
-  if (!(await options.jtiStore.claim(clientId, jti, expiresAt))) {
+  // Kept for as long as the assertion is accepted, tolerance included: dropped at exp, it could
+  // be replayed in the seconds of slack after.
+  const acceptedUntil = new Date((exp + tolerance) * 1000);
+  if (!(await options.jtiStore.claim(clientId, jti, acceptedUntil))) {
     throw invalidClient('client_assertion jti has already been used');
   }
   return { client, jti, expiresAt };

@@ -7,11 +7,13 @@ import type { Queryable } from '../store/db';
 /** Records assertion IDs until they expire. */
 export interface JtiStore {
   /**
-   * Marks `jti` as used by `clientId` until `expiresAt`.
+   * Marks `jti` as used by `clientId` until `keepUntil`.
+   * @param keepUntil - the last moment the assertion could still be accepted: its `exp` plus the
+   *   clock tolerance (client-assertion.ts), not `exp` alone, or it could be replayed in between.
    * @returns true the first time, false if it was already used (a replay).
    */
-  claim(clientId: string, jti: string, expiresAt: Date): Promise<boolean>;
-  /** Deletes entries whose assertion has expired; returns how many it removed. */
+  claim(clientId: string, jti: string, keepUntil: Date): Promise<boolean>;
+  /** Deletes entries past their `keepUntil`; returns how many it removed. */
   purgeExpired(): Promise<number>;
 }
 
@@ -43,13 +45,14 @@ export function createJtiStore(db: Queryable, options: JtiStoreOptions = {}): Jt
   };
 
   return {
-    async claim(clientId, jti, expiresAt) {
+    async claim(clientId, jti, keepUntil) {
       if (now() - lastPurge >= purgeIntervalMs) await purgeExpired();
-      // Expired rows still block reuse until purged; an expired assertion is refused anyway.
+      // A row is purged only once its assertion can no longer be accepted, so a purged jti
+      // cannot come back; rows past keepUntil but not yet purged still block reuse.
       const rows = await db.query(
         `INSERT INTO auth_used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (client_id, jti) DO NOTHING RETURNING jti`,
-        [clientId, jti, expiresAt],
+        [clientId, jti, keepUntil],
       );
       return rows.length === 1;
     },

@@ -17,7 +17,10 @@ export interface TokenRouterDeps {
   readonly clients: SmartClientRegistry;
   readonly jtiStore: JtiStore;
   readonly tokenService: TokenService;
-  /** @defaultValue 5 */
+  /**
+   * Clock skew allowed on assertions, and so on how long a used jti is kept.
+   * @defaultValue DEFAULT_CLOCK_TOLERANCE_SECONDS (client-assertion.ts)
+   */
   readonly clockToleranceSeconds?: number;
   /** @defaultValue Date.now */
   readonly now?: () => number;

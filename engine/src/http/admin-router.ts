@@ -20,6 +20,14 @@ import {
   type ProcessJobData,
 } from '../queue/process-queue';
 import { outcome, sendOutcome } from './operation-outcome';
+import {
+  decimalInt,
+  isoInstant,
+  MAX_FILTER_LENGTH,
+  messageId,
+  parseParams,
+  safeText,
+} from './request-params';
 
 /** One audited access to the archive. */
 export interface AdminAuditEvent {
@@ -38,24 +46,32 @@ export interface AdminRouterDeps {
 }
 
 const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as const;
-/** Message ids are PostgreSQL bigints; a larger cursor would fail in SQL rather than as a bad request. */
-const MAX_MESSAGE_ID = 2n ** 63n - 1n;
+
+/**
+ * `GET /api/messages`: every filter checked here, so nothing malformed (a NUL byte, an id beyond
+ * bigint, an impossible date) reaches PostgreSQL. Unknown parameters are refused, not ignored:
+ * a dropped filter would return more messages than asked for.
+ */
 const listQuery = z.strictObject({
-  sender: z.string().min(1).optional(),
-  type: z
-    .string()
-    .regex(/^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/)
+  sender: safeText(MAX_FILTER_LENGTH).optional(),
+  type: safeText(7)
+    .refine((v) => /^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(v), 'must be a message type: ADT or ADT^A01')
     .optional(),
-  status: z.enum(STATUSES).optional(),
-  controlId: z.string().min(1).optional(),
-  patient: z.string().min(1).optional(),
-  since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  before: z
-    .string()
-    .refine((v) => /^\d{1,19}$/.test(v) && BigInt(v) <= MAX_MESSAGE_ID, 'must be a message id')
+  status: z
+    .enum(STATUSES, {
+      error: (iss) =>
+        Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${STATUSES.join(', ')}`,
+    })
     .optional(),
-  _count: z.coerce.number().int().min(1).max(1000).default(100),
+  controlId: safeText(MAX_FILTER_LENGTH).optional(),
+  patient: safeText(MAX_FILTER_LENGTH).optional(),
+  since: isoInstant.optional(),
+  before: messageId.optional(),
+  _count: decimalInt(1, 1000).default(100),
 });
+
+/** `/api/messages/{id}` and `/api/messages/{id}/replay`. */
+const messagePath = z.object({ id: messageId });
 
 /** Routes mounted at `/api`. */
 export function createAdminRouter(deps: AdminRouterDeps): Router {
@@ -65,15 +81,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   router.get('/messages', async (req, res) => {
     const ctx = allowed(res, 's');
     if (ctx === undefined) return;
-    const parsed = listQuery.safeParse(req.query);
-    if (!parsed.success) {
-      const problems = parsed.error.issues
-        .map((i) => `${i.path.join('.') || 'query'}: ${i.message}`)
-        .join('; ');
-      sendOutcome(res, outcome('invalid', problems));
-      return;
-    }
-    const q = parsed.data;
+    const q = parseParams(res, listQuery, req.query);
+    if (q === undefined) return;
     const { messages, nextBefore } = await findMessages(deps.db, {
       ...stripUndefined({
         sender: q.sender,
@@ -83,7 +92,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
         patient: q.patient,
         before: q.before,
       }),
-      ...(q.since !== undefined ? { since: new Date(q.since) } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
       count: q._count,
     });
     await deps.audit({
@@ -103,9 +112,11 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   router.get('/messages/:id', async (req, res) => {
     const ctx = allowed(res, 'r');
     if (ctx === undefined) return;
-    const m = await getMessage(deps.db, req.params.id);
+    const path = parseParams(res, messagePath, req.params);
+    if (path === undefined) return;
+    const m = await getMessage(deps.db, path.id);
     if (m === undefined) {
-      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      sendOutcome(res, outcome('not-found', `message ${path.id} not found`));
       return;
     }
     await deps.audit({ ctx, action: 'read', messageIds: [m.id] });
@@ -126,9 +137,11 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   router.post('/messages/:id/replay', async (req, res) => {
     const ctx = allowed(res, 'u');
     if (ctx === undefined) return;
-    const existing = await getMessage(deps.db, req.params.id);
+    const path = parseParams(res, messagePath, req.params);
+    if (path === undefined) return;
+    const existing = await getMessage(deps.db, path.id);
     if (existing === undefined) {
-      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      sendOutcome(res, outcome('not-found', `message ${path.id} not found`));
       return;
     }
     if (existing.status === 'rejected') {
@@ -140,7 +153,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     }
     const ref = await resetForReplay(deps.db, existing.id);
     if (ref === undefined) {
-      sendOutcome(res, outcome('not-found', `message ${req.params.id} not found`));
+      sendOutcome(res, outcome('not-found', `message ${path.id} not found`));
       return;
     }
     // A new job ID: the first run's job may still be kept in Redis and would block a re-add.

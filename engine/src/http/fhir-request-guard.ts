@@ -10,6 +10,7 @@ import type { StoredResource } from '../store/fhir-types';
 import { admits, decideAccess, withinPatients, type FhirAccess } from './fhir-access';
 import { describeReturned, type FhirAuditEvent } from './fhir-audit-event';
 import { outcome, sendOutcome } from './operation-outcome';
+import { FHIR_ID_RE } from './request-params';
 
 /** What the /fhir handlers share. */
 export interface FhirHandlerContext {
@@ -28,8 +29,6 @@ export interface AdmittedRequest {
 
 /** The audit event without who asked and what came back, which `auditAccess` fills in. */
 export type AuditedAccess = Omit<FhirAuditEvent, 'clientId' | 'subject' | 'returned' | 'patientIds'>;
-
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * Records one access. `attempted` names the patients of a refused access, whose `returned`
@@ -62,8 +61,11 @@ export async function admitRequest(
     sendOutcome(res, outcome('not-found', `resource type ${type} is not supported`));
     return undefined;
   }
-  if (event.resourceId !== undefined && !ID_RE.test(event.resourceId)) {
-    sendOutcome(res, outcome('invalid', `"${event.resourceId}" is not a valid FHIR id`));
+  if (event.resourceId !== undefined && !FHIR_ID_RE.test(event.resourceId)) {
+    sendOutcome(
+      res,
+      outcome('invalid', `${JSON.stringify(event.resourceId)} is not a valid FHIR id`, 'error', ['id']),
+    );
     return undefined;
   }
   const ctx = getAccessContext(res);

@@ -22,6 +22,7 @@ import {
   type FhirHandlerContext,
 } from './fhir-request-guard';
 import { outcome, sendOutcome } from './operation-outcome';
+import { checkFhirQuery, fhirPathParams, parseParams } from './request-params';
 
 export type { FhirAuditEvent } from './fhir-audit-event';
 
@@ -53,8 +54,10 @@ function queryStringOf(req: Request): string {
 }
 
 function parseOrAnswer(res: Response, type: string, queryString: string): SearchQuery | undefined {
+  const params = [...new URLSearchParams(queryString)];
+  if (!checkFhirQuery(res, params)) return undefined;
   try {
-    return parseSearchQuery(type, new URLSearchParams(queryString));
+    return parseSearchQuery(type, params);
   } catch (err) {
     if (!isFhirStoreError(err)) throw err;
     const expression = err.expression === undefined ? undefined : [err.expression];
@@ -82,8 +85,14 @@ function searchHandler(h: FhirHandlerContext): RequestHandler<{ type: string }> 
   };
 }
 
+/** Checks the path's id and version id; answers 400 itself when one is malformed. */
+function pathIsValid(res: Response, params: Record<string, string>): boolean {
+  return parseParams(res, fhirPathParams, params) !== undefined;
+}
+
 function readHandler(h: FhirHandlerContext): RequestHandler<{ type: string; id: string }> {
   return async (req, res) => {
+    if (!pathIsValid(res, req.params)) return;
     const { type, id } = req.params;
     const event = { action: 'read', outcome: 'success', resourceType: type, resourceId: id } as const;
     const admitted = await admitRequest(h, res, 'r', event);
@@ -96,6 +105,7 @@ function readHandler(h: FhirHandlerContext): RequestHandler<{ type: string; id: 
 
 function historyHandler(h: FhirHandlerContext): RequestHandler<{ type: string; id: string }> {
   return async (req, res) => {
+    if (!pathIsValid(res, req.params)) return;
     const { type, id } = req.params;
     const event = { action: 'history', outcome: 'success', resourceType: type, resourceId: id } as const;
     const admitted = await admitRequest(h, res, 'r', event);
@@ -108,10 +118,12 @@ function historyHandler(h: FhirHandlerContext): RequestHandler<{ type: string; i
 
 function vreadHandler(h: FhirHandlerContext): RequestHandler<{ type: string; id: string; vid: string }> {
   return async (req, res) => {
+    if (!pathIsValid(res, req.params)) return;
     const { type, id, vid } = req.params;
     const event = { action: 'vread', outcome: 'success', resourceType: type, resourceId: id } as const;
     const admitted = await admitRequest(h, res, 'r', event);
     if (admitted === undefined) return;
+    // A well-formed version id that is not one of ours (they count from 1) is simply not found.
     const found = /^[1-9]\d{0,8}$/.test(vid) ? await readVersion(h.db, type, id, Number(vid)) : undefined;
     const shown = await visibleVersions(h, admitted, res, event, found === undefined ? [] : [found]);
     if (shown?.[0] !== undefined) sendResource(res, shown[0]);

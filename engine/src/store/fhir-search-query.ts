@@ -61,6 +61,25 @@ export const DEFAULT_COUNT = 50;
 /** Largest page served; a larger `_count` is lowered to it, as FHIR allows. */
 export const MAX_COUNT = 500;
 
+/**
+ * Bounds on one search, so a single request cannot tie up PostgreSQL: each ANDed parameter is a
+ * semi-join (planning time grows steeply with their number: 200 took 9 s), each ORed value and
+ * each sort key another condition or subquery.
+ */
+export const SEARCH_LIMITS = {
+  /** ANDed parameter occurrences (`_count`, `_offset`, `_sort`, `_include`, `_format` aside). */
+  criteria: 20,
+  /** Comma-separated values of one occurrence. */
+  valuesPerParameter: 1000,
+  /** Characters of one value. */
+  valueLength: 1024,
+  sortKeys: 8,
+  includes: 10,
+} as const;
+
+/** 0001-01-01T00:00:00Z: a search date earlier than this (after its offset) is refused. */
+const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+
 const PREFIXES: readonly string[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'sa', 'eb'];
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
@@ -100,6 +119,10 @@ function parseDate(param: string, raw: string): DateMatch {
   const text = prefix === undefined ? raw : raw.slice(2);
   const range = parseFhirDate(text);
   if (range === undefined) throw invalid(`${param}: "${raw}" is not a valid FHIR date`, param);
+  // `0001-01-01T00:00:00+14:00` is year 0 in UTC, which PostgreSQL's timestamptz has no text for.
+  if (Date.parse(range.start) < EARLIEST_INSTANT) {
+    throw invalid(`${param}: "${raw}" is before the year 1`, param);
+  }
   return { prefix: (prefix ?? 'eq') as DatePrefix, range };
 }
 
@@ -128,6 +151,12 @@ function parseReference(def: ReferenceParam, param: string, raw: string): string
 function parseCriterion(type: string, name: string, value: string): Criterion {
   const raw = splitEscaped(value, ',').filter((v) => v !== '');
   if (raw.length === 0) throw invalid(`${name}: "${value}" holds no value`, name);
+  if (raw.length > SEARCH_LIMITS.valuesPerParameter) {
+    throw invalid(`${name}: at most ${SEARCH_LIMITS.valuesPerParameter} values, got ${raw.length}`, name);
+  }
+  if (raw.some((v) => v.length > SEARCH_LIMITS.valueLength)) {
+    throw invalid(`${name}: a value may have at most ${SEARCH_LIMITS.valueLength} characters`, name);
+  }
   if (name === '_id') {
     const bad = raw.find((v) => !ID_RE.test(v));
     if (bad !== undefined) throw invalid(`_id: "${bad}" is not a valid id`, name);
@@ -149,16 +178,17 @@ function parseCriterion(type: string, name: string, value: string): Criterion {
 }
 
 function parseSort(type: string, value: string): SortKey[] {
-  return value
-    .split(',')
-    .filter((v) => v !== '')
-    .map((item) => {
-      const descending = item.startsWith('-');
-      const param = descending ? item.slice(1) : item;
-      const ok = param === '_id' || param === '_lastUpdated' || findSearchParam(type, param)?.type === 'date';
-      if (!ok) throw notSupported(`_sort by "${param}" is not supported for ${type}`, '_sort');
-      return { param: PARAM_ALIASES[param] ?? param, descending };
-    });
+  const items = value.split(',').filter((v) => v !== '');
+  if (items.length > SEARCH_LIMITS.sortKeys) {
+    throw invalid(`_sort: at most ${SEARCH_LIMITS.sortKeys} keys, got ${items.length}`, '_sort');
+  }
+  return items.map((item) => {
+    const descending = item.startsWith('-');
+    const param = descending ? item.slice(1) : item;
+    const ok = param === '_id' || param === '_lastUpdated' || findSearchParam(type, param)?.type === 'date';
+    if (!ok) throw notSupported(`_sort by "${param}" is not supported for ${type}`, '_sort');
+    return { param: PARAM_ALIASES[param] ?? param, descending };
+  });
 }
 
 function parseInclude(type: string, value: string): IncludeSpec {
@@ -182,7 +212,7 @@ function parseNonNegative(name: string, value: string): number {
  * Parses and checks the parameters of a search on `type`.
  * @param params - name/value pairs in received order (URLSearchParams entries); repeats AND.
  * @throws FhirStoreError `not-supported` naming an unknown parameter, modifier or prefix, and
- *   `invalid` for a malformed value (a date, a count, a reference).
+ *   `invalid` for a malformed value (a date, a count, a reference) or a search beyond SEARCH_LIMITS.
  */
 export function parseSearchQuery(type: string, params: Iterable<readonly [string, string]>): SearchQuery {
   const criteria: Criterion[] = [];
@@ -195,12 +225,19 @@ export function parseSearchQuery(type: string, params: Iterable<readonly [string
     if (name === '_count') count = Math.min(parseNonNegative(name, value), MAX_COUNT);
     else if (name === '_offset') offset = parseNonNegative(name, value);
     else if (name === '_sort') sort = parseSort(type, value);
-    else if (name === '_include') include.push(parseInclude(type, value));
-    else if (name === '_format') {
+    else if (name === '_include') {
+      if (include.length === SEARCH_LIMITS.includes) {
+        throw invalid(`at most ${SEARCH_LIMITS.includes} _include parameters`, name);
+      }
+      include.push(parseInclude(type, value));
+    } else if (name === '_format') {
       if (!JSON_FORMATS.has(value)) throw notSupported(`_format=${value}: only JSON is served`, name);
     } else if (name.includes(':')) {
       throw notSupported(`search modifier on "${name}" is not supported`, name);
     } else if (value !== '') {
+      if (criteria.length === SEARCH_LIMITS.criteria) {
+        throw invalid(`at most ${SEARCH_LIMITS.criteria} search parameters in one search`, name);
+      }
       criteria.push(parseCriterion(type, name, value));
     } else if (name !== '_id' && name !== '_lastUpdated' && findSearchParam(type, name) === undefined) {
       throw notSupported(`unknown search parameter "${name}" for ${type}`, name);
