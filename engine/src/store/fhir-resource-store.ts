@@ -13,6 +13,7 @@ import {
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
+import { lockKeys } from './advisory-locks';
 import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks';
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
 import type { TransactionBundle } from './fhir-types';
@@ -275,6 +276,13 @@ export async function applyBundle(
     prefetched: new Map(),
   };
   const planned = planEntries(bundle);
+  // Resources shared by patients (a ward's Location, the facility's Organization) are created and
+  // updated by many transactions: their keys are locked first, in one order, so creating a row
+  // another transaction is also creating queues rather than deadlocks.
+  await lockKeys(
+    tx,
+    planned.map((e) => `fhir:${e.type}/${e.id}`),
+  );
   const locked = await lockCurrentMany(tx, planned);
   for (const e of planned) ctx.prefetched.set(`${e.type}/${e.id}`, locked.get(`${e.type}/${e.id}`));
   const result: ApplyBundleResult = { written: [], skipped: [], repointed: [], changes: [] };

@@ -8,7 +8,7 @@
  * Keys are opaque strings: `MSH-4|PID-3.1` today, the linked person once identity resolves it,
  * so "the same person at two hospitals" is ordered by the same code.
  */
-import { createHash } from 'node:crypto';
+import { lockKeys } from './advisory-locks';
 import type { Queryable } from './db';
 import {
   JOB_STAMP_SQL,
@@ -57,24 +57,14 @@ export async function lockMessageInTurn(
     : { message: toArchivedMessage(row), waitForEarlier: row.wait_for_earlier };
 }
 
-/** The two 32-bit halves of a key's advisory lock (a namespace of its own, apart from migrations). */
-function lockIds(key: string): [number, number] {
-  const digest = createHash('sha256').update(key).digest();
-  return [digest.readInt32BE(0), digest.readInt32BE(4)];
-}
-
 /**
  * Locks every key until the transaction ends, in one global order so two messages sharing keys
  * (a merge and either patient's next message) cannot deadlock.
  */
 export async function lockOrderKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
-  const ids = [...new Set(keys)].map(lockIds).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  if (ids.length === 0) return;
-  // One round trip: PostgreSQL evaluates a volatile function in the select list after ORDER BY,
-  // so the locks are taken in the sorted order.
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(a, b) FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS k(a, b, n) ORDER BY n`,
-    [ids.map((i) => i[0]), ids.map((i) => i[1])],
+  await lockKeys(
+    tx,
+    keys.map((k) => `order:${k}`),
   );
 }
 
