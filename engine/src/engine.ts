@@ -109,12 +109,17 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     cleanups.push(() => db.close());
     await migrate(db);
 
-    const producer: Redis = createRedis(config.redis.url, { role: 'producer' });
+    const producer: Redis = createRedis(config.redis.url, {
+      role: 'producer',
+      timeoutMs: config.redis.timeoutMs,
+    });
     watchConnection(producer, logger, 'redis (producer)', 'ready');
     cleanups.push(() => producer.disconnect());
     // Workers block on Redis and must never give up a command: a connection of their own, closed
     // after the workers (cleanups run last-first).
-    const workerRedis = parts.worker ? createRedis(config.redis.url, { role: 'worker' }) : undefined;
+    const workerRedis = parts.worker
+      ? createRedis(config.redis.url, { role: 'worker', timeoutMs: config.redis.timeoutMs })
+      : undefined;
     if (workerRedis !== undefined) {
       watchConnection(workerRedis, logger, 'redis (workers)', 'ready');
       cleanups.push(() => workerRedis.disconnect());
@@ -153,6 +158,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         queue,
         allowedSenders: config.mllp.allowedSenders,
         maxFrameBytes: config.mllp.maxFrameBytes,
+        limits: { maxSegments: config.mllp.maxSegments, maxRepetitions: config.mllp.maxRepetitions },
+        metrics,
         logger,
         storeState: connectionState(logger, 'message archive (ingest answers AE)'),
         queueState: connectionState(logger, 'process queue (ingest answers AE)'),
@@ -230,6 +237,8 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
   );
   for (const entry of [processWorker, deliverWorker]) {
     watchConnection(entry.worker, logger, `${entry.name} worker`);
+    // The worker's own queue handle (hand-overs, relays) shares its connection.
+    watchConnection(entry.queue, logger, `${entry.name} queue (workers)`);
     registry.add(entry);
   }
   const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });

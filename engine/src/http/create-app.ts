@@ -3,7 +3,7 @@
  * endpoint takes client assertions; everything else needs a bearer token. Every failure is an
  * OperationOutcome, and no error text from inside ever reaches the caller.
  */
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AuthRuntime } from '../auth/auth-runtime';
@@ -13,6 +13,7 @@ import type { EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
 import type { ProcessJobData } from '../queue/process-queue';
 import { createAdminRouter } from './admin-router';
+import { createErrorHandler } from './error-handler';
 import type { FhirAuditEvent } from './fhir-audit-event';
 import { createFhirRouter } from './fhir-router';
 import { outcome, sendOutcome } from './operation-outcome';
@@ -37,8 +38,10 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([deps.db.query('SELECT 1'), deps.producer.ping()]);
-    const [store, queue] = checks.map((c) => (c.status === 'fulfilled' ? 'up' : 'down'));
+    const [store, queue] = await Promise.all([
+      probe(() => deps.db.query('SELECT 1')),
+      probe(() => deps.producer.ping()),
+    ]);
     const ready = store === 'up' && queue === 'up';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', store, queue });
   });
@@ -83,19 +86,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use((req, res) => {
     sendOutcome(res, outcome('not-found', `no route for ${req.method} ${req.path}`));
   });
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
-    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'HTTP handler failed');
-    if (res.headersSent) return;
-    const transient = isTransient(err);
-    sendOutcome(
-      res,
-      outcome(
-        transient ? 'transient' : 'exception',
-        transient ? 'store or queue unavailable, retry' : 'internal error',
-      ),
-    );
-  };
-  app.use(onError);
+  app.use(createErrorHandler(deps.logger));
   return app;
 }
 
@@ -117,7 +108,27 @@ async function auditFhirAccess(auth: AuthRuntime, e: FhirAuditEvent): Promise<vo
   for (const patientId of e.patientIds) await auth.audit({ ...base, patientId });
 }
 
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|08\d\d\d)$/.test(code);
+/**
+ * A readiness check's own deadline, under the 2 s a probe waits: a stalled store is `down` now,
+ * not when its driver's timeout fires (or never).
+ */
+const READY_CHECK_MS = 1_500;
+
+async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'down'>((resolve) => {
+    timer = setTimeout(() => resolve('down'), READY_CHECK_MS);
+  });
+  try {
+    // The abandoned check settles later, within its driver's own timeout; its outcome is dropped.
+    return await Promise.race([
+      check().then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

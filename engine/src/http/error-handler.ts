@@ -25,9 +25,26 @@ function clientErrorStatus(err: unknown): number | undefined {
     : undefined;
 }
 
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|08\d\d\d)$/.test(code);
+/**
+ * A store or queue that is away or too slow (answer 503, try again), as opposed to a bug (500).
+ * Unknown errors are bugs here: calling them unavailable would hide them.
+ */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  const code = e?.code;
+  // Connection refused/reset/timed out; SQLSTATE 08 (connection), 57P0x (shutdown), 57014
+  // (statement timeout), 53 (insufficient resources), 40001/40P01 (retryable conflicts).
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|08...|57P0.|57014|53...|40001|40P01)$/.test(code)
+  ) {
+    return true;
+  }
+  // ioredis says so in words: a command timeout or a closed connection carries no code.
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    (typeof e?.message === 'string' && /^(Command timed out|Connection is closed)/.test(e.message))
+  );
 }
 
 /**
@@ -72,7 +89,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       'HTTP handler failed',
     );
     if (res.headersSent) return;
-    const transient = isTransient(err);
+    const transient = isUnavailable(err);
     sendOutcome(
       res,
       outcome(

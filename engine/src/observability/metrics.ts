@@ -14,6 +14,10 @@ export interface EngineMetrics {
   readonly connections: Counter<'outcome'>;
   readonly processed: Counter<'status'>;
   readonly processingSeconds: Histogram;
+  /** New messages whose sender had already used their MSH-10 for other content. */
+  readonly controlIdReused: Counter;
+  /** Rejected frames answered AR without an archive row (over a peer's per-minute budget). */
+  readonly rejectedUnarchived: Counter<'reason'>;
 }
 
 /** Builds a fresh registry with the engine's metrics. */
@@ -55,6 +59,17 @@ export function createMetrics(withDefaults = true): EngineMetrics {
       name: 'message_processing_seconds',
       help: 'Time to map and store one message',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    controlIdReused: new Counter({
+      name: 'mllp_control_id_reused_total',
+      help: 'Messages archived as new although their sender had used their MSH-10 for other content',
+      registers: [registry],
+    }),
+    rejectedUnarchived: new Counter({
+      name: 'mllp_rejected_unarchived_total',
+      help: 'Rejected frames answered AR without being archived (over the per-peer limit), by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

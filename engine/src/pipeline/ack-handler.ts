@@ -5,15 +5,19 @@
 import { AckErrorCode, buildAck } from '../hl7/build-ack';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
 import { salvageHeader } from '../hl7/salvage-header';
-import { runIngest, type ConnectionInfo, type IngestDeps, type IngestResult } from './ingest';
+import { createIngest, type ConnectionInfo, type IngestDeps, type IngestResult } from './ingest';
 
-/** Wraps runIngest so any unexpected error still produces an AE the sender can retry on. */
+/**
+ * Wraps one ingest stage (one per listener: it holds the per-peer budget of rejected rows) so any
+ * unexpected error still produces an AE the sender can retry on.
+ */
 export function createAckHandler(
   deps: IngestDeps,
 ): (event: MllpEvent, conn: ConnectionInfo) => Promise<IngestResult> {
+  const ingest = createIngest(deps);
   return async (event, conn) => {
     try {
-      return await runIngest(event, conn, deps);
+      return await ingest(event, conn);
     } catch (err) {
       deps.logger.error(
         { err: err instanceof Error ? err.message : String(err) },

@@ -1,7 +1,14 @@
 /**
  * The ingest stage: one MLLP event in, one ACK out. AA is written only after the archive row is
  * committed and the job is in Redis; AR for what can never be processed; AE when the store or
- * the queue is down, so the sender retries.
+ * the queue is down, so the sender retries. What is permanent must never be answered AE: the
+ * sender would resend it for ever and its whole queue would stall behind it. So limits are
+ * checked before the insert, and a row the database refuses (a data error) is answered AR too.
+ *
+ * Rejections must not cost more than the message is worth: a rejected row keeps only a head of
+ * the frame, and each peer address may add only so many rejected rows a minute; beyond that a
+ * frame gets its AR without a row and is counted (`mllp_rejected_unarchived_total`), with one log
+ * line per peer per minute. Every frame gets an ACK and is either archived or counted.
  */
 import type { Queue } from 'bullmq';
 import type { AllowedSender } from '../config/schema';
@@ -9,15 +16,30 @@ import { AckErrorCode, buildAck, type AckCode, type AckInput } from '../hl7/buil
 import { decodeMessage, looksBinary } from '../hl7/decode-message';
 import { Hl7ErrorCode, isHl7ParseError } from '../hl7/hl7-error';
 import { readMessageHeader, type MessageHeader } from '../hl7/message-header';
+import {
+  checkFieldLengths,
+  checkRepetitions,
+  checkSegmentCount,
+  DEFAULT_MESSAGE_LIMITS,
+  FIELD_LENGTH_LIMITS,
+  type LimitViolation,
+  type MessageLimits,
+} from '../hl7/message-limits';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
-import { parseHl7 } from '../hl7/parse-message';
+import { parseHl7, type Hl7Message } from '../hl7/parse-message';
 import { salvageHeader } from '../hl7/salvage-header';
 import type { ConnectionState } from '../observability/connection-state';
 import type { Logger } from '../observability/logger';
+import { createMetrics, type EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
-import { archiveMessage, archiveRejected, type NewMessage } from '../store/message-archive';
+import { archiveMessage, archiveRejected, isArchiveError, type NewMessage } from '../store/message-archive';
 import { enqueueMessage, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
 import { isSenderAllowed } from './sender-allowlist';
+
+/** Bytes of a rejected frame that are archived; oversize frames already arrive as a head this long. */
+export const REJECTED_HEAD_BYTES = 4096;
+/** Rejected rows one peer address may add per minute before its rejections are only counted. */
+export const REJECTED_ROWS_PER_PEER_PER_MINUTE = 60;
 
 export interface IngestDeps {
   readonly db: Db;
@@ -32,10 +54,19 @@ export interface IngestDeps {
    */
   readonly storeState?: ConnectionState;
   readonly queueState?: ConnectionState;
+  /** MLLP_MAX_SEGMENTS and MLLP_MAX_REPETITIONS. @defaultValue their defaults */
+  readonly limits?: MessageLimits;
+  /** Where reused control IDs and unarchived rejections are counted. @defaultValue a private registry */
+  readonly metrics?: Pick<EngineMetrics, 'controlIdReused' | 'rejectedUnarchived'>;
+  /** @defaultValue REJECTED_ROWS_PER_PEER_PER_MINUTE */
+  readonly rejectedRowsPerPeerPerMinute?: number;
+  /** Clock of the per-peer budget, in ms. @defaultValue Date.now */
+  readonly now?: () => number;
 }
 
 /** Who is on the other end of the connection. */
 export interface ConnectionInfo {
+  /** `address:port`. */
   readonly remoteAddress: string;
   /** Subject CN of a verified client certificate (mutual TLS). */
   readonly certificateCn?: string;
@@ -50,48 +81,80 @@ export interface IngestResult {
   readonly reason?: string;
 }
 
+/** Handles one framing event. Never throws for a bad message: every failure becomes an ACK. */
+export type Ingest = (event: MllpEvent, conn: ConnectionInfo) => Promise<IngestResult>;
+
 type Rejection = {
   readonly reason: string;
   readonly text: string;
-  readonly location?: string;
+  readonly location?: string | undefined;
   readonly code: AckErrorCode;
 };
 
-/** Runs ingest for one framing event. Never throws: every failure becomes an ACK. */
-export async function runIngest(
-  event: MllpEvent,
-  conn: ConnectionInfo,
-  deps: IngestDeps,
-): Promise<IngestResult> {
+/** The frame as received: `raw` may be only the head of an oversize one, `bytes` is its size. */
+interface Frame {
+  readonly raw: Buffer;
+  readonly bytes: number;
+}
+
+interface IngestContext {
+  readonly deps: IngestDeps;
+  readonly limits: MessageLimits;
+  readonly metrics: Pick<EngineMetrics, 'controlIdReused' | 'rejectedUnarchived'>;
+  readonly budget: RejectedRowBudget;
+}
+
+/** An ingest stage with its own per-peer budget of rejected rows. */
+export function createIngest(deps: IngestDeps): Ingest {
+  const ctx: IngestContext = {
+    deps,
+    limits: deps.limits ?? DEFAULT_MESSAGE_LIMITS,
+    metrics: deps.metrics ?? createMetrics(false),
+    budget: new RejectedRowBudget(
+      deps.rejectedRowsPerPeerPerMinute ?? REJECTED_ROWS_PER_PEER_PER_MINUTE,
+      60_000,
+      deps.now ?? Date.now,
+    ),
+  };
+  return (event, conn) => runIngest(event, conn, ctx);
+}
+
+async function runIngest(event: MllpEvent, conn: ConnectionInfo, ctx: IngestContext): Promise<IngestResult> {
   const raw = event.kind === 'oversize' ? event.head : event.payload;
-  const early = earlyRejection(event, deps.maxFrameBytes);
-  if (early !== undefined) return reject(raw, salvageHeader(raw), early, conn, deps);
+  const frame: Frame = { raw, bytes: event.kind === 'oversize' ? event.size : raw.length };
+  const early = earlyRejection(event, ctx.deps.maxFrameBytes);
+  if (early !== undefined) return reject(frame, salvageHeader(raw), early, conn, ctx);
 
   const decoded = decodeMessage(raw);
+  // Before parsing: parsing is what a message of a million tiny segments would make expensive.
+  const segments = checkSegmentCount(decoded.text, ctx.limits.maxSegments);
+  if (segments !== undefined) return reject(frame, salvageHeader(raw), overLimit(segments), conn, ctx);
+  let message: Hl7Message;
   let header: MessageHeader;
   try {
-    header = readMessageHeader(parseHl7(decoded.text));
+    message = parseHl7(decoded.text);
+    header = readMessageHeader(message);
   } catch (err) {
     if (!isHl7ParseError(err)) throw err;
     const rejection: Rejection = {
       reason: err.code,
       text: err.message,
       code: ackErrorFor(err.code),
-      ...(err.location !== undefined ? { location: err.location } : {}),
+      location: err.location,
     };
-    return reject(raw, salvageHeader(raw), rejection, conn, deps);
+    return reject(frame, salvageHeader(raw), rejection, conn, ctx);
   }
-  if (!isSenderAllowed(header, conn.certificateCn, deps.allowedSenders)) {
+  const lengths = checkFieldLengths(message);
+  if (lengths !== undefined) return reject(frame, header, overLimit(lengths), conn, ctx);
+  if (!isSenderAllowed(header, conn.certificateCn, ctx.deps.allowedSenders)) {
     const text = `sender ${header.sender} is not authorised on this interface`;
-    return reject(
-      raw,
-      header,
-      { reason: 'unknown-sender', text, location: 'MSH-4', code: AckErrorCode.ApplicationInternalError },
-      conn,
-      deps,
-    );
+    const code = AckErrorCode.ApplicationInternalError;
+    return reject(frame, header, { reason: 'unknown-sender', text, location: 'MSH-4', code }, conn, ctx);
   }
-  return accept(raw, header, conn, deps);
+  // After the allowlist: a sender that may not send at all does not get its message scanned.
+  const repetitions = checkRepetitions(message, ctx.limits.maxRepetitions);
+  if (repetitions !== undefined) return reject(frame, header, overLimit(repetitions), conn, ctx);
+  return accept(frame, header, conn, ctx);
 }
 
 /** The table 0357 code that names a parse fault, so the sender's analyst knows what to fix. */
@@ -107,6 +170,24 @@ function ackErrorFor(code: Hl7ErrorCode): AckErrorCode {
     case Hl7ErrorCode.NoMsh:
     case Hl7ErrorCode.BadSegment:
       return AckErrorCode.SegmentSequence;
+  }
+}
+
+function overLimit(v: LimitViolation): Rejection {
+  switch (v.fault) {
+    // A value longer than its data type allows. (v2.7 added 104 "Value too long", which the ACK
+    // builder does not know yet; 102 is right in every version.)
+    case 'value-too-long':
+      return { reason: v.fault, text: v.text, location: v.location, code: AckErrorCode.DataTypeError };
+    // Limits of this interface rather than of HL7, as for an oversize frame.
+    case 'too-many-segments':
+    case 'too-many-repetitions':
+      return {
+        reason: v.fault,
+        text: v.text,
+        location: v.location,
+        code: AckErrorCode.ApplicationInternalError,
+      };
   }
 }
 
@@ -133,19 +214,27 @@ function earlyRejection(event: MllpEvent, maxFrameBytes: number): Rejection | un
 }
 
 async function accept(
-  raw: Buffer,
+  frame: Frame,
   h: MessageHeader,
   conn: ConnectionInfo,
-  deps: IngestDeps,
+  ctx: IngestContext,
 ): Promise<IngestResult> {
-  const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
+  const { deps } = ctx;
+  const row: NewMessage = { ...headerColumns(h), raw: frame.raw, remoteAddress: conn.remoteAddress };
   let archived;
   try {
     // One INSERT ... ON CONFLICT is atomic on its own: no BEGIN/COMMIT round trips on the hot path.
     archived = await archiveMessage(deps.db, row);
   } catch (err) {
-    deps.storeState?.down(err);
-    return transient(h, 'store-unavailable', 'message store unavailable, please resend');
+    if (isArchiveError(err) && !err.transient) {
+      // The database answered, and refused this row: the same bytes will be refused again.
+      deps.storeState?.up();
+      const text = `${err.message}: correct the message before sending it again`;
+      const rejection = { reason: err.code, text, code: AckErrorCode.ApplicationInternalError };
+      return reject(frame, h, rejection, conn, ctx);
+    }
+    deps.storeState?.down(isArchiveError(err) ? err.cause : err);
+    return transient(ackOriginal(h), 'store-unavailable', 'message store unavailable, please resend');
   }
   deps.storeState?.up();
   // A duplicate of a finished message is acknowledged and left alone; a duplicate of an
@@ -160,62 +249,128 @@ async function accept(
     } catch (err) {
       deps.queueState?.down(err);
       return {
-        ...transient(h, 'queue-unavailable', 'queue unavailable, please resend'),
+        ...transient(ackOriginal(h), 'queue-unavailable', 'queue unavailable, please resend'),
         messageId: archived.id,
       };
     }
     deps.queueState?.up();
   }
+  const logged = { messageId: archived.id, traceId: traceIdOf(archived), controlId: h.controlId };
   if (archived.duplicate) {
-    deps.logger.info(
-      { messageId: archived.id, traceId: traceIdOf(archived), controlId: h.controlId },
-      'duplicate message acknowledged',
-    );
+    deps.logger.info(logged, 'duplicate message acknowledged');
+  } else if (archived.controlIdReused) {
+    ctx.metrics.controlIdReused.inc();
+    deps.logger.info(logged, 'control ID reused with different content: archived as a new message');
   }
   return { ack: buildAck({ code: 'AA', original: ackOriginal(h) }), code: 'AA', messageId: archived.id };
 }
 
 async function reject(
-  raw: Buffer,
-  h: Partial<MessageHeader>,
+  frame: Frame,
+  header: Partial<MessageHeader>,
   r: Rejection,
   conn: ConnectionInfo,
-  deps: IngestDeps,
+  ctx: IngestContext,
 ): Promise<IngestResult> {
-  let messageId: string;
-  try {
-    const row: NewMessage = { ...headerColumns(h), raw, remoteAddress: conn.remoteAddress };
-    messageId = await archiveRejected(deps.db, row, {
-      code: r.reason,
-      diagnostics: r.text,
-      location: r.location,
-    });
-  } catch (err) {
-    // We could not keep even the rejected bytes: ask for a resend rather than lose them.
-    deps.storeState?.down(err);
-    return transient(h, 'store-unavailable', 'message store unavailable, please resend');
-  }
-  deps.logger.warn({ messageId, controlId: h.controlId, reason: r.reason }, 'message rejected');
+  const { deps } = ctx;
+  const columns = boundedColumns(header);
   const error: NonNullable<AckInput['error']> = {
     code: r.code,
     text: r.text,
     ...(r.location !== undefined ? { location: r.location } : {}),
   };
-  return {
-    ack: buildAck({ code: 'AR', original: ackOriginal(h), error }),
-    code: 'AR',
-    messageId,
-    reason: r.reason,
+  // MSA-2 echoes MSH-10 as sent, however long: a sender that cannot match the ACK resends.
+  const original: AckInput['original'] = {
+    controlId: header.controlId,
+    sendingApplication: columns.sendingApplication,
+    sendingFacility: columns.sendingFacility,
+    triggerEvent: columns.triggerEvent,
+    version: columns.version,
   };
+  const ar: IngestResult = { ack: buildAck({ code: 'AR', original, error }), code: 'AR', reason: r.reason };
+
+  const peer = peerAddress(conn.remoteAddress);
+  const turn = ctx.budget.take(peer);
+  if (!turn.archive) {
+    ctx.metrics.rejectedUnarchived.inc({ reason: r.reason });
+    if (turn.firstOverInWindow) {
+      deps.logger.warn(
+        {
+          peer,
+          reason: r.reason,
+          limitPerMinute: ctx.budget.perWindow,
+          unarchivedInPreviousMinute: turn.unarchivedInPreviousWindow,
+        },
+        'rejected frames over the per-peer archive limit: answering AR without archiving for the rest of this minute',
+      );
+    }
+    return ar;
+  }
+  let messageId: string;
+  try {
+    const row: NewMessage = {
+      ...columns,
+      raw: frame.raw.subarray(0, REJECTED_HEAD_BYTES),
+      remoteAddress: conn.remoteAddress,
+    };
+    messageId = await archiveRejected(deps.db, row, {
+      code: r.reason,
+      diagnostics: r.text,
+      location: r.location,
+      frameBytes: frame.bytes,
+    });
+  } catch (err) {
+    if (isArchiveError(err) && !err.transient) {
+      // Not even the bounded row fits: answer what is true of the message and count it.
+      deps.storeState?.up();
+      ctx.metrics.rejectedUnarchived.inc({ reason: r.reason });
+      deps.logger.error(
+        { reason: r.reason, sqlState: err.sqlState, peer },
+        'rejected message refused by the archive: answered AR without a row',
+      );
+      return ar;
+    }
+    // We could not keep even the rejected bytes: ask for a resend rather than lose them.
+    deps.storeState?.down(isArchiveError(err) ? err.cause : err);
+    return transient(original, 'store-unavailable', 'message store unavailable, please resend');
+  }
+  deps.storeState?.up();
+  deps.logger.warn({ messageId, controlId: columns.controlId, reason: r.reason }, 'message rejected');
+  return { ...ar, messageId };
 }
 
-function transient(h: Partial<MessageHeader>, reason: string, text: string): IngestResult {
+function transient(original: AckInput['original'], reason: string, text: string): IngestResult {
   const ack = buildAck({
     code: 'AE',
-    original: ackOriginal(h),
+    original,
     error: { code: AckErrorCode.ApplicationInternalError, text },
   });
   return { ack, code: 'AE', reason };
+}
+
+/**
+ * The columns of a rejected row, with every value longer than FIELD_LENGTH_LIMITS allows dropped
+ * (the patient key is MSH-4.1|PID-3.1), so the row never fails on the value it was rejected for.
+ * No order keys: they only matter to messages that will be processed.
+ */
+function boundedColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
+  const app = within(h.sendingApplication, FIELD_LENGTH_LIMITS['MSH-3']);
+  const facility = within(h.sendingFacility, FIELD_LENGTH_LIMITS['MSH-4']);
+  return {
+    sender: `${app ?? ''}^${facility ?? ''}`,
+    sendingApplication: app,
+    sendingFacility: facility,
+    controlId: within(h.controlId, FIELD_LENGTH_LIMITS['MSH-10']),
+    messageType: within(h.messageType, FIELD_LENGTH_LIMITS['MSH-9']),
+    triggerEvent: within(h.triggerEvent, FIELD_LENGTH_LIMITS['MSH-9']),
+    version: within(h.version, FIELD_LENGTH_LIMITS['MSH-12']),
+    charset: within(h.charset, FIELD_LENGTH_LIMITS['MSH-12']),
+    patientKey: within(h.patientKey, FIELD_LENGTH_LIMITS['MSH-4'] + 1 + FIELD_LENGTH_LIMITS['PID-3.1']),
+  };
+}
+
+function within(value: string | undefined, max: number): string | undefined {
+  return value !== undefined && value.length <= max ? value : undefined;
 }
 
 function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
@@ -236,4 +391,75 @@ function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
 function ackOriginal(h: Partial<MessageHeader>): AckInput['original'] {
   const { controlId, sendingApplication, sendingFacility, triggerEvent, version } = h;
   return { controlId, sendingApplication, sendingFacility, triggerEvent, version };
+}
+
+/**
+ * The peer's address without the port (`10.0.0.5:49152` → `10.0.0.5`, `::ffff:10.0.0.5:1` →
+ * `10.0.0.5`), so every connection from one host shares one budget.
+ */
+export function peerAddress(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  let host =
+    colon > 0 && /^\d+$/.test(remoteAddress.slice(colon + 1)) ? remoteAddress.slice(0, colon) : remoteAddress;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return host.toLowerCase().startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+}
+
+/** One peer's turn: whether its rejected frame gets a row. */
+export interface BudgetTurn {
+  readonly archive: boolean;
+  /** The first frame of this window over the budget: the moment to log, once a window. */
+  readonly firstOverInWindow: boolean;
+  /** Frames the peer had answered without a row in its previous window (for that log line). */
+  readonly unarchivedInPreviousWindow: number;
+}
+
+/**
+ * Rejected rows per peer in fixed windows (a minute from the peer's first rejection). Memory is
+ * one small entry per peer with a rejection in its current window; ended windows are dropped.
+ */
+export class RejectedRowBudget {
+  private readonly peers = new Map<string, { start: number; archived: number; unarchived: number }>();
+  private readonly previous = new Map<string, number>();
+  readonly perWindow: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+
+  constructor(perWindow: number, windowMs: number, now: () => number) {
+    this.perWindow = perWindow;
+    this.windowMs = windowMs;
+    this.now = now;
+  }
+
+  take(peer: string): BudgetTurn {
+    const t = this.now();
+    let w = this.peers.get(peer);
+    if (w !== undefined && t - w.start >= this.windowMs) {
+      if (w.unarchived > 0) this.previous.set(peer, w.unarchived);
+      w = undefined;
+    }
+    if (w === undefined) {
+      this.sweep(t);
+      w = { start: t, archived: 0, unarchived: 0 };
+      this.peers.set(peer, w);
+    }
+    if (w.archived < this.perWindow) {
+      w.archived++;
+      return { archive: true, firstOverInWindow: false, unarchivedInPreviousWindow: 0 };
+    }
+    w.unarchived++;
+    const first = w.unarchived === 1;
+    const before = first ? (this.previous.get(peer) ?? 0) : 0;
+    if (first) this.previous.delete(peer);
+    return { archive: false, firstOverInWindow: first, unarchivedInPreviousWindow: before };
+  }
+
+  /** Forgets peers whose window has ended, when there are enough of them to matter. */
+  private sweep(t: number): void {
+    if (this.peers.size < 1024) return;
+    for (const [peer, w] of this.peers) {
+      if (t - w.start >= this.windowMs) this.peers.delete(peer);
+    }
+    this.previous.clear();
+  }
 }

@@ -6,12 +6,16 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { CodedError } from '../errors/coded-error';
 import { lockDataDir } from './data-dir-lock';
 
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
 export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
-  /** Runs a script of several statements without parameters (migrations). */
+  /**
+   * Runs a script of several statements without parameters (migrations). Not bounded by the
+   * statement timeouts: a migration may rightly run for minutes.
+   */
   exec(sql: string): Promise<void>;
 }
 
@@ -44,6 +48,14 @@ export interface DbOptions {
   readonly lockTimeoutMs?: number;
   /** Told once when a query succeeds after a connection error was reported. */
   readonly onConnectionRestored?: () => void;
+  /**
+   * PostgreSQL: bound on a query, the wait for a connection included, on each side (client read
+   * timeout and server `statement_timeout`), so a stalled or hung server is answered (AE, 503)
+   * rather than waited for. A statement in a transaction gets `lockTimeoutMs` on top. Ignored by
+   * the embedded store, which has no connection to stall.
+   * @defaultValue 5000
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Opens the database named by the options and makes sure the schema exists. */
@@ -58,11 +70,19 @@ function quoteIdent(name: string): string {
 
 async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   const schema = quoteIdent(options.schema);
+  const timeoutMs = Math.trunc(options.timeoutMs ?? 5_000);
+  const lockTimeoutMs = Math.trunc(options.lockTimeoutMs ?? 20_000);
+  // A statement in a transaction may wait out its lock_timeout for a patient's order lock and
+  // then still needs the time of any other statement.
+  const txStatementMs = lockTimeoutMs + timeoutMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    options: `-c search_path=${schema},public -c lock_timeout=${Math.trunc(options.lockTimeoutMs ?? 20_000)}`,
-    connectionTimeoutMillis: 5_000,
+    // statement_timeout: the server stops a statement the client has stopped waiting for, so a
+    // slow statement cannot hold its locks long after its caller answered AE.
+    options: `-c search_path=${schema},public -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${timeoutMs}`,
+    // Covers the TCP connect, TLS, the startup exchange and the wait for a free pooled client.
+    connectionTimeoutMillis: timeoutMs,
   });
   let failing = false;
   const onConnectionError = (err: Error): void => {
@@ -74,63 +94,158 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     failing = false;
     options.onConnectionRestored?.();
   };
-  // An idle client losing its server must not crash the process; the next query reports it.
-  pool.on('error', onConnectionError);
-  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  // Clients whose connection failed: never handed to another caller.
+  const broken = new WeakSet<pg.ClientBase>();
+  // Every client hears its own errors for its whole life. The pool listens only while a client is
+  // idle, and a reset can arrive between the pool handing a client out and its borrower listening
+  // (an unhandled 'error' event ends the process).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      broken.add(client);
+      onConnectionError(err);
+    });
+  });
+  // Reported by the client's own listener above; the pool only discards the idle client.
+  pool.on('error', () => undefined);
+
+  /** Runs one statement; a failed connection or a client-side timeout marks the client broken. */
   const run = async <R extends object>(
-    client: pg.Pool | pg.PoolClient,
+    client: pg.PoolClient,
     sql: string,
-    params?: readonly unknown[],
+    params: readonly unknown[] | undefined,
+    timeout: number | undefined,
   ): Promise<R[]> => {
     try {
-      const rows = (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+      const rows = (await client.query<R>(statement(sql, params, timeout))).rows;
       restored();
       return rows;
-    } catch (err) {
-      // A refused or reset connection surfaces here, not as an 'error' event.
-      if (isConnectionError(err)) onConnectionError(err);
+    } catch (caught) {
+      const err = withTimeoutCode(caught);
+      // A refused, reset or timed-out connection surfaces here. After a client-side timeout the
+      // statement may still be running and its answer would be read as the next one's.
+      if (isConnectionError(err)) {
+        broken.add(client);
+        onConnectionError(err);
+      }
       throw err;
     }
   };
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (caught) {
+      const err = withTimeoutCode(caught);
+      if (err instanceof Error) onConnectionError(err);
+      throw err;
+    }
+  };
+  const release = (client: pg.PoolClient, destroy = false): void => {
+    client.release(destroy || broken.has(client));
+  };
+
+  try {
+    const client = await connect();
+    try {
+      await run(client, `CREATE SCHEMA IF NOT EXISTS ${schema}`, undefined, timeoutMs);
+    } finally {
+      release(client);
+    }
+  } catch (err) {
+    // Nobody will close a pool whose database never answered.
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    exec: async (sql) => {
-      await pool.query(sql);
+    // One budget for the wait for a client and the statement: the ACK path promises an answer
+    // within DATABASE_TIMEOUT_MS, not twice that.
+    async query(sql, params) {
+      const deadline = Date.now() + timeoutMs;
+      const client = await connect();
+      try {
+        return await run(client, sql, params, Math.max(1, deadline - Date.now()));
+      } finally {
+        release(client);
+      }
+    },
+    // Scripts (migrations, schema drops) may rightly run for minutes: no timeout on either side.
+    // The session setting is changed, so the client is closed rather than pooled.
+    async exec(sql) {
+      const client = await connect();
+      try {
+        await run(client, 'SET statement_timeout = 0', undefined, timeoutMs);
+        await run(client, sql, undefined, undefined);
+      } finally {
+        release(client, true);
+      }
     },
     async transaction(fn) {
-      const client = await pool.connect();
-      // A checked-out client has no pool listener: a reset mid-transaction emits 'error' on the
-      // client itself. Heard here, the running query fails as usual and the client is discarded.
-      let broken: Error | undefined;
-      const onError = (err: Error): void => {
-        broken = err;
-        onConnectionError(err);
-      };
-      client.on('error', onError);
+      const client = await connect();
       try {
-        await client.query('BEGIN');
+        // One round trip: the transaction's statements get the lock wait on top of their own time.
+        await run(client, `BEGIN; SET LOCAL statement_timeout = ${txStatementMs}`, undefined, timeoutMs);
+        // A script (a migration) lifts the server's limit for the rest of the transaction too.
+        let unbounded = false;
         const result = await fn({
-          query: (sql, params) => run(client, sql, params),
+          query: (sql, params) => run(client, sql, params, txStatementMs),
           exec: async (sql) => {
-            await client.query(sql);
+            if (!unbounded) {
+              await run(client, 'SET LOCAL statement_timeout = 0', undefined, timeoutMs);
+              unbounded = true;
+            }
+            await run(client, sql, undefined, undefined);
           },
         });
-        await client.query('COMMIT');
+        await run(client, 'COMMIT', undefined, txStatementMs);
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
+        // A broken client cannot roll back, and its server session ends (rolling back) when the
+        // connection is destroyed below.
+        if (!broken.has(client)) {
+          await run(client, 'ROLLBACK', undefined, timeoutMs).catch(() => {
+            broken.add(client);
+          });
+        }
         throw err;
       } finally {
-        client.off('error', onError);
-        // A client whose connection failed is destroyed rather than handed to the next caller.
-        client.release(broken);
+        // A client whose connection failed or timed out is destroyed rather than pooled.
+        release(client);
       }
     },
     close: () => pool.end(),
   };
+}
+
+/** A statement with a client-side read timeout (pg's per-query `query_timeout`). */
+function statement(
+  sql: string,
+  params: readonly unknown[] | undefined,
+  timeoutMs: number | undefined,
+): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout?: number } = {
+    text: sql,
+    ...(params !== undefined ? { values: params as unknown[] } : {}),
+    ...(timeoutMs !== undefined ? { query_timeout: timeoutMs } : {}),
+  };
+  return config;
+}
+
+/** pg's own timeouts, which carry no code. */
+const PG_TIMEOUT =
+  /^(Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout)$/;
+
+/**
+ * A pg timeout as an error with a code (`ETIMEDOUT`, transient), so the HTTP error handler, the
+ * retry policy and the outage log tell it from a bug without reading message text.
+ */
+function withTimeoutCode(err: unknown): unknown {
+  if (!(err instanceof Error) || (err as { code?: unknown }).code !== undefined) return err;
+  if (!PG_TIMEOUT.test(err.message)) return err;
+  return new CodedError('ETIMEDOUT', `PostgreSQL did not answer in time (${err.message})`, {
+    transient: true,
+    cause: err,
+  });
 }
 
 /** Errors of the connection rather than of the statement (those carry a SQLSTATE code). */

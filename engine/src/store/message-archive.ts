@@ -2,6 +2,8 @@
  * The message archive: every frame the listener reads becomes a row before any ACK, and the row's
  * status is the truth about what happened to it. Redis only schedules work on top of it.
  */
+import { CodedError, errorGuard } from '../errors/coded-error';
+import { contentHash } from '../hl7/content-hash';
 import type { Queryable } from './db';
 
 export const MessageStatus = {
@@ -59,6 +61,8 @@ export interface ArchivedMessage {
   readonly status: MessageStatus;
   readonly error: unknown;
   readonly duplicates: number;
+  /** Its sender had already used its MSH-10 for a message with other content. */
+  readonly controlIdReused: boolean;
   readonly processCount: number;
   readonly processedAt: Date | null;
   readonly processingMs: number | null;
@@ -82,6 +86,7 @@ export interface MessageRow {
   status: MessageStatus;
   error: unknown;
   duplicates: number;
+  control_id_reused: boolean;
   process_count: number;
   processed_at: Date | string | null;
   processing_ms: number | null;
@@ -91,7 +96,8 @@ export interface MessageRow {
 
 /** The columns `toArchivedMessage` reads. */
 export const MESSAGE_COLUMNS = `id::text AS id, sender, control_id, message_type, trigger_event, version, charset, patient_key,
-  order_keys, raw, received_at, status, error, duplicates, process_count, processed_at, processing_ms, mapping_version, output`;
+  order_keys, raw, received_at, status, error, duplicates, control_id_reused, process_count, processed_at, processing_ms,
+  mapping_version, output`;
 
 /** Maps a row as both drivers return it (pg gives Buffer, PGlite Uint8Array). */
 export function toArchivedMessage(r: MessageRow): ArchivedMessage {
@@ -110,6 +116,7 @@ export function toArchivedMessage(r: MessageRow): ArchivedMessage {
     status: r.status,
     error: r.error,
     duplicates: r.duplicates,
+    controlIdReused: r.control_id_reused,
     processCount: r.process_count,
     processedAt: r.processed_at === null ? null : new Date(r.processed_at),
     processingMs: r.processing_ms,
@@ -120,10 +127,75 @@ export function toArchivedMessage(r: MessageRow): ArchivedMessage {
 
 export interface ArchiveResult extends MessageJobRef {
   readonly id: string;
-  /** True when (sender, MSH-10) was already archived; the earlier row's id is returned. */
+  /**
+   * True when the sender, MSH-10 and content (hl7/content-hash.ts) were already archived; the
+   * earlier row's id is returned.
+   */
   readonly duplicate: boolean;
   /** Status of the row: a duplicate of an unfinished message must be queued again. */
   readonly status: MessageStatus;
+  /**
+   * A new row whose sender had already used its MSH-10 for other content (a control-ID counter
+   * that restarted); on a duplicate, the flag of the row it duplicates.
+   */
+  readonly controlIdReused: boolean;
+}
+
+export const ArchiveErrorCode = {
+  /** The database refused the row itself (a data error): resending the same bytes cannot help. */
+  Refused: 'archive-refused',
+  /** The database could not be asked, or failed for a reason of its own: try again later. */
+  Unavailable: 'archive-unavailable',
+} as const;
+export type ArchiveErrorCode = (typeof ArchiveErrorCode)[keyof typeof ArchiveErrorCode];
+
+/**
+ * A failed archive insert, told apart by SQLSTATE: only a fault in the row (classes 22, data
+ * exception; 23, integrity, other than the unique violation ON CONFLICT handles; 54, program limit,
+ * e.g. an index row too large) is permanent. Anything else (08 connection, 57P01 shutdown, 53
+ * resources, 40 rollback, 57014 timeout, a driver error with no SQLSTATE, even a bug of ours in
+ * 42) is transient, because refusing a message for a reason that is not in it loses it.
+ */
+export class ArchiveError extends CodedError<ArchiveErrorCode> {
+  override readonly name = 'ArchiveError';
+  /** The SQLSTATE the database answered, when it answered. */
+  readonly sqlState: string | undefined;
+  constructor(err: unknown) {
+    const sqlState = sqlStateOf(err);
+    const refused = sqlState !== undefined && isRowFault(sqlState);
+    super(
+      refused ? ArchiveErrorCode.Refused : ArchiveErrorCode.Unavailable,
+      // The database's own message can quote the row's values (PHI): only the SQLSTATE is kept.
+      refused
+        ? `the message store refused the message (SQLSTATE ${sqlState})`
+        : `the message store is unavailable${sqlState !== undefined ? ` (SQLSTATE ${sqlState})` : ''}`,
+      { cause: err, transient: !refused },
+    );
+    this.sqlState = sqlState;
+  }
+}
+
+export const isArchiveError = errorGuard<ArchiveError>('ArchiveError');
+
+function sqlStateOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  // Five digits or upper-case letters; no SQLSTATE class starts with E, as errno codes (EPIPE) do.
+  return typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code) ? code : undefined;
+}
+
+function isRowFault(sqlState: string): boolean {
+  if (sqlState === '23505') return false; // unique_violation: a race ON CONFLICT resolves on retry
+  const cls = sqlState.slice(0, 2);
+  return cls === '22' || cls === '23' || cls === '54';
+}
+
+/** Runs one archive statement; a failure becomes an ArchiveError that says whether to retry. */
+async function archiveQuery<R extends object>(db: Queryable, sql: string, params: unknown[]): Promise<R[]> {
+  try {
+    return await db.query<R>(sql, params);
+  } catch (err) {
+    throw new ArchiveError(err);
+  }
 }
 
 const INSERT_COLUMNS = `sender, sending_app, sending_facility, control_id, message_type, trigger_event,
@@ -148,23 +220,31 @@ function insertValues(m: NewMessage): unknown[] {
 }
 
 /**
- * Archives an accepted message as `received`. A second message with the same sender and MSH-10
- * is not stored again; its arrival is counted on the first row.
+ * Archives an accepted message as `received`. A second message with the same sender, MSH-10 and
+ * content is not stored again; its arrival is counted on the first row. One with the same sender
+ * and MSH-10 but other content is a new message, stored with `control_id_reused`.
+ * @throws ArchiveError, transient unless the database refused the row itself.
  */
 export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
-  const rows = await db.query<{
+  // One statement, atomic on its own: the reuse lookup runs in the INSERT, not a round trip before it.
+  const rows = await archiveQuery<{
     id: string;
     duplicate: boolean;
     status: MessageStatus;
     stamp: string;
     park_count: number;
+    control_id_reused: boolean;
   }>(
-    `INSERT INTO messages (${INSERT_COLUMNS}, status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'received')
-     ON CONFLICT (sender, control_id) WHERE status <> 'rejected'
+    db,
+    `INSERT INTO messages (${INSERT_COLUMNS}, content_hash, control_id_reused, status)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,
+       EXISTS (SELECT 1 FROM messages WHERE sender = $1 AND control_id = $4 AND status <> 'rejected'),
+       'received')
+     ON CONFLICT (sender, control_id, content_hash) WHERE status <> 'rejected'
        DO UPDATE SET duplicates = messages.duplicates + 1
-     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status, ${JOB_STAMP_SQL} AS stamp, park_count`,
-    insertValues(m),
+     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status, ${JOB_STAMP_SQL} AS stamp, park_count,
+       control_id_reused`,
+    [...insertValues(m), contentHash(m.raw)],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('archive insert returned no row');
@@ -174,12 +254,18 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
     status: row.status,
     stamp: row.stamp,
     parkCount: row.park_count,
+    controlIdReused: row.control_id_reused,
   };
 }
 
-/** Archives a message that will never be processed, with the reason, so nothing is silently dropped. */
+/**
+ * Archives a message that will never be processed, with the reason, so nothing is silently
+ * dropped. The caller bounds what it stores (ingest keeps a head of the frame).
+ * @throws ArchiveError, as archiveMessage.
+ */
 export async function archiveRejected(db: Queryable, m: NewMessage, error: unknown): Promise<string> {
-  const rows = await db.query<{ id: string }>(
+  const rows = await archiveQuery<{ id: string }>(
+    db,
     `INSERT INTO messages (${INSERT_COLUMNS}, status, error)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'rejected',$13) RETURNING id::text AS id`,
     [...insertValues(m), JSON.stringify(error)],

@@ -7,6 +7,7 @@ import { auth } from './002-auth';
 import { fhirResources } from './003-fhir-resources';
 import { historyByMessage } from './004-history-by-message';
 import { orderingAndOutbox } from './005-ordering-and-outbox';
+import { contentDuplicates } from './006-content-duplicates';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   fhirResources,
   historyByMessage,
   orderingAndOutbox,
+  contentDuplicates,
 ];
