@@ -29,6 +29,9 @@ import { migrate } from './store/migrate';
 import { createMessageHandler, type MessageHandlerRuntime } from './pipeline/map-and-store';
 import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime';
 
+/** Scheduling priority of processing when it runs apart from ingest (higher runs later). */
+export const WORKER_NICENESS = 19;
+
 /** The parts a process runs. */
 export interface EngineParts {
   readonly ingest: boolean;
@@ -103,6 +106,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     const pgState = connectionState(logger, 'postgres');
     const db = await openDb({
       ...config.database,
+      // A process that only processes yields to the ingest path on a shared host, its PostgreSQL
+      // sessions included (see worker-process.ts).
+      ...(parts.worker && !parts.ingest ? { backendNiceness: WORKER_NICENESS } : {}),
       onConnectionError: (err) => pgState.down(err),
       onConnectionRestored: () => pgState.up(),
     });

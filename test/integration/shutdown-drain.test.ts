@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { WORKER_NICENESS } from '../../engine/src/engine';
 import { frameMllp } from '../../engine/src/hl7/mllp-frame-reader';
 import { PROCESS_QUEUE } from '../../engine/src/queue/process-queue';
 import { openDb, type Db } from '../../engine/src/store/db';
@@ -180,8 +181,8 @@ describe('shutdown of the engine as npm start runs it (PostgreSQL: parent and wo
     const store = newStore();
     const engine = await startEngineProcess(store);
     const worker = readFileSync(`/proc/${engine.workerPid}/stat`, 'utf8');
-    // Below the listener: niceness 10 (field 19 of /proc/<pid>/stat).
-    expect(worker.slice(worker.lastIndexOf(')') + 2).split(' ')[16]).toBe('10');
+    // Below the listener: niceness WORKER_NICENESS (field 19 of /proc/<pid>/stat).
+    expect(worker.slice(worker.lastIndexOf(')') + 2).split(' ')[16]).toBe(String(WORKER_NICENESS));
 
     const db = await storeDb(store.schema);
     const run = uniqueName('d');

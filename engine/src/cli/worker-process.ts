@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { WORKER_NICENESS } from '../engine';
 
 /** The engine entry point, started with ENGINE_ROLE=worker. */
 const START = fileURLToPath(new URL('./start.ts', import.meta.url));
@@ -17,7 +18,7 @@ export interface WorkerProcessOptions {
   readonly env: Record<string, string | undefined>;
   /**
    * Scheduling priority (niceness) of the child: higher runs later under contention.
-   * @defaultValue 10
+   * @defaultValue WORKER_NICENESS
    */
   readonly niceness?: number;
   /** Called when the child exits without being asked to (the parent should stop too). */
@@ -41,7 +42,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
   const pid = child.pid;
   if (pid === undefined) throw new Error('worker process did not start');
   try {
-    setPriority(pid, o.niceness ?? 10);
+    setPriority(pid, o.niceness ?? WORKER_NICENESS);
   } catch {
     // Not permitted on some hosts: the split into processes still keeps mapping off the listener.
   }

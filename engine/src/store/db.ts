@@ -4,6 +4,7 @@
  * directory is locked while open (data-dir-lock.ts): one engine per directory.
  */
 import { mkdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { CodedError } from '../errors/coded-error';
@@ -56,11 +57,48 @@ export interface DbOptions {
    * @defaultValue 5000
    */
   readonly timeoutMs?: number;
+  /**
+   * Scheduling priority for this pool's server processes, when PostgreSQL runs on this host and
+   * we may renice them. A worker process's sessions run below the ingest path's just as the
+   * worker's own node process does: most of processing's CPU is spent in PostgreSQL, so
+   * lowering only the node side would leave ACKs competing with mapping's writes. Unset: left alone.
+   */
+  readonly backendNiceness?: number;
 }
 
 /** Opens the database named by the options and makes sure the schema exists. */
 export async function openDb(options: DbOptions): Promise<Db> {
   return options.url !== undefined ? openPostgres(options.url, options) : openPglite(options);
+}
+
+/** True when the server named by `url` is this host (loopback or a Unix socket). */
+function isLocalServer(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return (
+      host === '' ||
+      host === 'localhost' ||
+      host === '127.0.0.1' ||
+      host === '[::1]' ||
+      host.startsWith('%2F')
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lowers the priority of a session's server process. Best effort: without permission (another
+ * user's process) it stays as it is, which costs only the ingest-first benefit, never correctness.
+ */
+function reniceBackend(client: pg.PoolClient, niceness: number): void {
+  client
+    .query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+    .then(({ rows }) => {
+      const pid = rows[0]?.pid;
+      if (pid !== undefined) setPriority(pid, niceness);
+    })
+    .catch(() => undefined);
 }
 
 function quoteIdent(name: string): string {
@@ -99,11 +137,14 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   // Every client hears its own errors for its whole life. The pool listens only while a client is
   // idle, and a reset can arrive between the pool handing a client out and its borrower listening
   // (an unhandled 'error' event ends the process).
+  const niceness =
+    options.backendNiceness !== undefined && isLocalServer(url) ? options.backendNiceness : undefined;
   pool.on('connect', (client) => {
     client.on('error', (err) => {
       broken.add(client);
       onConnectionError(err);
     });
+    if (niceness !== undefined) reniceBackend(client, niceness);
   });
   // Reported by the client's own listener above; the pool only discards the idle client.
   pool.on('error', () => undefined);
