@@ -116,19 +116,33 @@ export async function runProcessMessage(
   return committed.outcome;
 }
 
+/**
+ * The message's order keys, locked until the transaction ends; or, when it is gone or already
+ * finished, the outcome. Bounded by the session's lock_timeout: a lock held by a stalled
+ * transaction fails this attempt, which retries.
+ */
+async function lockKeysOf(
+  tx: Queryable,
+  id: string,
+  deps: ProcessDeps,
+): Promise<{ readonly keys: readonly string[] } | Committed> {
+  const head = await readOrderHead(tx, id);
+  if (head === undefined) return { outcome: 'missing', ...NOTHING };
+  if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
+  const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
+  await lockOrderKeys(tx, keys);
+  return { keys };
+}
+
 async function processInTransaction(
   tx: Queryable,
   id: string,
   deps: ProcessDeps,
   started: number,
 ): Promise<Committed> {
-  const head = await readOrderHead(tx, id);
-  if (head === undefined) return { outcome: 'missing', ...NOTHING };
-  if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
-  const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
-  // Bounded by the session's lock_timeout: a lock held by a stalled transaction fails this
-  // attempt, which retries.
-  await lockOrderKeys(tx, keys);
+  const locked = await lockKeysOf(tx, id, deps);
+  if ('outcome' in locked) return locked;
+  const { keys } = locked;
   const turn = await lockMessageInTurn(tx, id, keys);
   if (turn?.message.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
   if (turn.waitForEarlier) {
@@ -161,11 +175,9 @@ async function failInTransaction(
   deps: ProcessDeps,
   started: number,
 ): Promise<Committed> {
-  const head = await readOrderHead(tx, id);
-  if (head === undefined) return { outcome: 'missing', ...NOTHING };
-  if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
-  const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
-  await lockOrderKeys(tx, keys);
+  const locked = await lockKeysOf(tx, id, deps);
+  if ('outcome' in locked) return locked;
+  const { keys } = locked;
   const error = failureOf(err);
   await finishMessage(tx, id, { status: 'failed', error, processingMs: performance.now() - started });
   // A message that failed for good no longer holds its patient's later messages back.
