@@ -33,7 +33,7 @@ import type { Logger } from '../observability/logger';
 import { createMetrics, type EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
 import { archiveMessage, archiveRejected, isArchiveError, type NewMessage } from '../store/message-archive';
-import { enqueueMessage, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
+import { queueArchivedMessage, traceIdOf, type ProcessJobData } from '../queue/process-queue';
 import { isSenderAllowed } from './sender-allowlist';
 
 /** Bytes of a rejected frame that are archived; oversize frames already arrive as a head this long. */
@@ -68,6 +68,8 @@ export interface IngestDeps {
 export interface ConnectionInfo {
   /** `address:port`. */
   readonly remoteAddress: string;
+  /** The peer's address without the port, as the listener counts connections (mllp-listener.ts). */
+  readonly peer: string;
   /** Subject CN of a verified client certificate (mutual TLS). */
   readonly certificateCn?: string;
 }
@@ -241,11 +243,7 @@ async function accept(
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
     try {
-      await enqueueMessage(
-        deps.queue,
-        { messageId: archived.id, controlId: h.controlId, traceId: traceIdOf(archived) },
-        messageJobId(archived),
-      );
+      await queueArchivedMessage(deps.queue, archived, { controlId: h.controlId });
     } catch (err) {
       deps.queueState?.down(err);
       return {
@@ -289,7 +287,7 @@ async function reject(
   };
   const ar: IngestResult = { ack: buildAck({ code: 'AR', original, error }), code: 'AR', reason: r.reason };
 
-  const peer = peerAddress(conn.remoteAddress);
+  const { peer } = conn;
   const turn = ctx.budget.take(peer);
   if (!turn.archive) {
     ctx.metrics.rejectedUnarchived.inc({ reason: r.reason });
@@ -391,18 +389,6 @@ function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
 function ackOriginal(h: Partial<MessageHeader>): AckInput['original'] {
   const { controlId, sendingApplication, sendingFacility, triggerEvent, version } = h;
   return { controlId, sendingApplication, sendingFacility, triggerEvent, version };
-}
-
-/**
- * The peer's address without the port (`10.0.0.5:49152` → `10.0.0.5`, `::ffff:10.0.0.5:1` →
- * `10.0.0.5`), so every connection from one host shares one budget.
- */
-export function peerAddress(remoteAddress: string): string {
-  const colon = remoteAddress.lastIndexOf(':');
-  let host =
-    colon > 0 && /^\d+$/.test(remoteAddress.slice(colon + 1)) ? remoteAddress.slice(0, colon) : remoteAddress;
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return host.toLowerCase().startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
 }
 
 /** One peer's turn: whether its rejected frame gets a row. */

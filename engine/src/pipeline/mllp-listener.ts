@@ -231,12 +231,13 @@ function serveConnection(
 
 function connectionInfo(socket: net.Socket): ConnectionInfo {
   const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  const peer = peerAddress(socket.remoteAddress);
   if (socket instanceof tls.TLSSocket && socket.authorized) {
     const cn: unknown = socket.getPeerCertificate().subject?.CN;
     // A verified certificate must name exactly one sender. With no CN, or several (Node gives an
     // array), it names none: an empty CN matches no MSH-4, so it can send as nobody rather than
     // as anybody.
-    return { remoteAddress, certificateCn: typeof cn === 'string' ? cn : '' };
+    return { remoteAddress, peer, certificateCn: typeof cn === 'string' ? cn : '' };
   }
-  return { remoteAddress };
+  return { remoteAddress, peer };
 }
