@@ -12,13 +12,7 @@ import type { Db } from '../store/db';
 import { getMessage, resetForReplay } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
 import { readMessageResources, type StoredSummary } from '../store/message-resources';
-import {
-  enqueueMessage,
-  JobPriority,
-  messageJobId,
-  traceIdOf,
-  type ProcessJobData,
-} from '../queue/process-queue';
+import { JobPriority, queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
 import { outcome, sendOutcome } from './operation-outcome';
 import {
   decimalInt,
@@ -157,14 +151,12 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       return;
     }
     // A new job ID: the first run's job may still be kept in Redis and would block a re-add.
-    const jobId = `${messageJobId(ref)}-r${Date.now()}`;
     // Behind live feeds: a replay someone starts must not delay the next admission.
-    await enqueueMessage(
-      deps.queue,
-      { messageId: existing.id, controlId: existing.controlId ?? '', traceId: traceIdOf(ref) },
-      jobId,
-      JobPriority.Backfill,
-    );
+    const jobId = await queueArchivedMessage(deps.queue, ref, {
+      controlId: existing.controlId ?? '',
+      priority: JobPriority.Backfill,
+      suffix: `-r${Date.now()}`,
+    });
     await deps.audit({ ctx, action: 'replay', messageIds: [existing.id] });
     res.status(202).json({ id: existing.id, status: 'received', jobId });
   });

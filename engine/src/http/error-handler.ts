@@ -6,6 +6,7 @@
  * answered 500, or 503 when transient.
  * No error text from inside reaches the caller.
  */
+import { isStoreOutage } from '../store/sql-errors';
 import type { ErrorRequestHandler, Request } from 'express';
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
@@ -30,16 +31,8 @@ function clientErrorStatus(err: unknown): number | undefined {
  * Unknown errors are bugs here: calling them unavailable would hide them.
  */
 function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
-  const code = e?.code;
-  // Connection refused/reset/timed out; SQLSTATE 08 (connection), 57P0x (shutdown), 57014
-  // (statement timeout), 53 (insufficient resources), 40001/40P01 (retryable conflicts).
-  if (
-    typeof code === 'string' &&
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|08...|57P0.|57014|53...|40001|40P01)$/.test(code)
-  ) {
-    return true;
-  }
+  if (isStoreOutage(err)) return true;
+  const e = err as { name?: unknown; message?: unknown } | null;
   // ioredis says so in words: a command timeout or a closed connection carries no code.
   return (
     e?.name === 'MaxRetriesPerRequestError' ||

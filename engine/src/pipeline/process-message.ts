@@ -24,7 +24,7 @@ import {
   takeParkedSuccessors,
 } from '../store/message-order';
 import { insertOutboxEvents, type OutboxRef } from '../store/outbox';
-import { enqueueMessage, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
+import { queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
 
 /** What the handler made of a message. */
 export interface HandlerResult {
@@ -194,11 +194,9 @@ async function afterCommit(
   // Failures here lose nothing: a woken message is still `received` (the sweep queues it) and an
   // unrelayed outbox row is relayed by the outbox sweep.
   for (const ref of c.wake) {
-    await enqueueMessage(
-      deps.after.queue,
-      { messageId: ref.id, controlId: '', traceId: traceIdOf(ref) },
-      messageJobId(ref),
-    ).catch((err: unknown) => log.warn({ err: describeError(err), woken: ref.id }, 'hand-over not queued'));
+    await queueArchivedMessage(deps.after.queue, ref).catch((err: unknown) =>
+      log.warn({ err: describeError(err), woken: ref.id }, 'hand-over not queued'),
+    );
   }
   await deps.after
     .relay(c.events, data.traceId)

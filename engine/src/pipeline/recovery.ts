@@ -7,13 +7,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnfinished } from '../store/message-archive';
-import {
-  enqueueMessage,
-  JobPriority,
-  messageJobId,
-  traceIdOf,
-  type ProcessJobData,
-} from '../queue/process-queue';
+import { JobPriority, messageJobId, queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
 
 export interface RecoveryOptions {
   /** Only messages received longer ago than this are swept (newer ones are still being queued). */
@@ -42,12 +36,7 @@ export async function requeueUnfinished(
       const job = await queue.getJob(jobId);
       if (job !== undefined && ((await job.isFailed()) || (await job.isCompleted()))) await job.remove();
       // Behind live traffic: a swept backlog must not delay the next admission.
-      await enqueueMessage(
-        queue,
-        { messageId: ref.id, controlId: '', traceId: traceIdOf(ref) },
-        jobId,
-        JobPriority.Backfill,
-      );
+      await queueArchivedMessage(queue, ref, { priority: JobPriority.Backfill });
       total++;
     }
     if (refs.length < batch) break;

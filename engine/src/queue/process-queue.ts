@@ -70,3 +70,31 @@ export async function enqueueMessage(
 ): Promise<void> {
   await queue.add('process', data, { jobId, ...(priority !== JobPriority.Live ? { priority } : {}) });
 }
+
+export interface QueueArchivedOptions {
+  /** MSH-10, for logs; the sweep and hand-overs do not read it. @defaultValue '' */
+  readonly controlId?: string;
+  /** @defaultValue JobPriority.Live */
+  readonly priority?: JobPriority;
+  /** Appended to the job id, for a run the row's own id is already used by (a replay). */
+  readonly suffix?: string;
+}
+
+/**
+ * Queues an archived message: its job id and trace id come from the row, so every path that
+ * queues one (ingest, hand-over, sweep, replay) names it alike. Returns the job id.
+ */
+export async function queueArchivedMessage(
+  queue: Queue<ProcessJobData>,
+  ref: MessageJobRef,
+  o: QueueArchivedOptions = {},
+): Promise<string> {
+  const jobId = `${messageJobId(ref)}${o.suffix ?? ''}`;
+  await enqueueMessage(
+    queue,
+    { messageId: ref.id, controlId: o.controlId ?? '', traceId: traceIdOf(ref) },
+    jobId,
+    o.priority,
+  );
+  return jobId;
+}

@@ -8,6 +8,7 @@ import { setPriority } from 'node:os';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { CodedError } from '../errors/coded-error';
+import { isConnectionFailure } from './sql-errors';
 import { lockDataDir } from './data-dir-lock';
 
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
@@ -164,7 +165,7 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
       const err = withTimeoutCode(caught);
       // A refused, reset or timed-out connection surfaces here. After a client-side timeout the
       // statement may still be running and its answer would be read as the next one's.
-      if (isConnectionError(err)) {
+      if (isConnectionFailure(err)) {
         broken.add(client);
         onConnectionError(err);
       }
@@ -287,13 +288,6 @@ function withTimeoutCode(err: unknown): unknown {
     transient: true,
     cause: err,
   });
-}
-
-/** Errors of the connection rather than of the statement (those carry a SQLSTATE code). */
-function isConnectionError(err: unknown): err is Error {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') : true;
 }
 
 async function openPglite(options: DbOptions): Promise<Db> {

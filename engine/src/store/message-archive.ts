@@ -2,6 +2,7 @@
  * The message archive: every frame the listener reads becomes a row before any ACK, and the row's
  * status is the truth about what happened to it. Redis only schedules work on top of it.
  */
+import { isRowFault, sqlStateOf } from './sql-errors';
 import { CodedError, errorGuard } from '../errors/coded-error';
 import { contentHash } from '../hl7/content-hash';
 import type { Queryable } from './db';
@@ -176,18 +177,6 @@ export class ArchiveError extends CodedError<ArchiveErrorCode> {
 }
 
 export const isArchiveError = errorGuard<ArchiveError>('ArchiveError');
-
-function sqlStateOf(err: unknown): string | undefined {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
-  // Five digits or upper-case letters; no SQLSTATE class starts with E, as errno codes (EPIPE) do.
-  return typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code) ? code : undefined;
-}
-
-function isRowFault(sqlState: string): boolean {
-  if (sqlState === '23505') return false; // unique_violation: a race ON CONFLICT resolves on retry
-  const cls = sqlState.slice(0, 2);
-  return cls === '22' || cls === '23' || cls === '54';
-}
 
 /** Runs one archive statement; a failure becomes an ArchiveError that says whether to retry. */
 async function archiveQuery<R extends object>(db: Queryable, sql: string, params: unknown[]): Promise<R[]> {
