@@ -4,6 +4,7 @@
  * a restart without persistence) loses no message.
  */
 import type { Queue } from 'bullmq';
+import { startPeriodicSweep } from './periodic-sweep';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnfinished } from '../store/message-archive';
@@ -53,21 +54,11 @@ export function startRecoverySweep(
   intervalMs: number,
   olderThanMs: number,
 ): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    requeueUnfinished(db, queue, { olderThanMs })
-      .then((n) => {
-        if (n > 0) logger.info({ requeued: n }, 'recovery sweep re-queued unfinished messages');
-      })
-      .catch((err: unknown) =>
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'recovery sweep failed'),
-      )
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodicSweep({
+    name: 'recovery sweep',
+    intervalMs,
+    logger,
+    run: () => requeueUnfinished(db, queue, { olderThanMs }),
+    report: (requeued) => logger.info({ requeued }, 'recovery sweep re-queued unfinished messages'),
+  });
 }

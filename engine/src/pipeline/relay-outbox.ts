@@ -5,10 +5,10 @@
  */
 import type { Queue } from 'bullmq';
 import { deliverJobId, type DeliverJobData } from '../queue/deliver-queue';
+import { startPeriodicSweep } from './periodic-sweep';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnrelayed, markRelayed, type OutboxRef } from '../store/outbox';
-import { describeError } from '../observability/describe-error';
 
 /** Queues delivery of committed outbox rows, then marks them relayed. */
 export async function relayOutbox(
@@ -53,19 +53,11 @@ export function startOutboxSweep(
   logger: Logger,
   intervalMs: number,
 ): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    relayLeftovers(db, queue, intervalMs)
-      .then((n) => {
-        if (n > 0) logger.info({ relayed: n }, 'outbox sweep relayed events a crash had left');
-      })
-      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'outbox sweep failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodicSweep({
+    name: 'outbox sweep',
+    intervalMs,
+    logger,
+    run: () => relayLeftovers(db, queue, intervalMs),
+    report: (relayed) => logger.info({ relayed }, 'outbox sweep relayed events a crash had left'),
+  });
 }
