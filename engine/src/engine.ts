@@ -11,6 +11,7 @@ import type { Config, EngineRole } from './config/schema';
 import { createHttpApp } from './http/create-app';
 import { listenHttp } from './http/listen-http';
 import { connectionState, watchConnection } from './observability/connection-state';
+import { describeError } from './observability/describe-error';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, registerBacklogGauges, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
@@ -98,7 +99,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     for (const fn of cleanups.reverse()) {
       await Promise.resolve()
         .then(fn)
-        .catch((err: unknown) => logger.warn({ err: String(err) }, 'shutdown step failed'));
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'shutdown step failed'));
     }
     cleanups.length = 0;
   };

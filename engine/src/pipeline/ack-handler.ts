@@ -2,6 +2,7 @@
  * Glue between the MLLP listener and the ingest stage: a handler that never throws, because a
  * frame without an ACK leaves the sender hanging. An unexpected bug still answers AE.
  */
+import { describeError } from '../observability/describe-error';
 import { AckErrorCode, buildAck } from '../hl7/build-ack';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
 import { salvageHeader } from '../hl7/salvage-header';
@@ -19,10 +20,7 @@ export function createAckHandler(
     try {
       return await ingest(event, conn);
     } catch (err) {
-      deps.logger.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'ingest failed unexpectedly: answering AE',
-      );
+      deps.logger.error({ err: describeError(err) }, 'ingest failed unexpectedly: answering AE');
       const raw = event.kind === 'oversize' ? event.head : event.payload;
       const h = salvageHeader(raw);
       const ack = buildAck({
