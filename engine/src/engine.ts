@@ -28,6 +28,9 @@ import { createRedis } from './queue/redis-connection';
 import { openDb, type Db } from './store/db';
 import { migrate } from './store/migrate';
 import { createMessageHandler, type MessageHandlerRuntime } from './pipeline/map-and-store';
+import { identityRules } from './identity/link-patient';
+import { startLinkSweep } from './identity/link-sweep';
+import { personOrderKeys } from './identity/person-order-keys';
 import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime';
 
 /** Scheduling priority of processing when it runs apart from ingest (higher runs later). */
@@ -234,6 +237,7 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
       handle,
       logger,
       metrics,
+      orderKeys: personOrderKeys,
       after: { queue, relay: (refs, traceId) => relayOutbox(db, deliverQueue, refs, traceId) },
     },
     { ...common, concurrency: config.workerConcurrency, ...options.workerOptions },
@@ -255,4 +259,5 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
   const sweepMs = options.sweepIntervalMs ?? 30_000;
   cleanups.push(startRecoverySweep(db, queue, logger, sweepMs, options.sweepOlderThanMs ?? 30_000));
   cleanups.push(startOutboxSweep(db, deliverQueue, logger, sweepMs));
+  cleanups.push(startLinkSweep(db, identityRules(config.identity), logger, sweepMs));
 }

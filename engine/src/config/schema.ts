@@ -56,6 +56,12 @@ const envSchema = z.object({
   EHR_ISSUERS_FILE: optionalPath,
   TOKEN_SIGNING_KEY_FILE: optionalPath,
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  IDENTITY_LINK_THRESHOLD: z.coerce.number().default(20),
+  IDENTITY_REVIEW_THRESHOLD: z.coerce.number().default(10),
+  IDENTITY_CERTAIN_IDENTIFIER_TYPES: z
+    .string()
+    .regex(/^[A-Z0-9]+(,[A-Z0-9]+)*$|^$/, 'comma-separated v2-0203 codes, e.g. PE,MB')
+    .default('PE,MB,MA,MC'),
   ENGINE_ROLE: z.enum(['all', 'ingest', 'worker', 'http']).default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -66,6 +72,14 @@ export type EngineRole = z.infer<typeof envSchema>['ENGINE_ROLE'];
 export interface AllowedSender {
   readonly application?: string;
   readonly facility: string;
+}
+
+/** Identity matching: thresholds in match weight (log2 likelihood ratio), see README. */
+export interface IdentitySettings {
+  readonly linkThreshold: number;
+  readonly reviewThreshold: number;
+  /** v2-0203 identifier types that name one person at every facility (enterprise, payer). */
+  readonly certainIdentifierTypes: readonly string[];
 }
 
 export interface Config {
@@ -113,6 +127,7 @@ export interface Config {
   /** Private ES256 JWK shared by every engine behind one URL; unset: generated at start. */
   readonly tokenSigningKeyFile?: string;
   readonly workerConcurrency: number;
+  readonly identity: IdentitySettings;
   /** Which parts this process runs: `all`, or one of `ingest`, `worker`, `http` when split. */
   readonly role: EngineRole;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -161,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.MLLP_TLS_CA !== undefined && e.MLLP_TLS_CERT === undefined) {
     problems.push('MLLP_TLS_CA needs MLLP_TLS_CERT and MLLP_TLS_KEY');
+  }
+  if (e.IDENTITY_REVIEW_THRESHOLD > e.IDENTITY_LINK_THRESHOLD) {
+    problems.push('IDENTITY_REVIEW_THRESHOLD must not exceed IDENTITY_LINK_THRESHOLD');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -213,6 +231,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
     ...(e.TOKEN_SIGNING_KEY_FILE !== undefined ? { tokenSigningKeyFile: e.TOKEN_SIGNING_KEY_FILE } : {}),
     workerConcurrency: e.WORKER_CONCURRENCY,
+    identity: {
+      linkThreshold: e.IDENTITY_LINK_THRESHOLD,
+      reviewThreshold: e.IDENTITY_REVIEW_THRESHOLD,
+      certainIdentifierTypes: e.IDENTITY_CERTAIN_IDENTIFIER_TYPES.split(',').filter((t) => t !== ''),
+    },
     role: e.ENGINE_ROLE,
     logLevel: e.LOG_LEVEL,
   };

@@ -1,7 +1,8 @@
 /**
- * The message handler the processing stage runs: map with the current mapping set, then store
- * the Bundle (with the patient-merge rules), inside the stage's transaction. Mappings are watched and reloaded; an invalid edit
- * is reported and the last good set keeps running.
+ * The message handler the processing stage runs: map with the current mapping set, store the
+ * Bundle (with the patient-merge rules), then link the changed Patients to their persons, all
+ * inside the stage's transaction. Mappings are watched and reloaded; an invalid edit is reported
+ * and the last good set keeps running.
  */
 import type { Config } from '../config/schema';
 import { loadMappingSet } from '../mapping/load-mappings';
@@ -10,6 +11,7 @@ import type { MappingSet } from '../mapping/mapping-types';
 import { watchMappings } from '../mapping/watch-mappings';
 import type { Logger } from '../observability/logger';
 import { applyBundle } from '../store/fhir-resource-store';
+import { identityRules, linkChangedPatients } from '../identity/link-patient';
 import { patientMergeHooks } from '../identity/patient-merge';
 import type { MessageHandler } from './process-message';
 
@@ -40,6 +42,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
       );
     },
   });
+  const rules = identityRules(config.identity);
   const handle: MessageHandler = async (message, parsed, tx) => {
     const set = current;
     const result = mapMessage(parsed, set, {
@@ -54,11 +57,19 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
       messageId: message.id,
       hooks: patientMergeHooks(),
     });
+    const linked = await linkChangedPatients(tx, changes, rules, {
+      id: message.id,
+      orderKeys: message.patientKey === null ? [] : [message.patientKey, ...message.otherPatientKeys],
+    });
+    const identity = linked
+      .filter((l) => l.action !== 'unchanged')
+      .map(({ patientId, personId, action, reviews }) => ({ patientId, personId, action, reviews }));
     return {
       status: 'processed',
       output: {
         mappingFile: result.mappingFile,
         stored,
+        ...(identity.length > 0 ? { identity } : {}),
         ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
       },
       mappingVersion: result.mappingVersion,

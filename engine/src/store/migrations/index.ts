@@ -8,6 +8,7 @@ import { fhirResources } from './003-fhir-resources';
 import { historyByMessage } from './004-history-by-message';
 import { orderingAndOutbox } from './005-ordering-and-outbox';
 import { contentDuplicates } from './006-content-duplicates';
+import { identity } from './007-identity';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   historyByMessage,
   orderingAndOutbox,
   contentDuplicates,
+  identity,
 ];

@@ -1,0 +1,290 @@
+/**
+ * The identity tables, read and written inside the caller's transaction. Knows rows, not rules:
+ * what a record's person should be is decided in link-decision.ts.
+ */
+import { hashResourceId } from '../mapping/resource-id';
+import type { Queryable } from '../store/db';
+import { contentHash, type JsonObject } from '../store/fhir-json';
+import type { Demographics } from './demographics';
+import type { LinkedRecord, LinkReason } from './link-decision';
+import type { NameFrequencies } from './match-model';
+
+/** A record as stored, with where it is linked. */
+export interface IdentityRecord extends LinkedRecord {
+  readonly assurance: 'level3' | 'level4';
+  readonly demographicsHash: string;
+  readonly orderKeys: readonly string[];
+}
+
+interface RecordRow {
+  patient_id: string;
+  person_id: string;
+  reason: LinkReason;
+  assurance: 'level3' | 'level4';
+  demographics: Demographics;
+  demographics_hash: string;
+  order_keys: string[];
+}
+
+const RECORD_COLUMNS = `patient_id, person_id, reason, assurance, demographics, demographics_hash, order_keys`;
+
+function toRecord(r: RecordRow): IdentityRecord {
+  return {
+    demographics: r.demographics,
+    personId: r.person_id,
+    reason: r.reason,
+    assurance: r.assurance,
+    demographicsHash: r.demographics_hash,
+    orderKeys: r.order_keys,
+  };
+}
+
+export function demographicsHash(d: Demographics): string {
+  return contentHash(d as unknown as JsonObject);
+}
+
+/** The record of `patientId`, row-locked when `lock` (its writer holds it until commit). */
+export async function readRecord(
+  tx: Queryable,
+  patientId: string,
+  lock = false,
+): Promise<IdentityRecord | undefined> {
+  const [row] = await tx.query<RecordRow>(
+    `SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [patientId],
+  );
+  return row === undefined ? undefined : toRecord(row);
+}
+
+/** Every record of `personId`. */
+export async function personMembers(tx: Queryable, personId: string): Promise<IdentityRecord[]> {
+  const rows = await tx.query<RecordRow>(
+    `SELECT ${RECORD_COLUMNS} FROM identity_records WHERE person_id = $1 ORDER BY patient_id`,
+    [personId],
+  );
+  return rows.map(toRecord);
+}
+
+/**
+ * Records sharing a blocking key with `keys`, and every other record of their persons (a
+ * person is judged by all its records, not only those in the block). Bounded: a key shared
+ * by thousands (a clinic's phone) yields its first `limit` records.
+ */
+export async function candidatesFor(
+  tx: Queryable,
+  keys: readonly string[],
+  limit = 500,
+): Promise<IdentityRecord[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx.query<RecordRow>(
+    `WITH hit AS (SELECT DISTINCT person_id FROM identity_records WHERE block_keys && $1::text[] LIMIT $2)
+     SELECT ${RECORD_COLUMNS} FROM identity_records WHERE person_id IN (SELECT person_id FROM hit)`,
+    [keys, limit],
+  );
+  return rows.map(toRecord);
+}
+
+/** Patient ids an analyst separated from `patientId`. */
+export async function separatedFrom(tx: Queryable, patientId: string): Promise<Set<string>> {
+  const rows = await tx.query<{ other: string }>(
+    `SELECT CASE WHEN patient_a = $1 THEN patient_b ELSE patient_a END AS other FROM identity_decisions
+      WHERE (patient_a = $1 OR patient_b = $1) AND decision = 'separate'
+        AND id = (SELECT max(id) FROM identity_decisions d WHERE d.patient_a = identity_decisions.patient_a
+                    AND d.patient_b = identity_decisions.patient_b)`,
+    [patientId],
+  );
+  return new Set(rows.map((r) => r.other));
+}
+
+/** Frequencies of one record's names (the only ones exact agreement can be on). */
+export async function nameFrequencies(tx: Queryable, d: Demographics): Promise<NameFrequencies> {
+  const rows = await tx.query<{ kind: string; value: string; n: number }>(
+    `SELECT kind, value, n FROM identity_name_counts
+      WHERE (kind, value) IN (('*', '*'), ('given', $1), ('family', $2))`,
+    [d.given[0] ?? '', d.families[0] ?? ''],
+  );
+  const get = (kind: string, value: string): number =>
+    rows.find((r) => r.kind === kind && r.value === value)?.n ?? 0;
+  return { total: get('*', '*'), count: (kind, value) => get(kind, value) };
+}
+
+async function adjustNameCounts(tx: Queryable, d: Demographics | undefined, delta: 1 | -1): Promise<void> {
+  if (d === undefined) return;
+  await tx.query(
+    `INSERT INTO identity_name_counts (kind, value, n)
+       SELECT k, v, $3::int FROM unnest(ARRAY['*', 'given', 'family'], ARRAY['*', $1::text, $2::text]) AS t(k, v)
+        WHERE v IS NOT NULL AND v <> ''
+     ON CONFLICT (kind, value) DO UPDATE SET n = identity_name_counts.n + $3::int`,
+    [d.given[0] ?? null, d.families[0] ?? null, delta],
+  );
+}
+
+/** A fresh person id for `patientId`: its hash, or the hash with a counter if that one is taken. */
+export async function newPersonId(tx: Queryable, patientId: string): Promise<string> {
+  for (let n = 0; ; n++) {
+    const id = hashResourceId('Person', n === 0 ? [patientId] : [patientId, String(n)]);
+    const [taken] = await tx.query<{ id: string }>(`SELECT id FROM identity_persons WHERE id = $1`, [id]);
+    if (taken === undefined) return id;
+  }
+}
+
+export async function createPerson(tx: Queryable, id: string): Promise<void> {
+  await tx.query(`INSERT INTO identity_persons (id) VALUES ($1)`, [id]);
+}
+
+/**
+ * Row-locks persons in id order, so two linkers touching the same persons queue, and returns
+ * their version ids (missing ids are absent).
+ */
+export async function lockPersons(tx: Queryable, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await tx.query<{ id: string; version_id: number }>(
+    `SELECT id, version_id FROM identity_persons WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r.version_id]));
+}
+
+/** Marks persons changed: a new version of their FHIR Person. */
+export async function bumpPersons(tx: Queryable, ids: readonly string[]): Promise<void> {
+  await tx.query(
+    `UPDATE identity_persons SET version_id = version_id + 1, updated_at = now() WHERE id = ANY($1::text[])`,
+    [[...new Set(ids)]],
+  );
+}
+
+/** Retires a person that has no records left, naming where they went. */
+export async function retireIfEmpty(
+  tx: Queryable,
+  id: string,
+  mergedInto: string | undefined,
+): Promise<boolean> {
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE identity_persons SET active = false, merged_into = $2, version_id = version_id + 1, updated_at = now()
+      WHERE id = $1 AND active AND NOT EXISTS (SELECT 1 FROM identity_records WHERE person_id = $1)
+      RETURNING id`,
+    [id, mergedInto ?? null],
+  );
+  return rows.length > 0;
+}
+
+export interface RecordWrite {
+  readonly demographics: Demographics;
+  readonly personId: string;
+  readonly reason: LinkReason;
+  readonly assurance: 'level3' | 'level4';
+  readonly evidence?: { readonly patientId: string; readonly weight?: number };
+  readonly blockKeys: readonly string[];
+  readonly orderKeys: readonly string[];
+}
+
+/** Inserts or replaces a record, keeping the name counts right (`previous` is the row it replaces). */
+export async function writeRecord(
+  tx: Queryable,
+  w: RecordWrite,
+  previous: IdentityRecord | undefined,
+): Promise<void> {
+  const d = w.demographics;
+  await tx.query(
+    `INSERT INTO identity_records (patient_id, person_id, reason, assurance, evidence_patient, evidence_weight,
+        active, demographics, demographics_hash, given_key, family_key, block_keys, order_keys)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (patient_id) DO UPDATE SET person_id = $2, reason = $3, assurance = $4, evidence_patient = $5,
+        evidence_weight = $6, active = $7, demographics = $8, demographics_hash = $9, given_key = $10,
+        family_key = $11, block_keys = $12, order_keys = $13, linked_at = now()`,
+    [
+      d.patientId,
+      w.personId,
+      w.reason,
+      w.assurance,
+      w.evidence?.patientId ?? null,
+      w.evidence?.weight ?? null,
+      d.active,
+      JSON.stringify(d),
+      demographicsHash(d),
+      d.given[0] ?? null,
+      d.families[0] ?? null,
+      w.blockKeys,
+      w.orderKeys,
+    ],
+  );
+  const prev = previous?.demographics;
+  if (prev?.given[0] !== d.given[0] || prev?.families[0] !== d.families[0] || previous === undefined) {
+    await adjustNameCounts(tx, prev, -1);
+    await adjustNameCounts(tx, d, 1);
+  }
+}
+
+/** Moves every record of `from` to `to` (a merge or an analyst's link joins two persons). */
+export async function moveMembers(tx: Queryable, from: string, to: string): Promise<string[]> {
+  const rows = await tx.query<{ patient_id: string }>(
+    `UPDATE identity_records SET person_id = $2, linked_at = now() WHERE person_id = $1 RETURNING patient_id`,
+    [from, to],
+  );
+  return rows.map((r) => r.patient_id);
+}
+
+/** Sets how one record is linked (after a move, for the record the decision was about). */
+export async function setLinkReason(
+  tx: Queryable,
+  patientId: string,
+  reason: LinkReason,
+  assurance: 'level3' | 'level4',
+): Promise<void> {
+  await tx.query(`UPDATE identity_records SET reason = $2, assurance = $3 WHERE patient_id = $1`, [
+    patientId,
+    reason,
+    assurance,
+  ]);
+}
+
+/** The pair in stored order (a < b). */
+export function orderedPair(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
+}
+
+export async function recordDecision(
+  tx: Queryable,
+  d: {
+    readonly a: string;
+    readonly b: string;
+    readonly decision: 'link' | 'separate';
+    readonly source: 'analyst' | 'merge';
+    readonly decidedBy?: string;
+    readonly reviewId?: string;
+    readonly messageId?: string;
+  },
+): Promise<void> {
+  const [a, b] = orderedPair(d.a, d.b);
+  await tx.query(
+    `INSERT INTO identity_decisions (patient_a, patient_b, decision, source, decided_by, review_id, message_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [a, b, d.decision, d.source, d.decidedBy ?? null, d.reviewId ?? null, d.messageId ?? null],
+  );
+}
+
+export interface ReviewWrite {
+  readonly a: string;
+  readonly b: string;
+  readonly weight: number;
+  readonly reason: string;
+  readonly breakdown: unknown;
+}
+
+/**
+ * Opens a review for each pair no decision covers yet; an open review of the same pair is
+ * refreshed with the newer score instead of duplicated.
+ */
+export async function openReviews(tx: Queryable, reviews: readonly ReviewWrite[]): Promise<void> {
+  for (const r of reviews) {
+    const [a, b] = orderedPair(r.a, r.b);
+    await tx.query(
+      `INSERT INTO identity_reviews (patient_a, patient_b, weight, reason, breakdown)
+       SELECT $1, $2, $3, $4, $5
+        WHERE NOT EXISTS (SELECT 1 FROM identity_decisions WHERE patient_a = $1 AND patient_b = $2)
+       ON CONFLICT (patient_a, patient_b) WHERE status = 'open'
+       DO UPDATE SET weight = EXCLUDED.weight, reason = EXCLUDED.reason, breakdown = EXCLUDED.breakdown,
+          updated_at = now()`,
+      [a, b, r.weight, r.reason, JSON.stringify(r.breakdown)],
+    );
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The linking step: after the store wrote a message's Patients, each changed (or never linked)
+ * Patient gets its person, in the processing transaction. So a crash can never leave a stored
+ * record unlinked (the redo relinks it), a replay that changes nothing links nothing, and a
+ * merge joins the two persons in the same commit that marks the record merged.
+ */
+import type { IdentitySettings } from '../config/schema';
+import type { ResourceChange } from '../store/bundle-hooks';
+import type { Queryable } from '../store/db';
+import type { JsonObject } from '../store/fhir-json';
+import { blockingKeys } from './blocking-keys';
+import { demographicsOf, type Demographics } from './demographics';
+import {
+  bumpPersons,
+  candidatesFor,
+  createPerson,
+  demographicsHash,
+  lockPersons,
+  moveMembers,
+  nameFrequencies,
+  newPersonId,
+  openReviews,
+  personMembers,
+  readRecord,
+  recordDecision,
+  retireIfEmpty,
+  separatedFrom,
+  writeRecord,
+  type IdentityRecord,
+} from './identity-store';
+import { IdentityConflictError } from './identity-error';
+import { decideLink, type LinkDecision, type ReviewCandidate } from './link-decision';
+import type { Thresholds } from './match-model';
+import { survivorOf } from './patient-merge';
+import { holdRelinkShared } from './relink-lock';
+
+/** The identity settings in the form the rules use, built once. */
+export interface IdentityRules {
+  readonly thresholds: Thresholds;
+  readonly certainTypes: ReadonlySet<string>;
+}
+
+export function identityRules(s: IdentitySettings): IdentityRules {
+  return {
+    thresholds: { link: s.linkThreshold, review: s.reviewThreshold },
+    certainTypes: new Set(s.certainIdentifierTypes),
+  };
+}
+
+/** What linking did to one record. */
+export interface LinkResult {
+  readonly patientId: string;
+  readonly personId: string;
+  readonly action: 'unchanged' | 'founded' | 'joined' | 'stayed' | 'left' | 'merged';
+  readonly reviews: number;
+}
+
+export interface LinkContext {
+  /** Message patient keys that reach this record (`MSH-4|PID-3.1`), for per-person order. */
+  readonly orderKeys: readonly string[];
+  readonly messageId?: string;
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort();
+}
+
+function reviewRows(patientId: string, reviews: readonly ReviewCandidate[]) {
+  return reviews.map((r) => ({
+    a: patientId,
+    b: r.patientId,
+    weight: r.score.weight,
+    reason: r.reason,
+    breakdown: { fields: r.score.fields, veto: r.score.veto ?? null },
+  }));
+}
+
+/** Links one stored Patient. Throws IdentityConflictError (transient) on a concurrent change. */
+export async function linkPatient(
+  tx: Queryable,
+  patient: JsonObject,
+  rules: IdentityRules,
+  ctx: LinkContext,
+): Promise<LinkResult> {
+  await holdRelinkShared(tx);
+  const d = demographicsOf(patient);
+  const previous = await readRecord(tx, d.patientId, true);
+  const orderKeys = union(previous?.orderKeys ?? [], ctx.orderKeys);
+  const survivor = survivorOf(patient);
+  if (survivor !== undefined && survivor !== d.patientId) {
+    return mergeInto(tx, d, previous, survivor, orderKeys, rules, ctx);
+  }
+  if (
+    previous !== undefined &&
+    previous.demographicsHash === demographicsHash(d) &&
+    orderKeys.length === previous.orderKeys.length
+  ) {
+    return { patientId: d.patientId, personId: previous.personId, action: 'unchanged', reviews: 0 };
+  }
+  const blockKeys = blockingKeys(d, rules.certainTypes);
+  const [candidates, members, separated, frequencies] = [
+    await candidatesFor(tx, blockKeys),
+    previous === undefined ? [] : await personMembers(tx, previous.personId),
+    await separatedFrom(tx, d.patientId),
+    await nameFrequencies(tx, d),
+  ];
+  const decision = decideLink({
+    record: d,
+    ...(previous !== undefined
+      ? {
+          current: {
+            personId: previous.personId,
+            reason: previous.reason,
+            members: members.filter((m) => m.demographics.patientId !== d.patientId),
+          },
+        }
+      : {}),
+    candidates,
+    separated,
+    certainTypes: rules.certainTypes,
+    thresholds: rules.thresholds,
+    frequencies,
+  });
+  const result = await applyDecision(tx, d, previous, decision, { blockKeys, orderKeys });
+  await openReviews(tx, reviewRows(d.patientId, decision.reviews));
+  return { ...result, reviews: decision.reviews.length };
+}
+
+async function lockActive(tx: Queryable, ids: readonly string[]): Promise<void> {
+  const locked = await lockPersons(tx, ids);
+  const missing = ids.filter((id) => !locked.has(id));
+  if (missing.length > 0) {
+    throw new IdentityConflictError(`person ${missing.join(', ')} changed while linking`);
+  }
+}
+
+async function applyDecision(
+  tx: Queryable,
+  d: Demographics,
+  previous: IdentityRecord | undefined,
+  decision: LinkDecision,
+  keys: { readonly blockKeys: readonly string[]; readonly orderKeys: readonly string[] },
+): Promise<Omit<LinkResult, 'reviews'>> {
+  const base = { demographics: d, ...keys };
+  if (decision.kind === 'stay' && previous !== undefined) {
+    await lockActive(tx, [previous.personId]);
+    await writeRecord(
+      tx,
+      { ...base, personId: previous.personId, reason: previous.reason, assurance: previous.assurance },
+      previous,
+    );
+    await bumpPersons(tx, [previous.personId]);
+    return { patientId: d.patientId, personId: previous.personId, action: 'stayed' };
+  }
+  if (decision.kind === 'join') {
+    await lockActive(
+      tx,
+      previous === undefined ? [decision.personId] : [decision.personId, previous.personId],
+    );
+    await writeRecord(
+      tx,
+      {
+        ...base,
+        personId: decision.personId,
+        reason: decision.reason,
+        assurance: decision.assurance,
+        evidence: { patientId: decision.evidence.patientId, weight: decision.evidence.score.weight },
+      },
+      previous,
+    );
+    await bumpPersons(
+      tx,
+      previous === undefined ? [decision.personId] : [decision.personId, previous.personId],
+    );
+    if (previous !== undefined) await retireIfEmpty(tx, previous.personId, decision.personId);
+    return { patientId: d.patientId, personId: decision.personId, action: 'joined' };
+  }
+  // A person of its own: a new record, or one that no longer belongs with its person.
+  const personId = await newPersonId(tx, d.patientId);
+  await createPerson(tx, personId);
+  if (previous !== undefined) await lockActive(tx, [previous.personId]);
+  await writeRecord(tx, { ...base, personId, reason: 'founder', assurance: 'level4' }, previous);
+  if (previous !== undefined) {
+    await bumpPersons(tx, [previous.personId]);
+    await retireIfEmpty(tx, previous.personId, undefined);
+  }
+  return { patientId: d.patientId, personId, action: previous === undefined ? 'founded' : 'left' };
+}
+
+/**
+ * A merged record (A40 and kin) joins its survivor's person, bringing the rest of its own
+ * person along: a facility saying two of its records are one patient makes their persons one.
+ */
+async function mergeInto(
+  tx: Queryable,
+  d: Demographics,
+  previous: IdentityRecord | undefined,
+  survivorId: string,
+  orderKeys: readonly string[],
+  rules: IdentityRules,
+  ctx: LinkContext,
+): Promise<LinkResult> {
+  let survivor = await readRecord(tx, survivorId);
+  if (survivor === undefined) {
+    const [row] = await tx.query<{ resource: JsonObject }>(
+      `SELECT resource FROM fhir_resources WHERE resource_type = 'Patient' AND id = $1 AND NOT deleted`,
+      [survivorId],
+    );
+    if (row !== undefined && survivorOf(row.resource) === undefined) {
+      await linkPatient(tx, row.resource, rules, { orderKeys: [] });
+      survivor = await readRecord(tx, survivorId);
+    }
+  }
+  if (survivor === undefined) {
+    // The survivor is not stored (a merge naming a patient never sent): keep the record on its own.
+    const own = previous?.personId ?? (await newPersonId(tx, d.patientId));
+    if (previous === undefined) await createPerson(tx, own);
+    const blockKeys = blockingKeys(d, rules.certainTypes);
+    await writeRecord(
+      tx,
+      { demographics: d, personId: own, reason: 'founder', assurance: 'level4', blockKeys, orderKeys },
+      previous,
+    );
+    return {
+      patientId: d.patientId,
+      personId: own,
+      action: previous === undefined ? 'founded' : 'stayed',
+      reviews: 0,
+    };
+  }
+  const target = survivor.personId;
+  const from = previous?.personId;
+  await lockActive(tx, from === undefined || from === target ? [target] : [target, from]);
+  const already =
+    previous?.reason === 'merge' && from === target && previous.demographicsHash === demographicsHash(d);
+  if (already && orderKeys.length === previous.orderKeys.length) {
+    return { patientId: d.patientId, personId: target, action: 'unchanged', reviews: 0 };
+  }
+  if (from !== undefined && from !== target) await moveMembers(tx, from, target);
+  await writeRecord(
+    tx,
+    {
+      demographics: d,
+      personId: target,
+      reason: 'merge',
+      assurance: 'level4',
+      blockKeys: blockingKeys(d, rules.certainTypes),
+      orderKeys,
+      evidence: { patientId: survivorId },
+    },
+    previous,
+  );
+  await bumpPersons(tx, [target]);
+  if (from !== undefined && from !== target) await retireIfEmpty(tx, from, target);
+  if (!already) {
+    await recordDecision(tx, {
+      a: d.patientId,
+      b: survivorId,
+      decision: 'link',
+      source: 'merge',
+      ...(ctx.messageId !== undefined ? { messageId: ctx.messageId } : {}),
+    });
+  }
+  return { patientId: d.patientId, personId: target, action: 'merged', reviews: 0 };
+}
+
+/**
+ * Links every Patient a bundle created or changed, survivors before merged records. `orderKeys`
+ * are the message's patient keys; a record takes the key whose id part is its first MRN.
+ */
+export async function linkChangedPatients(
+  tx: Queryable,
+  changes: readonly ResourceChange[],
+  rules: IdentityRules,
+  message: { readonly id: string; readonly orderKeys: readonly string[] },
+): Promise<LinkResult[]> {
+  const patients = changes
+    .filter((c) => c.type === 'Patient' && c.current !== undefined && !c.current.deleted)
+    .filter((c) => c.outcome !== 'out-of-order')
+    .map((c) => ({ ...(c.current?.resource ?? {}), id: c.id }))
+    .sort((a, b) => Number(survivorOf(a) !== undefined) - Number(survivorOf(b) !== undefined));
+  const out: LinkResult[] = [];
+  for (const p of patients) {
+    out.push(
+      await linkPatient(tx, p, rules, { orderKeys: keysOf(p, message.orderKeys), messageId: message.id }),
+    );
+  }
+  return out;
+}
+
+function keysOf(patient: JsonObject, keys: readonly string[]): string[] {
+  const values = new Set(demographicsOf(patient).identifiers.map((i) => i.value));
+  return keys.filter((k) => values.has(k.slice(k.indexOf('|') + 1)));
+}
