@@ -7,7 +7,7 @@
 import { distance } from 'fastest-levenshtein';
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { Demographics } from './demographics';
-import { areNicknames, soundAlike } from './name-forms';
+import { areNicknames, nicknameForms, nicknameRoots, soundAlike } from './name-forms';
 
 export type GivenLevel = 'exact' | 'nickname' | 'typo' | 'phonetic' | 'middle' | 'initial' | 'disagree';
 export type FamilyLevel = 'exact' | 'compound' | 'typo' | 'phonetic' | 'other-name' | 'disagree';
@@ -43,6 +43,18 @@ function isAdjacentSwap(a: string, b: string): boolean {
   return diff.length === 2 && i !== undefined && j === i + 1 && a[i] === b[j] && a[j] === b[i];
 }
 
+/** A mistyped short or formal form of the other name ("ROBRT" for Bob, "MKIEY" for Michael). */
+function isTypoOfNickname(x: string, y: string): boolean {
+  const forms = (n: string): string[] => {
+    const roots = nicknameRoots(n);
+    return [...roots, ...roots.flatMap(nicknameForms)];
+  };
+  const ys = forms(y);
+  return forms(x).some((fx) =>
+    ys.some((fy) => Math.min(fx.length, fy.length) >= 3 && distance(fx, fy) <= 1 && (fx !== x || fy !== y)),
+  );
+}
+
 export function compareGiven(a: Demographics, b: Demographics): GivenLevel | undefined {
   const x = a.given[0];
   const y = b.given[0];
@@ -50,7 +62,7 @@ export function compareGiven(a: Demographics, b: Demographics): GivenLevel | und
   if (x === y) return 'exact';
   if (x.length === 1 || y.length === 1) return x[0] === y[0] ? 'initial' : 'disagree';
   if (areNicknames(x, y)) return 'nickname';
-  if (isTypo(x, y, 0.92)) return 'typo';
+  if (isTypo(x, y, 0.92) || isTypoOfNickname(x, y)) return 'typo';
   if (soundAlike(a.givenPhonetic, b.givenPhonetic)) return 'phonetic';
   // Registered by the middle name at one facility ("J Robert Smith" goes by Robert).
   if (a.given.slice(1).includes(y) || b.given.slice(1).includes(x)) return 'middle';

@@ -71,6 +71,24 @@ function identifiersOf(patient: JsonObject): IdentifierValue[] {
   return out;
 }
 
+/**
+ * The MR identifier (else the first untyped one), with or without a system: a feed that sends
+ * no assigning authority (PID-3.4) still names its records by MRN, within its facility.
+ */
+function medicalRecordNumber(patient: JsonObject): { system?: string; value: string } | undefined {
+  let untyped: { system?: string; value: string } | undefined;
+  for (const id of asList(patient['identifier'])) {
+    const value = asString(field(id, 'value'))?.trim();
+    if (value === undefined || value === '') continue;
+    const system = asString(field(id, 'system'));
+    const found = system === undefined ? { value } : { system, value };
+    const type = asString(field(asList(field(field(id, 'type'), 'coding'))[0], 'code'));
+    if (type === 'MR') return found;
+    if (type === undefined) untyped ??= found;
+  }
+  return untyped;
+}
+
 /** Names in the order matching prefers: official (or usual, or unlabelled) first. */
 function orderedNames(patient: JsonObject): unknown[] {
   const names = asList(patient['name']);
@@ -98,7 +116,7 @@ function homeAddress(patient: JsonObject): unknown {
 export function demographicsOf(patient: JsonObject): Demographics {
   const patientId = asString(patient['id']) ?? '';
   const identifiers = identifiersOf(patient);
-  const mr = identifiers.find((i) => i.type === 'MR') ?? identifiers.find((i) => i.type === undefined);
+  const mr = medicalRecordNumber(patient);
   const managing = asString(field(patient['managingOrganization'], 'reference'));
   const names = orderedNames(patient);
   const first = names[0];

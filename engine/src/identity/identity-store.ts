@@ -67,21 +67,63 @@ export async function personMembers(tx: Queryable, personId: string): Promise<Id
 
 /**
  * Records sharing a blocking key with `keys`, and every other record of their persons (a
- * person is judged by all its records, not only those in the block). Bounded: a key shared
- * by thousands (a clinic's phone) yields its first `limit` records.
+ * person is judged by all its records, not only those in the block), plus the records of
+ * `alsoPerson` (the record's own person). Bounded: a key shared by thousands (a clinic's phone)
+ * yields the records of its first `limit` persons.
  */
 export async function candidatesFor(
   tx: Queryable,
   keys: readonly string[],
+  alsoPerson?: string,
   limit = 500,
 ): Promise<IdentityRecord[]> {
-  if (keys.length === 0) return [];
+  if (keys.length === 0 && alsoPerson === undefined) return [];
   const rows = await tx.query<RecordRow>(
     `WITH hit AS (SELECT DISTINCT person_id FROM identity_records WHERE block_keys && $1::text[] LIMIT $2)
-     SELECT ${RECORD_COLUMNS} FROM identity_records WHERE person_id IN (SELECT person_id FROM hit)`,
-    [keys, limit],
+     SELECT ${RECORD_COLUMNS} FROM identity_records
+      WHERE person_id IN (SELECT person_id FROM hit UNION ALL SELECT $3::text WHERE $3::text IS NOT NULL)`,
+    [keys, limit, alsoPerson ?? null],
   );
   return rows.map(toRecord);
+}
+
+/** What linking one record reads before deciding, in one round trip. */
+export interface LinkState {
+  readonly previous: IdentityRecord | undefined;
+  readonly separated: ReadonlySet<string>;
+  readonly frequencies: NameFrequencies;
+}
+
+/**
+ * Takes the relink lock shared (first, so a relink never waits on a row this holds), row-locks
+ * the record, and reads its analysts' separations and its names' frequencies.
+ */
+export async function readLinkState(tx: Queryable, d: Demographics, relinkLock: number): Promise<LinkState> {
+  const [row] = await tx.query<
+    Partial<RecordRow> & { separated: string[]; counts: [string, string, number][] }
+  >(
+    `SELECT r.*,
+       (SELECT coalesce(array_agg(CASE WHEN x.patient_a = $1 THEN x.patient_b ELSE x.patient_a END), '{}')
+          FROM (SELECT DISTINCT ON (patient_a, patient_b) patient_a, patient_b, decision FROM identity_decisions
+                 WHERE patient_a = $1 OR patient_b = $1 ORDER BY patient_a, patient_b, id DESC) x
+         WHERE x.decision = 'separate') AS separated,
+       (SELECT coalesce(json_agg(json_build_array(kind, value, n)), '[]') FROM identity_name_counts
+         WHERE (kind, value) IN (('*', '*'), ('given', $3), ('family', $4))) AS counts
+     FROM (SELECT 1 AS go FROM pg_advisory_xact_lock_shared($2::bigint)) l
+     LEFT JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1 AND l.go = 1 FOR UPDATE) r
+       ON true`,
+    [d.patientId, relinkLock, d.given[0] ?? '', d.families[0] ?? ''],
+  );
+  const counts = new Map((row?.counts ?? []).map(([k, v, n]) => [`${k}:${v}`, n]));
+  return {
+    previous:
+      row?.patient_id === undefined || row.patient_id === null ? undefined : toRecord(row as RecordRow),
+    separated: new Set(row?.separated ?? []),
+    frequencies: {
+      total: counts.get('*:*') ?? 0,
+      count: (kind, value) => counts.get(`${kind}:${value}`) ?? 0,
+    },
+  };
 }
 
 /** Patient ids an analyst separated from `patientId`. */
@@ -108,28 +150,19 @@ export async function nameFrequencies(tx: Queryable, d: Demographics): Promise<N
   return { total: get('*', '*'), count: (kind, value) => get(kind, value) };
 }
 
-async function adjustNameCounts(tx: Queryable, d: Demographics | undefined, delta: 1 | -1): Promise<void> {
-  if (d === undefined) return;
-  await tx.query(
-    `INSERT INTO identity_name_counts (kind, value, n)
-       SELECT k, v, $3::int FROM unnest(ARRAY['*', 'given', 'family'], ARRAY['*', $1::text, $2::text]) AS t(k, v)
-        WHERE v IS NOT NULL AND v <> ''
-     ON CONFLICT (kind, value) DO UPDATE SET n = identity_name_counts.n + $3::int`,
-    [d.given[0] ?? null, d.families[0] ?? null, delta],
-  );
-}
-
-/** A fresh person id for `patientId`: its hash, or the hash with a counter if that one is taken. */
-export async function newPersonId(tx: Queryable, patientId: string): Promise<string> {
+/**
+ * Creates a person for `patientId` and returns its id: the hash of the patient id, or of the id
+ * and a counter when that one is taken (the record left a person it founded).
+ */
+export async function createPersonFor(tx: Queryable, patientId: string): Promise<string> {
   for (let n = 0; ; n++) {
     const id = hashResourceId('Person', n === 0 ? [patientId] : [patientId, String(n)]);
-    const [taken] = await tx.query<{ id: string }>(`SELECT id FROM identity_persons WHERE id = $1`, [id]);
-    if (taken === undefined) return id;
+    const rows = await tx.query<{ id: string }>(
+      `INSERT INTO identity_persons (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [id],
+    );
+    if (rows.length > 0) return id;
   }
-}
-
-export async function createPerson(tx: Queryable, id: string): Promise<void> {
-  await tx.query(`INSERT INTO identity_persons (id) VALUES ($1)`, [id]);
 }
 
 /**
@@ -177,20 +210,63 @@ export interface RecordWrite {
   readonly orderKeys: readonly string[];
 }
 
-/** Inserts or replaces a record, keeping the name counts right (`previous` is the row it replaces). */
+/** +1/-1 per name whose count the write changes. */
+function nameDeltas(previous: Demographics | undefined, next: Demographics): [string[], string[], number[]] {
+  const delta = new Map<string, number>();
+  const add = (d: Demographics | undefined, by: number): void => {
+    if (d === undefined) return;
+    for (const [kind, value] of [
+      ['*', '*'],
+      ['given', d.given[0]],
+      ['family', d.families[0]],
+    ] as const) {
+      if (value !== undefined && value !== '') {
+        delta.set(`${kind}\u0000${value}`, (delta.get(`${kind}\u0000${value}`) ?? 0) + by);
+      }
+    }
+  };
+  add(previous, -1);
+  add(next, 1);
+  const kept = [...delta].filter(([, n]) => n !== 0);
+  return [
+    kept.map(([k]) => k.split('\u0000')[0] as string),
+    kept.map(([k]) => k.split('\u0000')[1] as string),
+    kept.map(([, n]) => n),
+  ];
+}
+
+/**
+ * Inserts or replaces a record, keeps the name counts right (`previous` is the row it
+ * replaces) and gives the persons in `bump` a new version, in one statement. Returns how many
+ * of `bump` were live persons: fewer means one was retired meanwhile, and the caller must not
+ * commit (the update row-locks them, so a live one stays live until this transaction ends).
+ */
 export async function writeRecord(
   tx: Queryable,
   w: RecordWrite,
   previous: IdentityRecord | undefined,
-): Promise<void> {
+  bump: readonly string[] = [],
+): Promise<number> {
   const d = w.demographics;
-  await tx.query(
-    `INSERT INTO identity_records (patient_id, person_id, reason, assurance, evidence_patient, evidence_weight,
-        active, demographics, demographics_hash, given_key, family_key, block_keys, order_keys)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (patient_id) DO UPDATE SET person_id = $2, reason = $3, assurance = $4, evidence_patient = $5,
-        evidence_weight = $6, active = $7, demographics = $8, demographics_hash = $9, given_key = $10,
-        family_key = $11, block_keys = $12, order_keys = $13, linked_at = now()`,
+  const [kinds, values, deltas] = nameDeltas(previous?.demographics, d);
+  const [row] = await tx.query<{ bumped: string }>(
+    `WITH up AS (
+       INSERT INTO identity_records (patient_id, person_id, reason, assurance, evidence_patient, evidence_weight,
+          active, demographics, demographics_hash, given_key, family_key, block_keys, order_keys)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (patient_id) DO UPDATE SET person_id = $2, reason = $3, assurance = $4, evidence_patient = $5,
+          evidence_weight = $6, active = $7, demographics = $8, demographics_hash = $9, given_key = $10,
+          family_key = $11, block_keys = $12, order_keys = $13, linked_at = now()
+       RETURNING 1),
+     bumped AS (
+       UPDATE identity_persons SET version_id = version_id + 1, updated_at = now()
+        WHERE id = ANY($14::text[]) AND active RETURNING 1),
+     counted AS (
+       INSERT INTO identity_name_counts (kind, value, n)
+       SELECT * FROM unnest($15::text[], $16::text[], $17::int[])
+       ON CONFLICT (kind, value) DO UPDATE SET n = identity_name_counts.n + EXCLUDED.n
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM up) AS up, (SELECT count(*) FROM bumped) AS bumped, (SELECT count(*) FROM counted) AS counted`,
     [
       d.patientId,
       w.personId,
@@ -205,13 +281,13 @@ export async function writeRecord(
       d.families[0] ?? null,
       w.blockKeys,
       w.orderKeys,
+      [...new Set(bump)],
+      kinds,
+      values,
+      deltas,
     ],
   );
-  const prev = previous?.demographics;
-  if (prev?.given[0] !== d.given[0] || prev?.families[0] !== d.families[0] || previous === undefined) {
-    await adjustNameCounts(tx, prev, -1);
-    await adjustNameCounts(tx, d, 1);
-  }
+  return Number(row?.bumped ?? 0);
 }
 
 /** Moves every record of `from` to `to` (a merge or an analyst's link joins two persons). */

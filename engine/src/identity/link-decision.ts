@@ -12,12 +12,18 @@
  *   merge or an analyst's word: a match goes to review;
  * - a shared certain identifier (enterprise or payer) links, unless the demographics say twin
  *   or score below review;
- * - otherwise the best-scoring person above the link threshold is joined, unless a second
- *   person also scores a link (ambiguous: review both).
+ * - otherwise the best-scoring person above the link threshold is joined; any other person
+ *   that also scores a link goes to review (ambiguous).
  */
 import { certainIdentifiers } from './blocking-keys';
 import type { Demographics } from './demographics';
-import { outcomeOf, type NameFrequencies, type PairScore, type Thresholds } from './match-model';
+import {
+  APART_VETOES,
+  outcomeOf,
+  type NameFrequencies,
+  type PairScore,
+  type Thresholds,
+} from './match-model';
 import { scorePair } from './score-pair';
 
 /** How a record came to be in its person. */
@@ -125,7 +131,8 @@ function evidenceByPerson(input: DecisionInput, members: readonly LinkedRecord[]
 function stillBelongs(input: DecisionInput, members: readonly LinkedRecord[]): boolean {
   const [mine] = evidenceByPerson(input, members);
   if (mine === undefined) return true;
-  if (mine.certain !== undefined && mine.certain.score.veto !== 'twin') return true;
+  const veto = mine.certain?.score.veto;
+  if (mine.certain !== undefined && (veto === undefined || !APART_VETOES.has(veto))) return true;
   return mine.best !== undefined && outcomeOf(mine.best.score, input.thresholds) === 'link';
 }
 
@@ -149,7 +156,9 @@ export function decideLink(input: DecisionInput): LinkDecision {
     if (p.best === undefined) continue;
     const outcome = outcomeOf(p.best.score, thresholds);
     if (p.certain !== undefined) {
-      const conflict = p.certain.score.veto === 'twin' || p.certain.score.weight < thresholds.review;
+      const veto = p.certain.score.veto;
+      const conflict =
+        (veto !== undefined && APART_VETOES.has(veto)) || p.certain.score.weight < thresholds.review;
       if (p.sameFacilityConflict) review(p, 'same-facility');
       else if (conflict) review(p, 'identifier-conflict');
       else if (joined === undefined) {

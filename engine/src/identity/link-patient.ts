@@ -13,26 +13,24 @@ import { demographicsOf, type Demographics } from './demographics';
 import {
   bumpPersons,
   candidatesFor,
-  createPerson,
+  createPersonFor,
   demographicsHash,
   lockPersons,
   moveMembers,
-  nameFrequencies,
-  newPersonId,
   openReviews,
-  personMembers,
+  readLinkState,
   readRecord,
   recordDecision,
   retireIfEmpty,
-  separatedFrom,
+  setLinkReason,
   writeRecord,
   type IdentityRecord,
 } from './identity-store';
 import { IdentityConflictError } from './identity-error';
-import { decideLink, type LinkDecision, type ReviewCandidate } from './link-decision';
+import { CERTAIN_REASONS, decideLink, type LinkDecision, type ReviewCandidate } from './link-decision';
 import type { Thresholds } from './match-model';
 import { survivorOf } from './patient-merge';
-import { holdRelinkShared } from './relink-lock';
+import { RELINK_LOCK } from './relink-lock';
 
 /** The identity settings in the form the rules use, built once. */
 export interface IdentityRules {
@@ -82,9 +80,8 @@ export async function linkPatient(
   rules: IdentityRules,
   ctx: LinkContext,
 ): Promise<LinkResult> {
-  await holdRelinkShared(tx);
   const d = demographicsOf(patient);
-  const previous = await readRecord(tx, d.patientId, true);
+  const { previous, separated, frequencies } = await readLinkState(tx, d, RELINK_LOCK);
   const orderKeys = union(previous?.orderKeys ?? [], ctx.orderKeys);
   const survivor = survivorOf(patient);
   if (survivor !== undefined && survivor !== d.patientId) {
@@ -98,12 +95,8 @@ export async function linkPatient(
     return { patientId: d.patientId, personId: previous.personId, action: 'unchanged', reviews: 0 };
   }
   const blockKeys = blockingKeys(d, rules.certainTypes);
-  const [candidates, members, separated, frequencies] = [
-    await candidatesFor(tx, blockKeys),
-    previous === undefined ? [] : await personMembers(tx, previous.personId),
-    await separatedFrom(tx, d.patientId),
-    await nameFrequencies(tx, d),
-  ];
+  const candidates = await candidatesFor(tx, blockKeys, previous?.personId);
+  const members = previous === undefined ? [] : candidates.filter((c) => c.personId === previous.personId);
   const decision = decideLink({
     record: d,
     ...(previous !== undefined
@@ -134,6 +127,19 @@ async function lockActive(tx: Queryable, ids: readonly string[]): Promise<void> 
   }
 }
 
+/** Writes the record and bumps `persons`; a person retired meanwhile fails the attempt (it retries). */
+async function writeLinked(
+  tx: Queryable,
+  w: Parameters<typeof writeRecord>[1],
+  previous: IdentityRecord | undefined,
+  persons: readonly string[],
+): Promise<void> {
+  const live = await writeRecord(tx, w, previous, persons);
+  if (live < new Set(persons).size) {
+    throw new IdentityConflictError(`a person of ${w.demographics.patientId} changed while linking`);
+  }
+}
+
 async function applyDecision(
   tx: Queryable,
   d: Demographics,
@@ -143,47 +149,23 @@ async function applyDecision(
 ): Promise<Omit<LinkResult, 'reviews'>> {
   const base = { demographics: d, ...keys };
   if (decision.kind === 'stay' && previous !== undefined) {
-    await lockActive(tx, [previous.personId]);
-    await writeRecord(
-      tx,
-      { ...base, personId: previous.personId, reason: previous.reason, assurance: previous.assurance },
-      previous,
-    );
-    await bumpPersons(tx, [previous.personId]);
-    return { patientId: d.patientId, personId: previous.personId, action: 'stayed' };
+    const { personId, reason, assurance } = previous;
+    await writeLinked(tx, { ...base, personId, reason, assurance }, previous, [personId]);
+    return { patientId: d.patientId, personId, action: 'stayed' };
   }
   if (decision.kind === 'join') {
-    await lockActive(
-      tx,
-      previous === undefined ? [decision.personId] : [decision.personId, previous.personId],
-    );
-    await writeRecord(
-      tx,
-      {
-        ...base,
-        personId: decision.personId,
-        reason: decision.reason,
-        assurance: decision.assurance,
-        evidence: { patientId: decision.evidence.patientId, weight: decision.evidence.score.weight },
-      },
-      previous,
-    );
-    await bumpPersons(
-      tx,
-      previous === undefined ? [decision.personId] : [decision.personId, previous.personId],
-    );
-    if (previous !== undefined) await retireIfEmpty(tx, previous.personId, decision.personId);
-    return { patientId: d.patientId, personId: decision.personId, action: 'joined' };
+    const { personId, reason, assurance } = decision;
+    const evidence = { patientId: decision.evidence.patientId, weight: decision.evidence.score.weight };
+    const persons = previous === undefined ? [personId] : [personId, previous.personId];
+    await writeLinked(tx, { ...base, personId, reason, assurance, evidence }, previous, persons);
+    if (previous !== undefined) await retireIfEmpty(tx, previous.personId, personId);
+    return { patientId: d.patientId, personId, action: 'joined' };
   }
   // A person of its own: a new record, or one that no longer belongs with its person.
-  const personId = await newPersonId(tx, d.patientId);
-  await createPerson(tx, personId);
-  if (previous !== undefined) await lockActive(tx, [previous.personId]);
-  await writeRecord(tx, { ...base, personId, reason: 'founder', assurance: 'level4' }, previous);
-  if (previous !== undefined) {
-    await bumpPersons(tx, [previous.personId]);
-    await retireIfEmpty(tx, previous.personId, undefined);
-  }
+  const personId = await createPersonFor(tx, d.patientId);
+  const persons = previous === undefined ? [] : [previous.personId];
+  await writeLinked(tx, { ...base, personId, reason: 'founder', assurance: 'level4' }, previous, persons);
+  if (previous !== undefined) await retireIfEmpty(tx, previous.personId, undefined);
   return { patientId: d.patientId, personId, action: previous === undefined ? 'founded' : 'left' };
 }
 
@@ -213,8 +195,7 @@ async function mergeInto(
   }
   if (survivor === undefined) {
     // The survivor is not stored (a merge naming a patient never sent): keep the record on its own.
-    const own = previous?.personId ?? (await newPersonId(tx, d.patientId));
-    if (previous === undefined) await createPerson(tx, own);
+    const own = previous?.personId ?? (await createPersonFor(tx, d.patientId));
     const blockKeys = blockingKeys(d, rules.certainTypes);
     await writeRecord(
       tx,
@@ -250,6 +231,9 @@ async function mergeInto(
     },
     previous,
   );
+  // The merge links the pair both ways: a survivor left to its score would leave the person
+  // (its merged record, inactive, is no evidence) on its next update, and the merge with it.
+  if (!CERTAIN_REASONS.has(survivor.reason)) await setLinkReason(tx, survivorId, 'merge', 'level4');
   await bumpPersons(tx, [target]);
   if (from !== undefined && from !== target) await retireIfEmpty(tx, from, target);
   if (!already) {

@@ -103,14 +103,22 @@ export interface FieldScore {
 
 /** Why a pair cannot be linked on its score. */
 export type Veto =
-  /** Same birth date, different given name: twins, kept apart. */
+  /**
+   * Same birth date, given names that differ (or are merely alike while the sex differs, as
+   * Erin and Aaron): twins, kept apart however much of the household agrees.
+   */
   | 'twin'
-  /** Given names disagree: at most review. */
+  /** Given names and birth dates both differ: another member of the household, kept apart. */
+  | 'household'
+  /** Given names differ but birth dates are one digit apart: at most review. */
   | 'given-name'
-  /** Birth dates disagree, or one is unknown: at most review. */
+  /** Birth dates differ (or one is unknown) while the names agree: at most review (Jr and Sr). */
   | 'birth-date'
   /** Different valid SSNs: at most review. */
   | 'ssn';
+
+/** Vetoes that keep a pair apart whatever its weight; the others only cap it at review. */
+export const APART_VETOES: ReadonlySet<Veto> = new Set(['twin', 'household']);
 
 export interface PairScore {
   /** Sum of the fields' log2 likelihood ratios. */
@@ -146,8 +154,9 @@ export function scoreComparison(c: Comparison, names: AgreedNames, freq?: NameFr
 
 function vetoOf(c: Comparison): Veto | undefined {
   const sameBirth = c.birthDate === 'exact' || c.birthDate === 'day-month-swap';
-  if (c.given === 'disagree' && sameBirth) return 'twin';
-  if (c.given === 'disagree') return 'given-name';
+  const alikeOnly = c.given === 'typo' || c.given === 'phonetic' || c.given === 'initial';
+  if (sameBirth && (c.given === 'disagree' || (alikeOnly && c.sex === 'disagree'))) return 'twin';
+  if (c.given === 'disagree') return c.birthDate === 'one-digit' ? 'given-name' : 'household';
   if (c.birthDate === undefined || c.birthDate === 'disagree' || c.birthDate === 'year-only') {
     return 'birth-date';
   }
@@ -166,7 +175,7 @@ export interface Thresholds {
 }
 
 export function outcomeOf(score: PairScore, t: Thresholds): PairOutcome {
-  if (score.veto === 'twin') return 'apart';
+  if (score.veto !== undefined && APART_VETOES.has(score.veto)) return 'apart';
   if (score.weight >= t.link && score.veto === undefined) return 'link';
   return score.weight >= t.review ? 'review' : 'apart';
 }

@@ -68,6 +68,20 @@ export function nicknameRoots(given: string): readonly string[] {
   return GROUPS_OF.get(given) ?? [given];
 }
 
+const FORMS_OF = ((): ReadonlyMap<string, readonly string[]> => {
+  const out = new Map<string, string[]>();
+  for (const group of NICKNAME_GROUPS) {
+    const formal = group[0];
+    if (formal !== undefined) out.set(formal, [...(out.get(formal) ?? []), ...group.slice(1)]);
+  }
+  return out;
+})();
+
+/** Every short form of a formal name (empty for a name that is no group's first). */
+export function nicknameForms(formal: string): readonly string[] {
+  return FORMS_OF.get(formal) ?? [];
+}
+
 /** True when two different given names are forms of one name. */
 export function areNicknames(a: string, b: string): boolean {
   const roots = nicknameRoots(b);

@@ -6,7 +6,7 @@
 import type { Queryable } from '../store/db';
 
 /** One 64-bit advisory lock id, apart from the two-int keys of store/advisory-locks.ts. */
-const RELINK_LOCK = 7_231_950_412_001;
+export const RELINK_LOCK = 7_231_950_412_001;
 
 export async function holdRelinkShared(tx: Queryable): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock_shared($1::bigint)`, [RELINK_LOCK]);

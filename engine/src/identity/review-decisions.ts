@@ -8,10 +8,9 @@ import type { Queryable } from '../store/db';
 import { IdentityConflictError, ReviewDecisionError } from './identity-error';
 import {
   bumpPersons,
-  createPerson,
+  createPersonFor,
   lockPersons,
   moveMembers,
-  newPersonId,
   personMembers,
   readRecord,
   recordDecision,
@@ -110,8 +109,7 @@ async function separate(tx: Queryable, a: IdentityRecord, b: IdentityRecord): Pr
       'both records are linked by a merge, an identifier or an analyst: undo that link first',
     );
   }
-  const personId = await newPersonId(tx, leaving.demographics.patientId);
-  await createPerson(tx, personId);
+  const personId = await createPersonFor(tx, leaving.demographics.patientId);
   await tx.query(
     `UPDATE identity_records SET person_id = $2, reason = 'founder', assurance = 'level4' WHERE patient_id = $1`,
     [leaving.demographics.patientId, personId],

@@ -324,7 +324,13 @@ const pickSuffix = zipfSampler(
 const FACILITY_COUNT_CUMULATIVE = [0.2, 0.5, 0.8, 1];
 const NO_NAMES: readonly string[] = [];
 
-function createPeople(count: number, facilities: number, rates: PopulationRates, rng: Random, stats: Stats) {
+function createPeople(
+  count: number,
+  facilities: number,
+  rates: PopulationRates,
+  rng: Random,
+  stats: Stats,
+): Person[] {
   const people: Person[] = [];
   const nextKey = (): string => `P${String(people.length + 1).padStart(7, '0')}`;
   // People per unit E = 1 + t + 2h (pairs add one, households of 2–4 add two on average); solving
@@ -437,6 +443,7 @@ function createPeople(count: number, facilities: number, rates: PopulationRates,
       const size = Math.min(left, 1 + rng.int(1, 3));
       const head = single(1945, 1998);
       const givens = [head.given];
+      const born = [head.birthDate];
       for (let m = 1; m < size; m++) {
         const spouse = m === 1 && rng.chance(0.6);
         const sex: Sex =
@@ -444,12 +451,17 @@ function createPeople(count: number, facilities: number, rates: PopulationRates,
         // Children carry the family name; a spouse often but not always took it.
         const family =
           spouse && rng.chance(0.25) ? drawFamily() : { family: head.family, compound: head.compound };
-        const birth = spouse
-          ? drawBirth(Math.max(1935, head.birth.year - 6), Math.min(2004, head.birth.year + 6))
-          : drawBirth(
-              Math.min(REFERENCE_YEAR - 1, head.birth.year + 20),
-              Math.min(REFERENCE_YEAR - 1, head.birth.year + 42),
-            );
+        const drawMemberBirth = (): BirthDate =>
+          spouse
+            ? drawBirth(Math.max(1935, head.birth.year - 6), Math.min(2004, head.birth.year + 6))
+            : drawBirth(
+                Math.min(REFERENCE_YEAR - 1, head.birth.year + 20),
+                Math.min(REFERENCE_YEAR - 1, head.birth.year + 42),
+              );
+        // Same address, phone and birth date is what twins look like; household members must not.
+        let birth = drawMemberBirth();
+        while (born.includes(formatDate(birth))) birth = drawMemberBirth();
+        born.push(formatDate(birth));
         const given = drawGiven(sex, givens);
         givens.push(given);
         make({

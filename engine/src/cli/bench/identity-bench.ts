@@ -1,0 +1,164 @@
+/**
+ * The identity row of `npm run bench`: a synthetic population (identity-population.ts) across
+ * four facilities is stored as Patients, relinked in full by `relinkAll`, and judged pairwise
+ * against the generator's truth; then held-out records are linked one at a time by the
+ * pipeline's `linkPatient`, timed per call, and the whole store is judged again.
+ */
+import { identityRules, linkPatient, type IdentityRules } from '../../identity/link-patient';
+import { relinkAll, type RelinkReport } from '../../identity/relink';
+import { openDb, type Db, type Queryable } from '../../store/db';
+import { contentHash, type JsonObject } from '../../store/fhir-json';
+import { migrate } from '../../store/migrate';
+import { loadConfig } from '../../config/schema';
+import { percentile } from '../simulator/latency-stats';
+import { generatePopulation, type SyntheticRecord } from './identity-population';
+
+export interface LinkQuality {
+  readonly truePairs: number;
+  readonly predictedPairs: number;
+  readonly correctPairs: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly openReviews: number;
+}
+
+export interface IdentityBenchResult {
+  readonly people: number;
+  readonly records: number;
+  readonly relink: RelinkReport & { readonly recordsPerSec: number; readonly totalSeconds: number };
+  readonly relinkQuality: LinkQuality;
+  readonly perMessage: {
+    readonly count: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+  };
+  readonly finalQuality: LinkQuality;
+  readonly thresholds: { readonly link: number; readonly review: number };
+}
+
+const pairs = (n: number): number => (n * (n - 1)) / 2;
+
+async function insertPatients(db: Queryable, records: readonly SyntheticRecord[]): Promise<void> {
+  const now = new Date().toISOString();
+  for (let i = 0; i < records.length; i += 2_000) {
+    const page = records.slice(i, i + 2_000);
+    await db.query(
+      `INSERT INTO fhir_resources (resource_type, id, version_id, last_updated, event_time, deleted, content_hash, resource)
+       SELECT 'Patient', t.id, 1, $3, $3, false, t.hash, t.body::jsonb FROM unnest($1::text[], $2::text[], $4::text[]) AS t(id, body, hash)`,
+      [
+        page.map((r) => r.patient['id'] as string),
+        page.map((r) => JSON.stringify(r.patient)),
+        now,
+        page.map((r) => contentHash(r.patient as JsonObject)),
+      ],
+    );
+  }
+}
+
+/** Pairwise precision and recall of the stored persons against the generator's truth. */
+async function judge(db: Queryable, records: readonly SyntheticRecord[]): Promise<LinkQuality> {
+  const truth = new Map(records.map((r) => [r.patient['id'] as string, r.personKey]));
+  const rows = await db.query<{ patient_id: string; person_id: string }>(
+    `SELECT patient_id, person_id FROM identity_records`,
+  );
+  const byPerson = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const key = truth.get(r.patient_id);
+    if (key === undefined) continue;
+    const inner = byPerson.get(r.person_id) ?? new Map<string, number>();
+    inner.set(key, (inner.get(key) ?? 0) + 1);
+    byPerson.set(r.person_id, inner);
+  }
+  let predicted = 0;
+  let correct = 0;
+  for (const inner of byPerson.values()) {
+    let size = 0;
+    for (const n of inner.values()) {
+      size += n;
+      correct += pairs(n);
+    }
+    predicted += pairs(size);
+  }
+  const perKey = new Map<string, number>();
+  for (const r of records) perKey.set(r.personKey, (perKey.get(r.personKey) ?? 0) + 1);
+  let truePairs = 0;
+  for (const n of perKey.values()) truePairs += pairs(n);
+  const [open] = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM identity_reviews WHERE status = 'open'`,
+  );
+  return {
+    truePairs,
+    predictedPairs: predicted,
+    correctPairs: correct,
+    precision: predicted === 0 ? 1 : correct / predicted,
+    recall: truePairs === 0 ? 1 : correct / truePairs,
+    openReviews: Number(open?.n ?? 0),
+  };
+}
+
+async function linkOneByOne(
+  db: Db,
+  records: readonly SyntheticRecord[],
+  rules: IdentityRules,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (const r of records) {
+    await db.transaction(async (tx) => {
+      await insertPatients(tx, [r]);
+      const t = performance.now();
+      await linkPatient(tx, r.patient, rules, { orderKeys: [] });
+      times.push(performance.now() - t);
+    });
+  }
+  return times;
+}
+
+export async function benchIdentity(
+  databaseUrl: string,
+  options: { readonly people: number; readonly heldOut: number; readonly log: (line: string) => void },
+): Promise<IdentityBenchResult> {
+  const schema = `bench_identity_${process.pid}`;
+  const config = loadConfig(process.env);
+  const rules = identityRules(config.identity);
+  const db = await openDb({ url: databaseUrl, schema, dataDir: 'memory://', timeoutMs: 10 * 60_000 });
+  try {
+    await migrate(db);
+    const population = generatePopulation({ people: options.people, seed: 20261202 });
+    const all = population.records;
+    // Held out: every n-th record, so they span facilities and persons.
+    const step = Math.max(2, Math.floor(all.length / options.heldOut));
+    const heldOut = all.filter((_r, i) => i % step === 0).slice(0, options.heldOut);
+    const heldIds = new Set(heldOut.map((r) => r.patient['id']));
+    const bulk = all.filter((r) => !heldIds.has(r.patient['id']));
+    options.log(`  identity: ${all.length} records of ${options.people} people; storing ${bulk.length}`);
+    await insertPatients(db, bulk);
+    await db.query(`ANALYZE fhir_resources`);
+    options.log(`  identity: full relink of ${bulk.length} records`);
+    const started = performance.now();
+    const relink = await relinkAll(db, rules);
+    const totalSeconds = (performance.now() - started) / 1000;
+    const relinkQuality = await judge(db, bulk);
+    await db.query(`ANALYZE identity_records`);
+    options.log(`  identity: linking ${heldOut.length} held-out records one message at a time`);
+    const times = (await linkOneByOne(db, heldOut, rules)).sort((a, b) => a - b);
+    const finalQuality = await judge(db, all);
+    return {
+      people: options.people,
+      records: all.length,
+      relink: { ...relink, totalSeconds, recordsPerSec: relink.records / totalSeconds },
+      relinkQuality,
+      perMessage: {
+        count: times.length,
+        p50Ms: percentile(times, 50),
+        p99Ms: percentile(times, 99),
+        maxMs: times.at(-1) ?? 0,
+      },
+      finalQuality,
+      thresholds: rules.thresholds,
+    };
+  } finally {
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await db.close();
+  }
+}
