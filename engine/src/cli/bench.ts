@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: how fast the engine accepts HL7 over MLLP on this machine (real PostgreSQL and
  * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
- * and the engine's memory with a large backlog. Prints a table and writes bench-results/*.json.
+ * the engine's memory with a large backlog; and identity linking's accuracy and speed on a
+ * synthetic population. Prints a table and writes bench-results/*.json. `--only mllp` or
+ * `--only identity` runs one part.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -16,6 +18,12 @@ import {
   type ThroughputRow,
 } from './bench/bench-report';
 import { startBenchTarget, waitForDrain, type BenchEnv, type BenchTarget } from './bench/bench-target';
+import {
+  benchIdentity,
+  formatIdentity,
+  identityTargets,
+  type IdentityBenchResult,
+} from './bench/identity-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
 import { startRssSampler } from './bench/rss-sampler';
 
@@ -27,20 +35,34 @@ interface BenchSizes {
   readonly backlog: number;
   readonly backlogMaxSeconds: number;
   readonly drainMs: number;
+  readonly identityPeople: number;
+  readonly identityHeldOut: number;
 }
 
 const MB = 1024 * 1024;
 const log = (line: string): boolean => process.stderr.write(`${line}\n`);
 
-function readSizes(argv: readonly string[]): { sizes: BenchSizes; quick: boolean; outDir: string } {
+type BenchPart = 'mllp' | 'identity';
+
+function readSizes(argv: readonly string[]): {
+  sizes: BenchSizes;
+  quick: boolean;
+  outDir: string;
+  parts: ReadonlySet<BenchPart>;
+} {
   const { values } = parseArgs({
     args: [...argv],
     options: {
       quick: { type: 'boolean', default: false },
       backlog: { type: 'string' },
       out: { type: 'string', default: 'bench-results' },
+      only: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'mllp' && values.only !== 'identity') {
+    throw new Error('--only must be mllp or identity');
+  }
+  const parts = new Set<BenchPart>(values.only === undefined ? ['mllp', 'identity'] : [values.only]);
   const backlog = values.backlog === undefined ? undefined : Number(values.backlog);
   if (backlog !== undefined && !(Number.isInteger(backlog) && backlog >= 1 && backlog <= 10_000_000)) {
     throw new Error('--backlog must be an integer from 1 to 10000000');
@@ -54,6 +76,8 @@ function readSizes(argv: readonly string[]): { sizes: BenchSizes; quick: boolean
         backlog: backlog ?? 5000,
         backlogMaxSeconds: 300,
         drainMs: 15_000,
+        identityPeople: 4_000,
+        identityHeldOut: 500,
       }
     : {
         warmup: 400,
@@ -63,8 +87,11 @@ function readSizes(argv: readonly string[]): { sizes: BenchSizes; quick: boolean
         backlog: backlog ?? 100_000,
         backlogMaxSeconds: 1800,
         drainMs: 120_000,
+        // About 2.5 records a person: 100,000 records, 2,000 of them held out for per-message timing.
+        identityPeople: 40_800,
+        identityHeldOut: 2_000,
       };
-  return { sizes, quick: values.quick, outDir: values.out };
+  return { sizes, quick: values.quick, outDir: values.out, parts };
 }
 
 function toRow(
@@ -160,7 +187,7 @@ async function loadMappingRows(): Promise<BenchRow[]> {
 }
 
 async function main(): Promise<void> {
-  const { sizes, quick, outDir } = readSizes(process.argv.slice(2));
+  const { sizes, quick, outDir, parts } = readSizes(process.argv.slice(2));
   const env: BenchEnv = {
     databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
     redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
@@ -173,19 +200,32 @@ async function main(): Promise<void> {
   log(
     '(the load generator runs in a child process on the same CPUs, as it would for any sender on this machine)',
   );
-  // The backlog run goes first, while this process holds nothing but the engine under test.
-  const { backlog, row: backlogRow } = await measureBacklog(env, sizes);
   const rows: ThroughputRow[] = [];
-  for (const kind of ['floor', 'engine'] as const) {
-    const target = await startBenchTarget(kind, env);
-    try {
-      rows.push(...(await measureTarget(target, sizes)));
-    } finally {
-      await target.close();
+  let backlog: BacklogResult | undefined;
+  if (parts.has('mllp')) {
+    // The backlog run goes first, while this process holds nothing but the engine under test.
+    const measured = await measureBacklog(env, sizes);
+    backlog = measured.backlog;
+    for (const kind of ['floor', 'engine'] as const) {
+      const target = await startBenchTarget(kind, env);
+      try {
+        rows.push(...(await measureTarget(target, sizes)));
+      } finally {
+        await target.close();
+      }
     }
+    rows.push(measured.row);
   }
-  rows.push(backlogRow);
-  const mapping = await loadMappingRows();
+  const mapping = parts.has('mllp') ? await loadMappingRows() : [];
+  let identity: IdentityBenchResult | undefined;
+  if (parts.has('identity')) {
+    log('identity benchmark');
+    identity = await benchIdentity(env.databaseUrl, {
+      people: sizes.identityPeople,
+      heldOut: sizes.identityHeldOut,
+      log,
+    });
+  }
   const results = {
     startedAt,
     quick,
@@ -195,9 +235,13 @@ async function main(): Promise<void> {
       platform: `${process.platform}-${process.arch}`,
     },
     rows,
-    backlog,
+    ...(backlog !== undefined ? { backlog } : {}),
     mapping,
-    targets: evaluateTargets(rows, backlog, sizes.backlog),
+    ...(identity !== undefined ? { identity, identityLines: formatIdentity(identity) } : {}),
+    targets: [
+      ...(parts.has('mllp') ? evaluateTargets(rows, backlog, sizes.backlog) : []),
+      ...(identity !== undefined ? identityTargets(identity) : []),
+    ],
   };
   process.stdout.write(`\n${formatBenchTable(results)}\n`);
   if (quick) {

@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AuthRuntime } from '../auth/auth-runtime';
+import { identityRules } from '../identity/link-patient';
 import type { Config } from '../config/schema';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
@@ -16,6 +17,7 @@ import { createAdminRouter } from './admin-router';
 import { createErrorHandler } from './error-handler';
 import type { FhirAuditEvent } from './fhir-audit-event';
 import { createFhirRouter } from './fhir-router';
+import { createIdentityAdminRouter } from './identity-admin-routes';
 import { outcome, sendOutcome } from './operation-outcome';
 
 export interface HttpAppDeps {
@@ -59,8 +61,14 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       db: deps.db,
       authorize: deps.auth.authorize,
       baseUrl: deps.config.http.publicUrl,
+      identity: identityRules(deps.config.identity),
       audit: (e) => auditFhirAccess(deps.auth, e),
     }),
+  );
+  // Before `/api`: the identity router answers everything under its own prefix.
+  app.use(
+    '/api/identity',
+    createIdentityAdminRouter({ db: deps.db, authorize: deps.auth.authorize, audit: deps.auth.audit }),
   );
   app.use(
     '/api',

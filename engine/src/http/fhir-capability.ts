@@ -40,13 +40,47 @@ function resourceOf(type: string): Record<string, unknown> {
   };
 }
 
+/** The Patient operations the identity routes serve (identity-fhir-routes.ts). */
+const PATIENT_OPERATIONS = [
+  { name: 'ihe-pix', definition: 'https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix' },
+  { name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match' },
+  { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+];
+
+/** Person: built from the identity tables, so read and search by link only (no history). */
+const PERSON_RESOURCE = {
+  type: 'Person',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: [
+    { name: 'link', type: 'reference', documentation: 'A Patient the person links (Patient/{id})' },
+    { name: 'patient', type: 'reference', documentation: 'Alias of link for Patient targets' },
+  ],
+};
+
+/** What the router serves besides the stored types. */
+export interface CapabilityOptions {
+  /** The identity routes: Person, and PIXm, `$match` and `$everything` on Patient. */
+  readonly identity: boolean;
+}
+
 /**
  * The server's CapabilityStatement: read, vread, history and search on each supported type,
  * protected by SMART on FHIR with the token endpoint at `${baseUrl}/auth/token`.
  * @param baseUrl - the engine's public URL without a trailing slash.
  * @param date - when this statement was published (the engine's start time).
  */
-export function buildCapabilityStatement(baseUrl: string, date: Date): Record<string, unknown> {
+export function buildCapabilityStatement(
+  baseUrl: string,
+  date: Date,
+  options: CapabilityOptions = { identity: false },
+): Record<string, unknown> {
+  const stored = SUPPORTED_TYPES.map((type) => {
+    const r = resourceOf(type);
+    return options.identity && type === 'Patient' ? { ...r, operation: PATIENT_OPERATIONS } : r;
+  });
+  const resources = options.identity
+    ? [...stored, PERSON_RESOURCE].sort((a, b) => String(a['type']).localeCompare(String(b['type'])))
+    : stored;
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -65,7 +99,7 @@ export function buildCapabilityStatement(baseUrl: string, date: Date): Record<st
             { url: SMART_OAUTH_URIS, extension: [{ url: 'token', valueUri: `${baseUrl}/auth/token` }] },
           ],
         },
-        resource: SUPPORTED_TYPES.map(resourceOf),
+        resource: resources,
       },
     ],
   };

@@ -4,6 +4,7 @@
  * every failure is an OperationOutcome.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { IdentityRules } from '../identity/link-patient';
 import type { Db } from '../store/db';
 import { readHistory, readResource, readVersion } from '../store/fhir-read';
 import { searchResources } from '../store/fhir-search';
@@ -21,6 +22,7 @@ import {
   type AuditedAccess,
   type FhirHandlerContext,
 } from './fhir-request-guard';
+import { registerIdentityRoutes } from './identity-fhir-routes';
 import { outcome, sendOutcome } from './operation-outcome';
 import { checkFhirQuery, fhirPathParams, parseParams } from './request-params';
 
@@ -35,6 +37,11 @@ export interface FhirRouterDeps {
   readonly audit: (event: FhirAuditEvent) => Promise<void>;
   /** The engine's public URL (PUBLIC_URL); fullUrls are `${baseUrl}/fhir/Type/id`. */
   readonly baseUrl: string;
+  /**
+   * The matching rules of `$match`; with them the identity routes (PIXm, `$match`, Person,
+   * `$everything`) are served. A router built without them serves the stored types only.
+   */
+  readonly identity?: IdentityRules;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -145,7 +152,9 @@ const unmatched: RequestHandler = (req, res) => {
  */
 export function createFhirRouter(deps: FhirRouterDeps): Router {
   const h: FhirHandlerContext = { db: deps.db, audit: deps.audit, baseUrl: deps.baseUrl.replace(/\/+$/, '') };
-  const capability = buildCapabilityStatement(h.baseUrl, new Date());
+  const capability = buildCapabilityStatement(h.baseUrl, new Date(), {
+    identity: deps.identity !== undefined,
+  });
   const router = express.Router();
   router.get('/metadata', (_req, res) => {
     res.type(FHIR_JSON).json(capability);
@@ -154,6 +163,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     if (req.path.startsWith('/.well-known/')) next('router');
     else deps.authorize(req, res, next);
   });
+  if (deps.identity !== undefined) registerIdentityRoutes(router, { ...h, rules: deps.identity });
   router.get('/:type', searchHandler(h));
   router.get('/:type/:id', readHandler(h));
   router.get('/:type/:id/_history', historyHandler(h));

@@ -28,9 +28,14 @@ export function blockingKeys(d: Demographics, certainTypes: ReadonlySet<string>)
   const date = dateKey(d.birthDate);
   const given = givenCodes(d);
   const familyCodes = [...new Set([...d.familyPhonetic, ...d.familyParts.flatMap(phoneticCodes)])];
+  // Family and given name with the birth month: survives a mistyped birth year (which the
+  // birth-year and full-date keys do not) without making one block of every John Smith.
+  const month = d.birthDate?.slice(5, 7);
   for (const f of familyCodes) {
-    if (year !== undefined) keys.add(`fy:${f}:${year}`);
-    for (const g of given) keys.add(`fg:${f}:${g}`);
+    // With the sex: the family-and-year block is the largest, and halving it halves the
+    // candidates of every message; a record wrong in sex still meets its match on other keys.
+    if (year !== undefined) keys.add(`fy:${f}:${year}:${d.sex ?? '?'}`);
+    if (month !== undefined) for (const g of given) keys.add(`fgm:${f}:${g}:${month}`);
   }
   if (date !== undefined) {
     for (const g of given) keys.add(`gd:${g}:${date}`);

@@ -32,26 +32,53 @@ export interface Comparison {
 /** One character off, or two adjacent characters swapped, on names long enough to mean it. */
 function isTypo(a: string, b: string, jwFloor: number): boolean {
   if (Math.min(a.length, b.length) < 3) return false;
+  // Most pairs compared are two different names: a length gap of three or more is neither one
+  // edit nor (at these floors) Jaro-Winkler-close, and skips the string measures.
+  if (Math.abs(a.length - b.length) > 2) return false;
   return distance(a, b) <= 1 || isAdjacentSwap(a, b) || jaroWinkler(a, b) >= jwFloor;
 }
 
+/** Same length, and differing at exactly two adjacent positions that hold each other's characters. */
 function isAdjacentSwap(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
-  const diff: number[] = [];
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff.push(i);
-  const [i, j] = diff;
-  return diff.length === 2 && i !== undefined && j === i + 1 && a[i] === b[j] && a[j] === b[i];
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a.charCodeAt(i) === b.charCodeAt(i)) continue;
+    if (++count > 2) return false;
+    if (first < 0) first = i;
+  }
+  return (
+    count === 2 && a[first] === b[first + 1] && a[first + 1] === b[first] && a[first + 1] !== b[first + 1]
+  );
 }
 
 /** A mistyped short or formal form of the other name ("ROBRT" for Bob, "MKIEY" for Michael). */
-function isTypoOfNickname(x: string, y: string): boolean {
-  const forms = (n: string): string[] => {
+const FORMS = new Map<string, readonly string[]>();
+
+/** A name's formal forms and all their short forms, cached: names repeat across millions of pairs. */
+function formsOf(n: string): readonly string[] {
+  let out = FORMS.get(n);
+  if (out === undefined) {
     const roots = nicknameRoots(n);
-    return [...roots, ...roots.flatMap(nicknameForms)];
-  };
-  const ys = forms(y);
-  return forms(x).some((fx) =>
-    ys.some((fy) => Math.min(fx.length, fy.length) >= 3 && distance(fx, fy) <= 1 && (fx !== x || fy !== y)),
+    out = [...new Set([n, ...roots, ...roots.flatMap(nicknameForms)])];
+    if (FORMS.size < 100_000) FORMS.set(n, out);
+  }
+  return out;
+}
+
+/**
+ * A mistyped short or formal form of the other name ("ROBRT" for Bob, "MKIEY" for Michael).
+ * Only a name in no nickname group can be the typo: two known names that are not nicknames
+ * of each other are two names.
+ */
+function isTypoOfNickname(x: string, y: string): boolean {
+  const xKnown = formsOf(x).length > 1;
+  const yKnown = formsOf(y).length > 1;
+  if (xKnown === yKnown) return false;
+  const [typo, known] = xKnown ? [y, x] : [x, y];
+  return formsOf(known).some(
+    (f) => f !== known && f.length >= 3 && Math.abs(f.length - typo.length) <= 1 && distance(f, typo) <= 1,
   );
 }
 
@@ -93,23 +120,28 @@ function digitsDifferingAt(a: string, b: string): number[] {
   return out;
 }
 
+/** `YYYY-MM-DD` strings compared position by position (no splitting: this runs per pair). */
 export function compareBirthDate(a: Demographics, b: Demographics): BirthDateLevel | undefined {
   const x = a.birthDate;
   const y = b.birthDate;
   if (x === undefined || y === undefined) return undefined;
   if (x === y) return 'exact';
-  const [xy, xm, xd] = x.split('-');
-  const [yy, ym, yd] = y.split('-');
-  if (xy === yy && xm === yd && xd === ym) return 'day-month-swap';
-  const dx = x.replace(/-/g, '');
-  const dy = y.replace(/-/g, '');
-  const diff = digitsDifferingAt(dx, dy);
-  const [i, j] = diff;
-  if (diff.length === 1) return 'one-digit';
-  if (diff.length === 2 && i !== undefined && j === i + 1 && dx[i] === dy[j] && dx[j] === dy[i]) {
-    return 'one-digit';
+  // Day and month swapped: YYYY-MM-DD against YYYY-DD-MM.
+  if (x.startsWith(y.slice(0, 5)) && x.slice(5, 7) === y.slice(8, 10) && x.slice(8, 10) === y.slice(5, 7)) {
+    return 'day-month-swap';
   }
-  if (xm === ym && xd === yd) return 'year-only';
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < 10; i++) {
+    if (x.charCodeAt(i) === y.charCodeAt(i)) continue;
+    if (++count > 2) break;
+    if (first < 0) first = i;
+  }
+  if (count === 1) return 'one-digit';
+  // Two adjacent digits swapped within one part ("1980" for "1908").
+  if (count === 2 && x[first] === y[first + 1] && x[first + 1] === y[first] && x[first + 1] !== '-')
+    {return 'one-digit';}
+  if (x.slice(4) === y.slice(4)) return 'year-only';
   return 'disagree';
 }
 

@@ -24,6 +24,7 @@ interface RecordRow {
   demographics: Demographics;
   demographics_hash: string;
   order_keys: string[];
+  hit?: boolean;
 }
 
 const RECORD_COLUMNS = `patient_id, person_id, reason, assurance, demographics, demographics_hash, order_keys`;
@@ -36,6 +37,7 @@ function toRecord(r: RecordRow): IdentityRecord {
     assurance: r.assurance,
     demographicsHash: r.demographics_hash,
     orderKeys: r.order_keys,
+    ...(r.hit === undefined ? {} : { blockHit: r.hit }),
   };
 }
 
@@ -80,7 +82,7 @@ export async function candidatesFor(
   if (keys.length === 0 && alsoPerson === undefined) return [];
   const rows = await tx.query<RecordRow>(
     `WITH hit AS (SELECT DISTINCT person_id FROM identity_records WHERE block_keys && $1::text[] LIMIT $2)
-     SELECT ${RECORD_COLUMNS} FROM identity_records
+     SELECT ${RECORD_COLUMNS}, block_keys && $1::text[] AS hit FROM identity_records
       WHERE person_id IN (SELECT person_id FROM hit UNION ALL SELECT $3::text WHERE $3::text IS NOT NULL)`,
     [keys, limit, alsoPerson ?? null],
   );
@@ -363,4 +365,19 @@ export async function openReviews(tx: Queryable, reviews: readonly ReviewWrite[]
       [a, b, r.weight, r.reason, JSON.stringify(r.breakdown)],
     );
   }
+}
+
+/** The facility's merge settled the pair: an open review of it is closed as linked. */
+export async function closeReviewsByMerge(
+  tx: Queryable,
+  merged: string,
+  survivor: string,
+  messageId: string | undefined,
+): Promise<void> {
+  const [a, b] = orderedPair(merged, survivor);
+  await tx.query(
+    `UPDATE identity_reviews SET status = 'linked', decided_by = $3, decided_at = now(), updated_at = now()
+      WHERE patient_a = $1 AND patient_b = $2 AND status = 'open'`,
+    [a, b, `merge${messageId === undefined ? '' : `:message/${messageId}`}`],
+  );
 }

@@ -37,6 +37,11 @@ export interface LinkedRecord {
   readonly demographics: Demographics;
   readonly personId: string;
   readonly reason: LinkReason;
+  /**
+   * False for a record that shares no blocking key with the one being decided: it is there for
+   * the rules about its person (same facility, separations), not scored. Undefined: scored.
+   */
+  readonly blockHit?: boolean;
 }
 
 export interface DecisionInput {
@@ -89,7 +94,11 @@ function sameFacilityOtherMrn(a: Demographics, b: Demographics): boolean {
   return a.facility !== undefined && a.facility === b.facility && a.mrn !== b.mrn;
 }
 
-function evidenceByPerson(input: DecisionInput, members: readonly LinkedRecord[]): PersonEvidence[] {
+function evidenceByPerson(
+  input: DecisionInput,
+  members: readonly LinkedRecord[],
+  scoreAll = false,
+): PersonEvidence[] {
   const { record } = input;
   const certain = new Set(certainIdentifiers(record, input.certainTypes));
   const byPerson = new Map<string, LinkedRecord[]>();
@@ -105,7 +114,7 @@ function evidenceByPerson(input: DecisionInput, members: readonly LinkedRecord[]
     let best: PersonEvidence['best'];
     let shared: PersonEvidence['certain'];
     for (const c of list) {
-      if (!c.demographics.active) continue;
+      if (!c.demographics.active || (c.blockHit === false && !scoreAll)) continue;
       const score = scorePair(record, c.demographics, input.frequencies);
       if (best === undefined || score.weight > best.score.weight) {
         best = { patientId: c.demographics.patientId, score };
@@ -129,7 +138,9 @@ function evidenceByPerson(input: DecisionInput, members: readonly LinkedRecord[]
 
 /** True when the record still belongs with the other records of its person. */
 function stillBelongs(input: DecisionInput, members: readonly LinkedRecord[]): boolean {
-  const [mine] = evidenceByPerson(input, members);
+  // An analyst said one of them is someone else: a link made on a score does not outweigh that.
+  if (members.some((m) => input.separated.has(m.demographics.patientId))) return false;
+  const [mine] = evidenceByPerson(input, members, true);
   if (mine === undefined) return true;
   const veto = mine.certain?.score.veto;
   if (mine.certain !== undefined && (veto === undefined || !APART_VETOES.has(veto))) return true;

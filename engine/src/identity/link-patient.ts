@@ -20,6 +20,7 @@ import {
   openReviews,
   readLinkState,
   readRecord,
+  closeReviewsByMerge,
   recordDecision,
   retireIfEmpty,
   setLinkReason,
@@ -244,6 +245,7 @@ async function mergeInto(
       source: 'merge',
       ...(ctx.messageId !== undefined ? { messageId: ctx.messageId } : {}),
     });
+    await closeReviewsByMerge(tx, d.patientId, survivorId, ctx.messageId);
   }
   return { patientId: d.patientId, personId: target, action: 'merged', reviews: 0 };
 }

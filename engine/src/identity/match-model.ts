@@ -133,19 +133,30 @@ export interface AgreedNames {
   readonly family: string | undefined;
 }
 
+const FIELDS = Object.keys(LEVELS) as MatchField[];
+
+/** log2(m/u) of every level, computed once: scoring runs for millions of pairs in a relink. */
+const WEIGHTS: Readonly<Record<string, Readonly<Record<string, number>>>> = Object.fromEntries(
+  FIELDS.map((f) => [
+    f,
+    Object.fromEntries(
+      Object.entries(LEVELS[f] as Record<string, Level>).map(([l, e]) => [l, Math.log2(e.m / e.u)]),
+    ),
+  ]),
+);
+
 /** Scores a comparison vector; `names` are the values agreed on exactly, for frequency. */
 export function scoreComparison(c: Comparison, names: AgreedNames, freq?: NameFrequencies): PairScore {
   const fields: FieldScore[] = [];
   let weight = 0;
-  for (const f of Object.keys(LEVELS) as MatchField[]) {
+  for (const f of FIELDS) {
     const level = c[f];
     if (level === undefined) continue;
-    const table = LEVELS[f] as Record<string, Level>;
-    const entry = table[level];
-    if (entry === undefined) continue;
-    let u = entry.u;
-    if ((f === 'given' || f === 'family') && level === 'exact') u = nameU(f, names[f], freq);
-    const w = Math.log2(entry.m / u);
+    let w = WEIGHTS[f]?.[level];
+    if (w === undefined) continue;
+    if ((f === 'given' || f === 'family') && level === 'exact') {
+      w = Math.log2(LEVELS[f].exact.m / nameU(f, names[f], freq));
+    }
     weight += w;
     fields.push({ field: f, level, weight: Math.round(w * 100) / 100 });
   }
@@ -154,7 +165,9 @@ export function scoreComparison(c: Comparison, names: AgreedNames, freq?: NameFr
 
 function vetoOf(c: Comparison): Veto | undefined {
   const sameBirth = c.birthDate === 'exact' || c.birthDate === 'day-month-swap';
-  const alikeOnly = c.given === 'typo' || c.given === 'phonetic' || c.given === 'initial';
+  // Boy-girl twins are often named alike: Daniel/Danielle (a typo apart), Sam/Samantha (nicknames).
+  const alikeOnly =
+    c.given === 'typo' || c.given === 'phonetic' || c.given === 'initial' || c.given === 'nickname';
   if (sameBirth && (c.given === 'disagree' || (alikeOnly && c.sex === 'disagree'))) return 'twin';
   if (c.given === 'disagree') return c.birthDate === 'one-digit' ? 'given-name' : 'household';
   if (c.birthDate === undefined || c.birthDate === 'disagree' || c.birthDate === 'year-only') {

@@ -73,13 +73,33 @@ export async function resolveSurvivor(
   return current;
 }
 
-/** `body` with each merged Patient it names as `subject`/`patient` replaced by its survivor. */
+/**
+ * A later message naming a merged Patient (an A08 under the old MRN, sending `active: true`)
+ * updates its details, not its merge: it stays inactive and replaced-by its survivor, so what
+ * the message carries is redirected and identity keeps the record in the survivor's person.
+ */
+async function keepMerged(tx: Queryable, body: JsonObject): Promise<JsonObject> {
+  const id = asString(body['id']);
+  if (id === undefined || survivorOf(body) !== undefined) return body;
+  const [row] = await tx.query<{ resource: JsonObject }>(
+    `SELECT resource FROM fhir_resources WHERE resource_type = 'Patient' AND id = $1 AND NOT deleted`,
+    [id],
+  );
+  const stored = row?.resource;
+  if (stored === undefined || survivorOf(stored) === undefined) return body;
+  return { ...body, active: false, link: stored['link'] };
+}
+
+/**
+ * `body` with each merged Patient it names as `subject`/`patient` replaced by its survivor; a
+ * merged Patient itself stays merged.
+ */
 export async function redirectToSurvivors(
   tx: Queryable,
   body: JsonObject,
   cache: Map<string, string | null>,
 ): Promise<JsonObject> {
-  if (body['resourceType'] === 'Patient') return body;
+  if (body['resourceType'] === 'Patient') return keepMerged(tx, body);
   let out = body;
   for (const key of PATIENT_FIELDS) {
     for (const ref of asList(body[key])) {
@@ -158,7 +178,8 @@ export function patientMergeHooks(): BundleHooks {
     afterEntry: async (tx, change, received, source) => {
       if (change.type !== 'Patient' || received === undefined) return [];
       if (change.outcome === 'out-of-order' || change.outcome === 'not-found') return [];
-      const survivor = survivorOf(received);
+      // What was stored decides: a merged Patient kept merged (keepMerged) still redirects.
+      const survivor = survivorOf(change.current?.resource ?? received);
       survivors.set(change.id, survivor ?? null);
       if (survivor === undefined || survivor === change.id) return [];
       return repointMergedPatient(tx, change.id, survivor, source);

@@ -164,7 +164,7 @@ export function relinkInMemory(
     certainReason.set(r.id, 'merge');
   }
   const frequencies = countNames(records);
-  const blocks = new Map<string, string[]>();
+  const blocks = new Map<string, LinkedRecord[]>();
   const members = new Map<string, LinkedRecord[]>();
   const personOfGroup = new Map<string, string>();
   const usedPersons = new Set<string>();
@@ -188,7 +188,7 @@ export function relinkInMemory(
     members.set(a.personId, list);
     for (const key of a.blockKeys) {
       const block = blocks.get(key) ?? [];
-      block.push(a.personId);
+      block.push(linked);
       blocks.set(key, block);
     }
     personOfGroup.set(groups.find(r.id), a.personId);
@@ -214,9 +214,13 @@ export function relinkInMemory(
       place(r, { personId: freshPerson(r.id), reason: 'founder', assurance: 'level4', blockKeys });
       continue;
     }
-    const persons = new Set<string>();
-    for (const key of blockKeys) for (const p of blocks.get(key) ?? []) persons.add(p);
-    const candidates = [...persons].flatMap((p) => members.get(p) ?? []);
+    // Records sharing a key are scored; the rest of their persons come along for the rules only.
+    const hits = new Set<LinkedRecord>();
+    for (const key of blockKeys) for (const c of blocks.get(key) ?? []) hits.add(c);
+    const persons = new Set([...hits].map((c) => c.personId));
+    const candidates = [...persons].flatMap((p) =>
+      (members.get(p) ?? []).map((c) => (hits.has(c) ? c : { ...c, blockHit: false })),
+    );
     const decision = decideLink({
       record: r.demographics,
       candidates,
@@ -280,6 +284,11 @@ async function writeAssignments(
     const before = existing.get(r.id)?.personId;
     if (before !== undefined) touched.add(before);
   }
+  // Rewriting most rows: building the blocking index once afterwards is several times faster than
+  // maintaining it row by row. Same definition as migration 007; the table is locked meanwhile,
+  // which the exclusive relink lock already implies for linking.
+  const rebuild = changed.length > 10_000 && changed.length * 2 > records.length;
+  if (rebuild) await tx.query(`DROP INDEX IF EXISTS identity_records_blocks`);
   const live = new Set([...assigned.values()].map((a) => a.personId));
   const upsertPersons = [...touched].filter((p) => live.has(p));
   for (let i = 0; i < upsertPersons.length; i += PAGE) {
@@ -323,6 +332,9 @@ async function writeAssignments(
         SEP,
       ],
     );
+  }
+  if (rebuild) {
+    await tx.query(`CREATE INDEX identity_records_blocks ON identity_records USING gin (block_keys)`);
   }
   await tx.query(
     `UPDATE identity_persons p SET active = false, version_id = version_id + 1, updated_at = now()

@@ -56,6 +56,8 @@ export interface BenchResults {
   readonly rows: readonly ThroughputRow[];
   readonly backlog?: BacklogResult;
   readonly mapping: readonly BenchRow[];
+  /** The identity section's lines (identity-bench.ts renders them), when it ran. */
+  readonly identityLines?: readonly string[];
   readonly targets: readonly TargetCheck[];
 }
 
@@ -163,6 +165,7 @@ export function formatBenchTable(r: BenchResults): string {
       lines.push(row([m.name, m.p50Ms.toFixed(3), m.p99Ms.toFixed(3), m.opsPerSec.toFixed(0), heap], mw));
     }
   }
+  if (r.identityLines !== undefined) lines.push('', ...r.identityLines);
   lines.push('', 'targets');
   for (const t of r.targets) {
     lines.push(

@@ -11,6 +11,7 @@ import { contentHash, type JsonObject } from '../../store/fhir-json';
 import { migrate } from '../../store/migrate';
 import { loadConfig } from '../../config/schema';
 import { percentile } from '../simulator/latency-stats';
+import type { TargetCheck } from './bench-report';
 import { generatePopulation, type SyntheticRecord } from './identity-population';
 
 export interface LinkQuality {
@@ -161,4 +162,64 @@ export async function benchIdentity(
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await db.close();
   }
+}
+
+/** The identity issue's targets. */
+export const IDENTITY_TARGETS = {
+  minPrecision: 0.999,
+  minRecall: 0.97,
+  relinkRecords: 100_000,
+  maxRelinkSeconds: 60,
+  maxLinkP99Ms: 5,
+} as const;
+
+/** Judges an identity run against the targets (the relink one only counts at full size). */
+export function identityTargets(r: IdentityBenchResult): TargetCheck[] {
+  const q = r.finalQuality;
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  return [
+    {
+      name: 'identity pairwise precision',
+      measured: pct(q.precision),
+      target: `>= ${pct(IDENTITY_TARGETS.minPrecision)}`,
+      pass: q.precision >= IDENTITY_TARGETS.minPrecision,
+    },
+    {
+      name: 'identity pairwise recall',
+      measured: pct(q.recall),
+      target: `>= ${pct(IDENTITY_TARGETS.minRecall)}`,
+      pass: q.recall >= IDENTITY_TARGETS.minRecall,
+    },
+    {
+      name: `identity full relink of ${r.relink.records} records`,
+      measured: `${r.relink.totalSeconds.toFixed(1)} s`,
+      target: `< ${IDENTITY_TARGETS.maxRelinkSeconds} s at ${IDENTITY_TARGETS.relinkRecords}`,
+      pass:
+        r.relink.records >= IDENTITY_TARGETS.relinkRecords * 0.95 &&
+        r.relink.totalSeconds < IDENTITY_TARGETS.maxRelinkSeconds,
+    },
+    {
+      name: 'identity per-message linking p99',
+      measured: `${r.perMessage.p99Ms.toFixed(2)} ms`,
+      target: `< ${IDENTITY_TARGETS.maxLinkP99Ms} ms`,
+      pass: r.perMessage.p99Ms < IDENTITY_TARGETS.maxLinkP99Ms,
+    },
+  ];
+}
+
+/** The identity section of the bench table. */
+export function formatIdentity(r: IdentityBenchResult): string[] {
+  const q = (label: string, x: LinkQuality): string =>
+    `  ${label.padEnd(26)} precision ${(x.precision * 100).toFixed(3)}%  recall ${(x.recall * 100).toFixed(2)}%  ` +
+    `(${x.correctPairs}/${x.predictedPairs} linked pairs correct, ${x.truePairs} true pairs, ${x.openReviews} open reviews)`;
+  return [
+    `identity: ${r.records} records of ${r.people} people at 4 facilities; link >= ${r.thresholds.link}, review >= ${r.thresholds.review} (bits)`,
+    q('after full relink', r.relinkQuality),
+    q('after per-message linking', r.finalQuality),
+    `  full relink: ${r.relink.records} records in ${r.relink.totalSeconds.toFixed(1)} s ` +
+      `(${r.relink.recordsPerSec.toFixed(0)} records/s; load ${r.relink.seconds.load.toFixed(1)} s, ` +
+      `decide ${r.relink.seconds.link.toFixed(1)} s, write ${r.relink.seconds.write.toFixed(1)} s), ${r.relink.persons} persons`,
+    `  per-message linking (${r.perMessage.count} records, one transaction each): p50 ${r.perMessage.p50Ms.toFixed(2)} ms, ` +
+      `p99 ${r.perMessage.p99Ms.toFixed(2)} ms, max ${r.perMessage.maxMs.toFixed(1)} ms`,
+  ];
 }
