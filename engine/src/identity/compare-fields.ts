@@ -139,8 +139,9 @@ export function compareBirthDate(a: Demographics, b: Demographics): BirthDateLev
   }
   if (count === 1) return 'one-digit';
   // Two adjacent digits swapped within one part ("1980" for "1908").
-  if (count === 2 && x[first] === y[first + 1] && x[first + 1] === y[first] && x[first + 1] !== '-')
-    {return 'one-digit';}
+  if (count === 2 && x[first] === y[first + 1] && x[first + 1] === y[first] && x[first + 1] !== '-') {
+    return 'one-digit';
+  }
   if (x.slice(4) === y.slice(4)) return 'year-only';
   return 'disagree';
 }

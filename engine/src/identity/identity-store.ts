@@ -94,38 +94,182 @@ export interface LinkState {
   readonly previous: IdentityRecord | undefined;
   readonly separated: ReadonlySet<string>;
   readonly frequencies: NameFrequencies;
+  /**
+   * Records sharing a blocking key, with the rest of their persons and of the record's own
+   * person (see `candidatesFor`); empty when the stored demographics are the same.
+   */
+  readonly candidates: readonly IdentityRecord[];
+  /** True when `freshPersonId` names no person yet, so a new person can take it. */
+  readonly freshPersonIdFree: boolean;
 }
 
 /**
- * Takes the relink lock shared (first, so a relink never waits on a row this holds), row-locks
- * the record, and reads its analysts' separations and its names' frequencies.
+ * Everything linking reads, in one statement: the relink lock shared (re-entrant; a caller that
+ * may run during a relink takes it in an earlier statement, so this one's snapshot follows the
+ * relink), the record row-locked, its analysts' separations, its names' frequencies, and its
+ * candidates unless its demographics are unchanged.
  */
-export async function readLinkState(tx: Queryable, d: Demographics, relinkLock: number): Promise<LinkState> {
-  const [row] = await tx.query<
-    Partial<RecordRow> & { separated: string[]; counts: [string, string, number][] }
-  >(
-    `SELECT r.*,
-       (SELECT coalesce(array_agg(CASE WHEN x.patient_a = $1 THEN x.patient_b ELSE x.patient_a END), '{}')
+export async function readLinkState(
+  tx: Queryable,
+  d: Demographics,
+  q: {
+    readonly relinkLock: number;
+    readonly blockKeys: readonly string[];
+    readonly freshPersonId: string;
+    readonly limit?: number;
+  },
+): Promise<LinkState> {
+  const rows = await tx.query<{ part: 'c' | 'm' | 's'; body: Record<string, unknown> }>(
+    `WITH l AS MATERIALIZED (SELECT 1 AS go FROM pg_advisory_xact_lock_shared($2::bigint)),
+     me AS MATERIALIZED (
+       SELECT r.* FROM l CROSS JOIN LATERAL (
+         SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1 AND l.go = 1 FOR UPDATE) r),
+     hit AS (
+       SELECT DISTINCT person_id FROM identity_records
+        WHERE block_keys && $3::text[] AND NOT EXISTS (SELECT 1 FROM me WHERE me.demographics_hash = $5)
+        LIMIT $4),
+     cand AS (
+       SELECT ${RECORD_COLUMNS}, block_keys && $3::text[] AS hit FROM identity_records
+        WHERE person_id IN (SELECT person_id FROM hit UNION ALL
+                            SELECT person_id FROM me WHERE me.demographics_hash <> $5))
+     SELECT 'c' AS part, to_jsonb(c) AS body FROM cand c
+     UNION ALL SELECT 'm', to_jsonb(m) FROM me m
+     UNION ALL SELECT 's', jsonb_build_object(
+       'separated',
+       (SELECT coalesce(jsonb_agg(CASE WHEN x.patient_a = $1 THEN x.patient_b ELSE x.patient_a END), '[]')
           FROM (SELECT DISTINCT ON (patient_a, patient_b) patient_a, patient_b, decision FROM identity_decisions
                  WHERE patient_a = $1 OR patient_b = $1 ORDER BY patient_a, patient_b, id DESC) x
-         WHERE x.decision = 'separate') AS separated,
-       (SELECT coalesce(json_agg(json_build_array(kind, value, n)), '[]') FROM identity_name_counts
-         WHERE (kind, value) IN (('*', '*'), ('given', $3), ('family', $4))) AS counts
-     FROM (SELECT 1 AS go FROM pg_advisory_xact_lock_shared($2::bigint)) l
-     LEFT JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1 AND l.go = 1 FOR UPDATE) r
-       ON true`,
-    [d.patientId, relinkLock, d.given[0] ?? '', d.families[0] ?? ''],
+         WHERE x.decision = 'separate'),
+       'counts',
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(kind, value, n)), '[]') FROM identity_name_counts
+         WHERE (kind, value) IN (('*', '*'), ('given', $6), ('family', $7))),
+       'taken', EXISTS (SELECT 1 FROM identity_persons WHERE id = $8))`,
+    [
+      d.patientId,
+      q.relinkLock,
+      q.blockKeys,
+      q.limit ?? 500,
+      demographicsHash(d),
+      d.given[0] ?? '',
+      d.families[0] ?? '',
+      q.freshPersonId,
+    ],
+    { prepared: 'identity-read-link-state' },
   );
-  const counts = new Map((row?.counts ?? []).map(([k, v, n]) => [`${k}:${v}`, n]));
+  const me = rows.find((r) => r.part === 'm')?.body as unknown as RecordRow | undefined;
+  const state = rows.find((r) => r.part === 's')?.body as
+    { separated: string[]; counts: [string, string, number][]; taken: boolean } | undefined;
+  const counts = new Map((state?.counts ?? []).map(([k, v, n]) => [`${k}:${v}`, n]));
   return {
-    previous:
-      row?.patient_id === undefined || row.patient_id === null ? undefined : toRecord(row as RecordRow),
-    separated: new Set(row?.separated ?? []),
+    previous: me === undefined ? undefined : toRecord(me),
+    separated: new Set(state?.separated ?? []),
     frequencies: {
       total: counts.get('*:*') ?? 0,
       count: (kind, value) => counts.get(`${kind}:${value}`) ?? 0,
     },
+    candidates: rows.filter((r) => r.part === 'c').map((r) => toRecord(r.body as unknown as RecordRow)),
+    freshPersonIdFree: state?.taken !== true,
   };
+}
+
+/** Records that another message's patient keys reach this record too. */
+export async function addOrderKeys(
+  tx: Queryable,
+  patientId: string,
+  orderKeys: readonly string[],
+): Promise<void> {
+  await tx.query(`UPDATE identity_records SET order_keys = $2 WHERE patient_id = $1`, [patientId, orderKeys]);
+}
+
+/** One link decision's writes. */
+export interface LinkWrite {
+  readonly record: RecordWrite;
+  readonly previous: IdentityRecord | undefined;
+  /** Live persons the record joins or stays in; each gets a new version. */
+  readonly bump: readonly string[];
+  /** A new person to create first (the record founds it). */
+  readonly createPerson?: string;
+  /** The person the record leaves: bumped, or retired (naming `mergedInto`) when now empty. */
+  readonly leave?: { readonly personId: string; readonly mergedInto?: string };
+  readonly reviews: readonly ReviewWrite[];
+}
+
+/**
+ * Writes a link decision in one statement: the new person, the record, the name counts, the
+ * versions of the persons it touches, and its reviews. Returns how many of `bump` were live:
+ * fewer means one was retired meanwhile, and the caller must not commit.
+ */
+export async function writeLink(tx: Queryable, w: LinkWrite): Promise<number> {
+  const d = w.record.demographics;
+  const [kinds, values, deltas] = nameDeltas(w.previous?.demographics, d);
+  const reviews = [...new Map(w.reviews.map((r) => [orderedPair(r.a, r.b).join('|'), r])).values()];
+  const [row] = await tx.query<{ bumped: string }>(
+    `WITH person AS (
+       INSERT INTO identity_persons (id) SELECT $18::text WHERE $18::text IS NOT NULL RETURNING id),
+     up AS (
+       INSERT INTO identity_records (patient_id, person_id, reason, assurance, evidence_patient, evidence_weight,
+          active, demographics, demographics_hash, given_key, family_key, block_keys, order_keys)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (patient_id) DO UPDATE SET person_id = $2, reason = $3, assurance = $4, evidence_patient = $5,
+          evidence_weight = $6, active = $7, demographics = $8, demographics_hash = $9, given_key = $10,
+          family_key = $11, block_keys = $12, order_keys = $13, linked_at = now()
+       RETURNING 1),
+     bumped AS (
+       UPDATE identity_persons SET version_id = version_id + 1, updated_at = now()
+        WHERE id = ANY($14::text[]) AND active RETURNING 1),
+     left_person AS (
+       UPDATE identity_persons p SET version_id = version_id + 1, updated_at = now(),
+          active = EXISTS (SELECT 1 FROM identity_records r WHERE r.person_id = p.id AND r.patient_id <> $1),
+          merged_into = CASE WHEN EXISTS (SELECT 1 FROM identity_records r WHERE r.person_id = p.id AND r.patient_id <> $1)
+                             THEN p.merged_into ELSE $20::text END
+        WHERE p.id = $19::text RETURNING 1),
+     counted AS (
+       INSERT INTO identity_name_counts (kind, value, n)
+       SELECT * FROM unnest($15::text[], $16::text[], $17::int[])
+       ON CONFLICT (kind, value) DO UPDATE SET n = identity_name_counts.n + EXCLUDED.n
+       RETURNING 1),
+     reviewed AS (
+       INSERT INTO identity_reviews (patient_a, patient_b, weight, reason, breakdown)
+       SELECT t.a, t.b, t.w, t.r, t.bd::jsonb
+         FROM unnest($21::text[], $22::text[], $23::float8[], $24::text[], $25::text[]) AS t(a, b, w, r, bd)
+        WHERE NOT EXISTS (SELECT 1 FROM identity_decisions x WHERE x.patient_a = t.a AND x.patient_b = t.b)
+       ON CONFLICT (patient_a, patient_b) WHERE status = 'open'
+       DO UPDATE SET weight = EXCLUDED.weight, reason = EXCLUDED.reason, breakdown = EXCLUDED.breakdown,
+          updated_at = now()
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM bumped) AS bumped, (SELECT count(*) FROM up) AS up,
+            (SELECT count(*) FROM person) AS person, (SELECT count(*) FROM left_person) AS left_person,
+            (SELECT count(*) FROM counted) AS counted, (SELECT count(*) FROM reviewed) AS reviewed`,
+    [
+      d.patientId,
+      w.record.personId,
+      w.record.reason,
+      w.record.assurance,
+      w.record.evidence?.patientId ?? null,
+      w.record.evidence?.weight ?? null,
+      d.active,
+      JSON.stringify(d),
+      demographicsHash(d),
+      d.given[0] ?? null,
+      d.families[0] ?? null,
+      w.record.blockKeys,
+      w.record.orderKeys,
+      [...new Set(w.bump)],
+      kinds,
+      values,
+      deltas,
+      w.createPerson ?? null,
+      w.leave?.personId ?? null,
+      w.leave?.mergedInto ?? null,
+      reviews.map((r) => orderedPair(r.a, r.b)[0]),
+      reviews.map((r) => orderedPair(r.a, r.b)[1]),
+      reviews.map((r) => r.weight),
+      reviews.map((r) => r.reason),
+      reviews.map((r) => JSON.stringify(r.breakdown)),
+    ],
+    { prepared: 'identity-write-link' },
+  );
+  return Number(row?.bumped ?? 0);
 }
 
 /** Patient ids an analyst separated from `patientId`. */

@@ -11,27 +11,29 @@ import type { JsonObject } from '../store/fhir-json';
 import { blockingKeys } from './blocking-keys';
 import { demographicsOf, type Demographics } from './demographics';
 import {
+  addOrderKeys,
   bumpPersons,
-  candidatesFor,
+  closeReviewsByMerge,
   createPersonFor,
   demographicsHash,
   lockPersons,
   moveMembers,
-  openReviews,
   readLinkState,
   readRecord,
-  closeReviewsByMerge,
   recordDecision,
   retireIfEmpty,
   setLinkReason,
+  writeLink,
   writeRecord,
   type IdentityRecord,
+  type RecordWrite,
 } from './identity-store';
 import { IdentityConflictError } from './identity-error';
-import { CERTAIN_REASONS, decideLink, type LinkDecision, type ReviewCandidate } from './link-decision';
+import { CERTAIN_REASONS, decideLink, type ReviewCandidate } from './link-decision';
 import type { Thresholds } from './match-model';
 import { survivorOf } from './patient-merge';
 import { RELINK_LOCK } from './relink-lock';
+import { hashResourceId } from '../mapping/resource-id';
 
 /** The identity settings in the form the rules use, built once. */
 export interface IdentityRules {
@@ -82,42 +84,85 @@ export async function linkPatient(
   ctx: LinkContext,
 ): Promise<LinkResult> {
   const d = demographicsOf(patient);
-  const { previous, separated, frequencies } = await readLinkState(tx, d, RELINK_LOCK);
+  const blockKeys = blockingKeys(d, rules.certainTypes);
+  const freshPersonId = hashResourceId('Person', [d.patientId]);
+  const state = await readLinkState(tx, d, { relinkLock: RELINK_LOCK, blockKeys, freshPersonId });
+  const { previous } = state;
   const orderKeys = union(previous?.orderKeys ?? [], ctx.orderKeys);
   const survivor = survivorOf(patient);
   if (survivor !== undefined && survivor !== d.patientId) {
     return mergeInto(tx, d, previous, survivor, orderKeys, rules, ctx);
   }
-  if (
-    previous !== undefined &&
-    previous.demographicsHash === demographicsHash(d) &&
-    orderKeys.length === previous.orderKeys.length
-  ) {
+  if (previous !== undefined && previous.demographicsHash === demographicsHash(d)) {
+    if (orderKeys.length !== previous.orderKeys.length) await addOrderKeys(tx, d.patientId, orderKeys);
     return { patientId: d.patientId, personId: previous.personId, action: 'unchanged', reviews: 0 };
   }
-  const blockKeys = blockingKeys(d, rules.certainTypes);
-  const candidates = await candidatesFor(tx, blockKeys, previous?.personId);
-  const members = previous === undefined ? [] : candidates.filter((c) => c.personId === previous.personId);
+  const members =
+    previous === undefined
+      ? []
+      : state.candidates.filter(
+          (c) => c.personId === previous.personId && c.demographics.patientId !== d.patientId,
+        );
   const decision = decideLink({
     record: d,
     ...(previous !== undefined
-      ? {
-          current: {
-            personId: previous.personId,
-            reason: previous.reason,
-            members: members.filter((m) => m.demographics.patientId !== d.patientId),
-          },
-        }
+      ? { current: { personId: previous.personId, reason: previous.reason, members } }
       : {}),
-    candidates,
-    separated,
+    candidates: state.candidates,
+    separated: state.separated,
     certainTypes: rules.certainTypes,
     thresholds: rules.thresholds,
-    frequencies,
+    frequencies: state.frequencies,
   });
-  const result = await applyDecision(tx, d, previous, decision, { blockKeys, orderKeys });
-  await openReviews(tx, reviewRows(d.patientId, decision.reviews));
-  return { ...result, reviews: decision.reviews.length };
+  const person =
+    decision.kind === 'join'
+      ? decision.personId
+      : decision.kind === 'stay' && previous !== undefined
+        ? previous.personId
+        : state.freshPersonIdFree
+          ? freshPersonId
+          : await createPersonFor(tx, d.patientId);
+  const founds = decision.kind !== 'join' && person !== previous?.personId;
+  const record: RecordWrite =
+    decision.kind === 'join'
+      ? {
+          demographics: d,
+          blockKeys,
+          orderKeys,
+          personId: person,
+          reason: decision.reason,
+          assurance: decision.assurance,
+          evidence: { patientId: decision.evidence.patientId, weight: decision.evidence.score.weight },
+        }
+      : founds || previous === undefined
+        ? { demographics: d, blockKeys, orderKeys, personId: person, reason: 'founder', assurance: 'level4' }
+        : {
+            demographics: d,
+            blockKeys,
+            orderKeys,
+            personId: person,
+            reason: previous.reason,
+            assurance: previous.assurance,
+          };
+  const leaving = previous !== undefined && previous.personId !== person;
+  const live = await writeLink(tx, {
+    record,
+    previous,
+    bump: founds ? [] : [person],
+    ...(founds && person === freshPersonId && state.freshPersonIdFree ? { createPerson: person } : {}),
+    ...(leaving
+      ? {
+          leave: { personId: previous.personId, ...(decision.kind === 'join' ? { mergedInto: person } : {}) },
+        }
+      : {}),
+    reviews: reviewRows(d.patientId, decision.reviews),
+  });
+  if (!founds && live < 1) {
+    throw new IdentityConflictError(`the person of ${d.patientId} changed while linking`);
+  }
+  const action =
+    decision.kind === 'join' ? 'joined' : founds ? (previous === undefined ? 'founded' : 'left') : 'stayed';
+  return { patientId: d.patientId, personId: person, action, reviews: decision.reviews.length };
 }
 
 async function lockActive(tx: Queryable, ids: readonly string[]): Promise<void> {
@@ -126,48 +171,6 @@ async function lockActive(tx: Queryable, ids: readonly string[]): Promise<void> 
   if (missing.length > 0) {
     throw new IdentityConflictError(`person ${missing.join(', ')} changed while linking`);
   }
-}
-
-/** Writes the record and bumps `persons`; a person retired meanwhile fails the attempt (it retries). */
-async function writeLinked(
-  tx: Queryable,
-  w: Parameters<typeof writeRecord>[1],
-  previous: IdentityRecord | undefined,
-  persons: readonly string[],
-): Promise<void> {
-  const live = await writeRecord(tx, w, previous, persons);
-  if (live < new Set(persons).size) {
-    throw new IdentityConflictError(`a person of ${w.demographics.patientId} changed while linking`);
-  }
-}
-
-async function applyDecision(
-  tx: Queryable,
-  d: Demographics,
-  previous: IdentityRecord | undefined,
-  decision: LinkDecision,
-  keys: { readonly blockKeys: readonly string[]; readonly orderKeys: readonly string[] },
-): Promise<Omit<LinkResult, 'reviews'>> {
-  const base = { demographics: d, ...keys };
-  if (decision.kind === 'stay' && previous !== undefined) {
-    const { personId, reason, assurance } = previous;
-    await writeLinked(tx, { ...base, personId, reason, assurance }, previous, [personId]);
-    return { patientId: d.patientId, personId, action: 'stayed' };
-  }
-  if (decision.kind === 'join') {
-    const { personId, reason, assurance } = decision;
-    const evidence = { patientId: decision.evidence.patientId, weight: decision.evidence.score.weight };
-    const persons = previous === undefined ? [personId] : [personId, previous.personId];
-    await writeLinked(tx, { ...base, personId, reason, assurance, evidence }, previous, persons);
-    if (previous !== undefined) await retireIfEmpty(tx, previous.personId, personId);
-    return { patientId: d.patientId, personId, action: 'joined' };
-  }
-  // A person of its own: a new record, or one that no longer belongs with its person.
-  const personId = await createPersonFor(tx, d.patientId);
-  const persons = previous === undefined ? [] : [previous.personId];
-  await writeLinked(tx, { ...base, personId, reason: 'founder', assurance: 'level4' }, previous, persons);
-  if (previous !== undefined) await retireIfEmpty(tx, previous.personId, undefined);
-  return { patientId: d.patientId, personId, action: previous === undefined ? 'founded' : 'left' };
 }
 
 /**

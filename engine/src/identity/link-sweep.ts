@@ -7,6 +7,7 @@ import type { JsonObject } from '../store/fhir-json';
 import type { Logger } from '../observability/logger';
 import { startPeriodicSweep } from '../pipeline/periodic-sweep';
 import { linkPatient, type IdentityRules } from './link-patient';
+import { holdRelinkShared } from './relink-lock';
 
 /** Links up to `limit` unlinked Patients, one transaction each; returns how many. */
 export async function linkUnlinked(db: Db, rules: IdentityRules, limit = 200): Promise<number> {
@@ -25,6 +26,7 @@ export async function linkUnlinked(db: Db, rules: IdentityRules, limit = 200): P
         [id],
       );
       if (row === undefined) return false;
+      await holdRelinkShared(tx);
       await linkPatient(tx, { ...row.resource, id }, rules, { orderKeys: [] });
       return true;
     });

@@ -334,7 +334,9 @@ async function writeAssignments(
     );
   }
   if (rebuild) {
-    await tx.query(`CREATE INDEX identity_records_blocks ON identity_records USING gin (block_keys)`);
+    await tx.query(
+      `CREATE INDEX identity_records_blocks ON identity_records USING gin (block_keys) WITH (fastupdate = off)`,
+    );
   }
   await tx.query(
     `UPDATE identity_persons p SET active = false, version_id = version_id + 1, updated_at = now()

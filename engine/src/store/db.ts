@@ -11,9 +11,23 @@ import { CodedError } from '../errors/coded-error';
 import { isConnectionFailure } from './sql-errors';
 import { lockDataDir } from './data-dir-lock';
 
+/** How to run one statement. */
+export interface QueryOptions {
+  /**
+   * Prepare it under this name on each PostgreSQL connection, so later runs skip parsing and
+   * planning (ignored by the embedded store). For hot statements whose plan does not depend on
+   * their values; one name per SQL text.
+   */
+  readonly prepared?: string;
+}
+
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<R[]>;
   /**
    * Runs a script of several statements without parameters (migrations). Not bounded by the
    * statement timeouts: a migration may rightly run for minutes.
@@ -156,9 +170,10 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     sql: string,
     params: readonly unknown[] | undefined,
     timeout: number | undefined,
+    options?: QueryOptions,
   ): Promise<R[]> => {
     try {
-      const rows = (await client.query<R>(statement(sql, params, timeout))).rows;
+      const rows = (await client.query<R>(statement(sql, params, timeout, options?.prepared))).rows;
       restored();
       return rows;
     } catch (caught) {
@@ -202,11 +217,11 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     kind: 'postgres',
     // One budget for the wait for a client and the statement: the ACK path promises an answer
     // within DATABASE_TIMEOUT_MS, not twice that.
-    async query(sql, params) {
+    async query(sql, params, options) {
       const deadline = Date.now() + timeoutMs;
       const client = await connect();
       try {
-        return await run(client, sql, params, Math.max(1, deadline - Date.now()));
+        return await run(client, sql, params, Math.max(1, deadline - Date.now()), options);
       } finally {
         release(client);
       }
@@ -230,7 +245,7 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
         // A script (a migration) lifts the server's limit for the rest of the transaction too.
         let unbounded = false;
         const result = await fn({
-          query: (sql, params) => run(client, sql, params, txStatementMs),
+          query: (sql, params, options) => run(client, sql, params, txStatementMs, options),
           exec: async (sql) => {
             if (!unbounded) {
               await run(client, 'SET LOCAL statement_timeout = 0', undefined, timeoutMs);
@@ -264,9 +279,11 @@ function statement(
   sql: string,
   params: readonly unknown[] | undefined,
   timeoutMs: number | undefined,
+  prepared?: string,
 ): pg.QueryConfig {
   const config: pg.QueryConfig & { query_timeout?: number } = {
     text: sql,
+    ...(prepared !== undefined ? { name: prepared } : {}),
     ...(params !== undefined ? { values: params as unknown[] } : {}),
     ...(timeoutMs !== undefined ? { query_timeout: timeoutMs } : {}),
   };
