@@ -251,7 +251,12 @@ describe('migration 006 on an archive that already has messages', () => {
              ('EPIC^GHH', 'OLD-1', $1, 'processed'), ('EVIL^X', 'OLD-2', $2, 'rejected')`,
           [Buffer.from(legacy), Buffer.from([0, 1, 2, 0xff])],
         );
-        expect(await migrate(db)).toEqual([6]);
+        expect(
+          await migrate(
+            db,
+            migrations.filter((m) => m.version <= 6),
+          ),
+        ).toEqual([6]);
         const hashes = await db.query<{ control_id: string; content_hash: string | null }>(
           'SELECT control_id, content_hash FROM messages ORDER BY id',
         );
