@@ -31,7 +31,7 @@ const RECORD_COLUMNS = `patient_id, person_id, reason, assurance, demographics, 
 
 function toRecord(r: RecordRow): IdentityRecord {
   return {
-    demographics: r.demographics,
+    demographics: readDemographics(r.demographics),
     personId: r.person_id,
     reason: r.reason,
     assurance: r.assurance,
@@ -41,8 +41,50 @@ function toRecord(r: RecordRow): IdentityRecord {
   };
 }
 
+const HASHES = new WeakMap<Demographics, string>();
+
+/** The demographics' content hash, computed once per object (linking asks for it several times). */
 export function demographicsHash(d: Demographics): string {
-  return contentHash(d as unknown as JsonObject);
+  let h = HASHES.get(d);
+  if (h === undefined) {
+    h = contentHash(d as unknown as JsonObject);
+    HASHES.set(d, h);
+  }
+  return h;
+}
+
+/**
+ * A candidate's demographics as read: in full for a record that shares a blocking key (it is
+ * scored), only what the rules read for the other records of its person (not scored), which
+ * halves what every message reads and parses.
+ */
+function readDemographics(raw: Demographics): Demographics {
+  if (Array.isArray(raw.given)) return raw;
+  const slim = raw as unknown as {
+    patientId: string;
+    active: boolean;
+    facility: string | null;
+    mrn: string | null;
+  };
+  return {
+    patientId: slim.patientId,
+    active: slim.active,
+    facility: slim.facility ?? undefined,
+    mrn: slim.mrn ?? undefined,
+    identifiers: [],
+    given: [],
+    families: [],
+    familyParts: [],
+    givenPhonetic: [],
+    familyPhonetic: [],
+    birthDate: undefined,
+    sex: undefined,
+    street: undefined,
+    postal: undefined,
+    phones: [],
+    email: undefined,
+    ssn: undefined,
+  };
 }
 
 /** The record of `patientId`, row-locked when `lock` (its writer holds it until commit). */
@@ -119,7 +161,18 @@ export async function readLinkState(
     readonly limit?: number;
   },
 ): Promise<LinkState> {
-  const rows = await tx.query<{ part: 'c' | 'm' | 's'; body: Record<string, unknown> }>(
+  type Row = RecordRow & {
+    part: 'c' | 'm' | 's';
+    separated: string[] | null;
+    total: number | null;
+    given_n: number | null;
+    family_n: number | null;
+    taken: boolean | null;
+  };
+  // One row shape for all three parts (typed columns, not JSON): candidates, the record, state.
+  const none = `NULL::text[] AS separated, NULL::int AS total, NULL::int AS given_n, NULL::int AS family_n,
+                NULL::bool AS taken`;
+  const rows = await tx.query<Row>(
     `WITH l AS MATERIALIZED (SELECT 1 AS go FROM pg_advisory_xact_lock_shared($2::bigint)),
      me AS MATERIALIZED (
        SELECT r.* FROM l CROSS JOIN LATERAL (
@@ -127,23 +180,26 @@ export async function readLinkState(
      hit AS (
        SELECT DISTINCT person_id FROM identity_records
         WHERE block_keys && $3::text[] AND NOT EXISTS (SELECT 1 FROM me WHERE me.demographics_hash = $5)
-        LIMIT $4),
-     cand AS (
-       SELECT ${RECORD_COLUMNS}, block_keys && $3::text[] AS hit FROM identity_records
-        WHERE person_id IN (SELECT person_id FROM hit UNION ALL
-                            SELECT person_id FROM me WHERE me.demographics_hash <> $5))
-     SELECT 'c' AS part, to_jsonb(c) AS body FROM cand c
-     UNION ALL SELECT 'm', to_jsonb(m) FROM me m
-     UNION ALL SELECT 's', jsonb_build_object(
-       'separated',
-       (SELECT coalesce(jsonb_agg(CASE WHEN x.patient_a = $1 THEN x.patient_b ELSE x.patient_a END), '[]')
-          FROM (SELECT DISTINCT ON (patient_a, patient_b) patient_a, patient_b, decision FROM identity_decisions
-                 WHERE patient_a = $1 OR patient_b = $1 ORDER BY patient_a, patient_b, id DESC) x
-         WHERE x.decision = 'separate'),
-       'counts',
-       (SELECT coalesce(jsonb_agg(jsonb_build_array(kind, value, n)), '[]') FROM identity_name_counts
-         WHERE (kind, value) IN (('*', '*'), ('given', $6), ('family', $7))),
-       'taken', EXISTS (SELECT 1 FROM identity_persons WHERE id = $8))`,
+        LIMIT $4)
+     SELECT 'c' AS part, patient_id, person_id, reason, assurance,
+            CASE WHEN block_keys && $3::text[] OR person_id IN (SELECT person_id FROM me) THEN demographics
+                 ELSE jsonb_build_object('patientId', patient_id, 'active', active,
+                                         'facility', demographics->'facility', 'mrn', demographics->'mrn') END AS demographics,
+            demographics_hash, order_keys, block_keys && $3::text[] AS hit, ${none}
+       FROM identity_records
+      WHERE person_id IN (SELECT person_id FROM hit UNION ALL SELECT person_id FROM me WHERE me.demographics_hash <> $5)
+     UNION ALL
+     SELECT 'm', ${RECORD_COLUMNS}, NULL, ${none} FROM me
+     UNION ALL
+     SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       ARRAY(SELECT CASE WHEN d.patient_a = $1 THEN d.patient_b ELSE d.patient_a END FROM identity_decisions d
+              WHERE (d.patient_a = $1 OR d.patient_b = $1) AND d.decision = 'separate'
+                AND NOT EXISTS (SELECT 1 FROM identity_decisions e
+                                 WHERE e.patient_a = d.patient_a AND e.patient_b = d.patient_b AND e.id > d.id)),
+       (SELECT n FROM identity_name_counts WHERE kind = '*' AND value = '*'),
+       (SELECT n FROM identity_name_counts WHERE kind = 'given' AND value = $6),
+       (SELECT n FROM identity_name_counts WHERE kind = 'family' AND value = $7),
+       EXISTS (SELECT 1 FROM identity_persons WHERE id = $8)`,
     [
       d.patientId,
       q.relinkLock,
@@ -156,18 +212,23 @@ export async function readLinkState(
     ],
     { prepared: 'identity-read-link-state' },
   );
-  const me = rows.find((r) => r.part === 'm')?.body as unknown as RecordRow | undefined;
-  const state = rows.find((r) => r.part === 's')?.body as
-    { separated: string[]; counts: [string, string, number][]; taken: boolean } | undefined;
-  const counts = new Map((state?.counts ?? []).map(([k, v, n]) => [`${k}:${v}`, n]));
+  const me = rows.find((r) => r.part === 'm');
+  const state = rows.find((r) => r.part === 's');
+  const given = d.given[0];
+  const family = d.families[0];
   return {
     previous: me === undefined ? undefined : toRecord(me),
     separated: new Set(state?.separated ?? []),
     frequencies: {
-      total: counts.get('*:*') ?? 0,
-      count: (kind, value) => counts.get(`${kind}:${value}`) ?? 0,
+      total: state?.total ?? 0,
+      count: (kind, value) =>
+        (kind === 'given' && value === given
+          ? state?.given_n
+          : kind === 'family' && value === family
+            ? state?.family_n
+            : 0) ?? 0,
     },
-    candidates: rows.filter((r) => r.part === 'c').map((r) => toRecord(r.body as unknown as RecordRow)),
+    candidates: rows.filter((r) => r.part === 'c').map(toRecord),
     freshPersonIdFree: state?.taken !== true,
   };
 }

@@ -132,8 +132,12 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     connectionString: url,
     max: options.poolSize ?? 10,
     // statement_timeout: the server stops a statement the client has stopped waiting for, so a
-    // slow statement cannot hold its locks long after its caller answered AE.
-    options: `-c search_path=${schema},public -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${timeoutMs}`,
+    // slow statement cannot hold its locks long after its caller answered AE. plan_cache_mode
+    // applies to prepared statements only (QueryOptions.prepared): they are chosen for plans that
+    // do not depend on their values, and re-planning them each time would cost what preparing saves.
+    options:
+      `-c search_path=${schema},public -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${timeoutMs}` +
+      ` -c plan_cache_mode=force_generic_plan`,
     // Covers the TCP connect, TLS, the startup exchange and the wait for a free pooled client.
     connectionTimeoutMillis: timeoutMs,
   });
