@@ -196,7 +196,7 @@ export async function readLinkState(
               WHERE (d.patient_a = $1 OR d.patient_b = $1) AND d.decision = 'separate'
                 AND NOT EXISTS (SELECT 1 FROM identity_decisions e
                                  WHERE e.patient_a = d.patient_a AND e.patient_b = d.patient_b AND e.id > d.id)),
-       (SELECT n FROM identity_name_counts WHERE kind = '*' AND value = '*'),
+       (SELECT GREATEST(reltuples, 0)::int FROM pg_class WHERE oid = 'identity_records'::regclass),
        (SELECT n FROM identity_name_counts WHERE kind = 'given' AND value = $6),
        (SELECT n FROM identity_name_counts WHERE kind = 'family' AND value = $7),
        EXISTS (SELECT 1 FROM identity_persons WHERE id = $8)`,
@@ -348,8 +348,8 @@ export async function separatedFrom(tx: Queryable, patientId: string): Promise<S
 /** Frequencies of one record's names (the only ones exact agreement can be on). */
 export async function nameFrequencies(tx: Queryable, d: Demographics): Promise<NameFrequencies> {
   const rows = await tx.query<{ kind: string; value: string; n: number }>(
-    `SELECT kind, value, n FROM identity_name_counts
-      WHERE (kind, value) IN (('*', '*'), ('given', $1), ('family', $2))`,
+    `SELECT kind, value, n FROM identity_name_counts WHERE (kind, value) IN (('given', $1), ('family', $2))
+     UNION ALL SELECT '*', '*', (SELECT GREATEST(reltuples, 0)::int FROM pg_class WHERE oid = 'identity_records'::regclass)`,
     [d.given[0] ?? '', d.families[0] ?? ''],
   );
   const get = (kind: string, value: string): number =>
@@ -417,13 +417,16 @@ export interface RecordWrite {
   readonly orderKeys: readonly string[];
 }
 
-/** +1/-1 per name whose count the write changes. */
+/**
+ * +1/-1 per name whose count the write changes. There is no counter of all records: one row
+ * every link updates would serialize every message's transaction on it until commit; the total
+ * is the planner's row estimate instead, which frequency smoothing does not need exact.
+ */
 function nameDeltas(previous: Demographics | undefined, next: Demographics): [string[], string[], number[]] {
   const delta = new Map<string, number>();
   const add = (d: Demographics | undefined, by: number): void => {
     if (d === undefined) return;
     for (const [kind, value] of [
-      ['*', '*'],
       ['given', d.given[0]],
       ['family', d.families[0]],
     ] as const) {

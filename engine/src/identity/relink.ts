@@ -347,9 +347,7 @@ async function writeAssignments(
     `INSERT INTO identity_name_counts (kind, value, n)
        SELECT 'given', given_key, count(*) FROM identity_records WHERE active AND given_key IS NOT NULL GROUP BY given_key
      UNION ALL
-       SELECT 'family', family_key, count(*) FROM identity_records WHERE active AND family_key IS NOT NULL GROUP BY family_key
-     UNION ALL
-       SELECT '*', '*', count(*) FROM identity_records WHERE active`,
+       SELECT 'family', family_key, count(*) FROM identity_records WHERE active AND family_key IS NOT NULL GROUP BY family_key`,
   );
   return changed.length;
 }
@@ -371,8 +369,9 @@ export async function relinkAll(db: Db, rules: IdentityRules): Promise<RelinkRep
   });
   // A relink rewrites most rows at once: without this the blocking index answers from its
   // pending list and stale statistics, and the next messages' linking is many times slower.
-  await db.query(`VACUUM (ANALYZE) identity_records`);
-  await db.query(`ANALYZE identity_persons`);
+  for (const table of ['identity_records', 'identity_persons', 'identity_name_counts', 'identity_reviews']) {
+    await db.query(`VACUUM (ANALYZE) ${table}`);
+  }
   const t3 = performance.now();
   return {
     records: records.length,

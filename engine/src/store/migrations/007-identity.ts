@@ -10,7 +10,7 @@ import type { Migration } from './migration';
  * - `order_keys`: the message patient keys (`MSH-4|PID-3.1`) that reach this record, so
  *   processing can order a person's messages from every facility together.
  * - `identity_name_counts`: how many records carry each given and family name, for frequency
- *   adjustment ('*' counts the records).
+ *   adjustment (the total is the planner's estimate of identity_records, not a counter row).
  * - `identity_decisions`: analysts' and merges' decisions on pairs, kept for good.
  * - `identity_reviews`: pairs an analyst should decide, with the score broken down by field.
  */
