@@ -130,7 +130,9 @@ export function formatBenchTable(r: BenchResults): string {
   const row = (cells: readonly string[], widths: readonly number[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const w = [34, 9, 10, 9, 9, 9, 7];
-  lines.push(row(['MLLP ingest', 'accepted', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'not AA'], w));
+  if (r.rows.length > 0) {
+    lines.push(row(['MLLP ingest', 'accepted', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'not AA'], w));
+  }
   for (const t of r.rows) {
     const server = t.server === 'engine-no-workers' ? 'engine, workers off' : t.server;
     const label = `${server} ${t.phase === 'paced-1000' ? `paced ${t.rate}/s` : 'unpaced'}, ${t.connections} conn`;
