@@ -8,6 +8,7 @@ import { contentHash, type JsonObject } from '../store/fhir-json';
 import type { Demographics } from './demographics';
 import type { LinkedRecord, LinkReason } from './link-decision';
 import type { NameFrequencies } from './match-model';
+import { orderedPair, type ReviewWrite } from './review-store';
 
 /** A record as stored, with where it is linked. */
 export interface IdentityRecord extends LinkedRecord {
@@ -333,18 +334,6 @@ export async function writeLink(tx: Queryable, w: LinkWrite): Promise<number> {
   return Number(row?.bumped ?? 0);
 }
 
-/** Patient ids an analyst separated from `patientId`. */
-export async function separatedFrom(tx: Queryable, patientId: string): Promise<Set<string>> {
-  const rows = await tx.query<{ other: string }>(
-    `SELECT CASE WHEN patient_a = $1 THEN patient_b ELSE patient_a END AS other FROM identity_decisions
-      WHERE (patient_a = $1 OR patient_b = $1) AND decision = 'separate'
-        AND id = (SELECT max(id) FROM identity_decisions d WHERE d.patient_a = identity_decisions.patient_a
-                    AND d.patient_b = identity_decisions.patient_b)`,
-    [patientId],
-  );
-  return new Set(rows.map((r) => r.other));
-}
-
 /** Frequencies of one record's names (the only ones exact agreement can be on). */
 export async function nameFrequencies(tx: Queryable, d: Demographics): Promise<NameFrequencies> {
   const rows = await tx.query<{ kind: string; value: string; n: number }>(
@@ -521,71 +510,4 @@ export async function setLinkReason(
     reason,
     assurance,
   ]);
-}
-
-/** The pair in stored order (a < b). */
-export function orderedPair(a: string, b: string): [string, string] {
-  return a < b ? [a, b] : [b, a];
-}
-
-export async function recordDecision(
-  tx: Queryable,
-  d: {
-    readonly a: string;
-    readonly b: string;
-    readonly decision: 'link' | 'separate';
-    readonly source: 'analyst' | 'merge';
-    readonly decidedBy?: string;
-    readonly reviewId?: string;
-    readonly messageId?: string;
-  },
-): Promise<void> {
-  const [a, b] = orderedPair(d.a, d.b);
-  await tx.query(
-    `INSERT INTO identity_decisions (patient_a, patient_b, decision, source, decided_by, review_id, message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [a, b, d.decision, d.source, d.decidedBy ?? null, d.reviewId ?? null, d.messageId ?? null],
-  );
-}
-
-export interface ReviewWrite {
-  readonly a: string;
-  readonly b: string;
-  readonly weight: number;
-  readonly reason: string;
-  readonly breakdown: unknown;
-}
-
-/**
- * Opens a review for each pair no decision covers yet; an open review of the same pair is
- * refreshed with the newer score instead of duplicated.
- */
-export async function openReviews(tx: Queryable, reviews: readonly ReviewWrite[]): Promise<void> {
-  for (const r of reviews) {
-    const [a, b] = orderedPair(r.a, r.b);
-    await tx.query(
-      `INSERT INTO identity_reviews (patient_a, patient_b, weight, reason, breakdown)
-       SELECT $1, $2, $3, $4, $5
-        WHERE NOT EXISTS (SELECT 1 FROM identity_decisions WHERE patient_a = $1 AND patient_b = $2)
-       ON CONFLICT (patient_a, patient_b) WHERE status = 'open'
-       DO UPDATE SET weight = EXCLUDED.weight, reason = EXCLUDED.reason, breakdown = EXCLUDED.breakdown,
-          updated_at = now()`,
-      [a, b, r.weight, r.reason, JSON.stringify(r.breakdown)],
-    );
-  }
-}
-
-/** The facility's merge settled the pair: an open review of it is closed as linked. */
-export async function closeReviewsByMerge(
-  tx: Queryable,
-  merged: string,
-  survivor: string,
-  messageId: string | undefined,
-): Promise<void> {
-  const [a, b] = orderedPair(merged, survivor);
-  await tx.query(
-    `UPDATE identity_reviews SET status = 'linked', decided_by = $3, decided_at = now(), updated_at = now()
-      WHERE patient_a = $1 AND patient_b = $2 AND status = 'open'`,
-    [a, b, `merge${messageId === undefined ? '' : `:message/${messageId}`}`],
-  );
 }

@@ -13,14 +13,12 @@ import { demographicsOf, type Demographics } from './demographics';
 import {
   addOrderKeys,
   bumpPersons,
-  closeReviewsByMerge,
   createPersonFor,
   demographicsHash,
   lockPersons,
   moveMembers,
   readLinkState,
   readRecord,
-  recordDecision,
   retireIfEmpty,
   setLinkReason,
   writeLink,
@@ -28,6 +26,7 @@ import {
   type IdentityRecord,
   type RecordWrite,
 } from './identity-store';
+import { closeReviewsByMerge, recordDecision } from './review-store';
 import { IdentityConflictError } from './identity-error';
 import { CERTAIN_REASONS, decideLink, type ReviewCandidate } from './link-decision';
 import type { Thresholds } from './match-model';

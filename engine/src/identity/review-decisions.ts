@@ -13,11 +13,11 @@ import {
   moveMembers,
   personMembers,
   readRecord,
-  recordDecision,
   retireIfEmpty,
   setLinkReason,
   type IdentityRecord,
 } from './identity-store';
+import { recordDecision } from './review-store';
 import { holdRelinkShared } from './relink-lock';
 
 export type ReviewDecision = 'link' | 'separate';
