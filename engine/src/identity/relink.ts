@@ -35,6 +35,8 @@ interface Loaded {
 
 interface Existing {
   readonly personId: string;
+  /** When its person was created (epoch ms): older persons are kept first. */
+  readonly personSince: number;
   readonly reason: LinkReason;
   readonly assurance: string;
   readonly hash: string;
@@ -76,11 +78,22 @@ async function loadExisting(db: Queryable): Promise<Map<string, Existing>> {
     reason: LinkReason;
     assurance: string;
     demographics_hash: string;
-  }>(`SELECT patient_id, person_id, reason, assurance, demographics_hash FROM identity_records`);
+    since: string;
+  }>(
+    `SELECT r.patient_id, r.person_id, r.reason, r.assurance, r.demographics_hash,
+            (extract(epoch FROM p.created_at) * 1000)::bigint::text AS since
+       FROM identity_records r JOIN identity_persons p ON p.id = r.person_id`,
+  );
   return new Map(
     rows.map((r) => [
       r.patient_id,
-      { personId: r.person_id, reason: r.reason, assurance: r.assurance, hash: r.demographics_hash },
+      {
+        personId: r.person_id,
+        personSince: Number(r.since),
+        reason: r.reason,
+        assurance: r.assurance,
+        hash: r.demographics_hash,
+      },
     ]),
   );
 }
@@ -195,9 +208,15 @@ export function relinkInMemory(
     personOfGroup.set(groups.find(r.id), a.personId);
   };
 
-  // Survivors before merged records, then in id order: a merged record joins its survivor.
+  // Survivors before merged records (a merged record joins its survivor); then the records that
+  // founded their persons, so the others meet them as they did in the pipeline and person ids and
+  // reasons stay where nothing changed; the oldest persons first, so two founders that now match
+  // keep the older person's id; then by id, for a stable order.
+  const rank = (r: Loaded): number =>
+    (r.survivor !== undefined ? 2 : 0) + (existing.get(r.id)?.reason === 'founder' ? 0 : 1);
+  const since = (r: Loaded): number => existing.get(r.id)?.personSince ?? Number.MAX_SAFE_INTEGER;
   const ordered = [...records].sort(
-    (a, b) => Number(a.survivor !== undefined) - Number(b.survivor !== undefined) || (a.id < b.id ? -1 : 1),
+    (a, b) => rank(a) - rank(b) || since(a) - since(b) || (a.id < b.id ? -1 : 1),
   );
   for (const r of ordered) {
     const blockKeys = blockingKeys(r.demographics, rules.certainTypes);
