@@ -156,6 +156,8 @@ export async function readLinkState(
   tx: Queryable,
   d: Demographics,
   q: {
+    /** Read the candidates even when the demographics are unchanged. */
+    readonly recheck?: boolean;
     readonly relinkLock: number;
     readonly blockKeys: readonly string[];
     readonly freshPersonId: string;
@@ -180,7 +182,7 @@ export async function readLinkState(
          SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1 AND l.go = 1 FOR UPDATE) r),
      hit AS (
        SELECT DISTINCT person_id FROM identity_records
-        WHERE block_keys && $3::text[] AND NOT EXISTS (SELECT 1 FROM me WHERE me.demographics_hash = $5)
+        WHERE block_keys && $3::text[] AND ($9::bool OR NOT EXISTS (SELECT 1 FROM me WHERE me.demographics_hash = $5))
         LIMIT $4)
      SELECT 'c' AS part, patient_id, person_id, reason, assurance,
             CASE WHEN block_keys && $3::text[] OR person_id IN (SELECT person_id FROM me) THEN demographics
@@ -188,7 +190,7 @@ export async function readLinkState(
                                          'facility', demographics->'facility', 'mrn', demographics->'mrn') END AS demographics,
             demographics_hash, order_keys, block_keys && $3::text[] AS hit, ${none}
        FROM identity_records
-      WHERE person_id IN (SELECT person_id FROM hit UNION ALL SELECT person_id FROM me WHERE me.demographics_hash <> $5)
+      WHERE person_id IN (SELECT person_id FROM hit UNION ALL SELECT person_id FROM me WHERE me.demographics_hash <> $5 OR $9::bool)
      UNION ALL
      SELECT 'm', ${RECORD_COLUMNS}, NULL, ${none} FROM me
      UNION ALL
@@ -210,6 +212,7 @@ export async function readLinkState(
       d.given[0] ?? '',
       d.families[0] ?? '',
       q.freshPersonId,
+      q.recheck === true,
     ],
     { prepared: 'identity-read-link-state' },
   );

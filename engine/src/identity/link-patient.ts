@@ -59,6 +59,11 @@ export interface LinkContext {
   /** Message patient keys that reach this record (`MSH-4|PID-3.1`), for per-person order. */
   readonly orderKeys: readonly string[];
   readonly messageId?: string;
+  /**
+   * Decide again although the demographics are unchanged (the sweep's second look at a record
+   * that founded its person while a matching record was being linked in another transaction).
+   */
+  readonly recheck?: boolean;
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
@@ -85,14 +90,20 @@ export async function linkPatient(
   const d = demographicsOf(patient);
   const blockKeys = blockingKeys(d, rules.certainTypes);
   const freshPersonId = hashResourceId('Person', [d.patientId]);
-  const state = await readLinkState(tx, d, { relinkLock: RELINK_LOCK, blockKeys, freshPersonId });
+  const state = await readLinkState(tx, d, {
+    relinkLock: RELINK_LOCK,
+    blockKeys,
+    freshPersonId,
+    recheck: ctx.recheck === true,
+  });
   const { previous } = state;
   const orderKeys = union(previous?.orderKeys ?? [], ctx.orderKeys);
   const survivor = survivorOf(patient);
   if (survivor !== undefined && survivor !== d.patientId) {
     return mergeInto(tx, d, previous, survivor, orderKeys, rules, ctx);
   }
-  if (previous !== undefined && previous.demographicsHash === demographicsHash(d)) {
+  const unchanged = previous !== undefined && previous.demographicsHash === demographicsHash(d);
+  if (unchanged && ctx.recheck !== true) {
     if (orderKeys.length !== previous.orderKeys.length) await addOrderKeys(tx, d.patientId, orderKeys);
     return { patientId: d.patientId, personId: previous.personId, action: 'unchanged', reviews: 0 };
   }
@@ -113,6 +124,9 @@ export async function linkPatient(
     thresholds: rules.thresholds,
     frequencies: state.frequencies,
   });
+  if (unchanged && decision.kind === 'stay') {
+    return { patientId: d.patientId, personId: previous.personId, action: 'unchanged', reviews: 0 };
+  }
   const person =
     decision.kind === 'join'
       ? decision.personId

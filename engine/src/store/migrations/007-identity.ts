@@ -44,6 +44,8 @@ CREATE TABLE identity_records (
   linked_at         TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX identity_records_person ON identity_records (person_id);
+-- The identity sweep's second look at records that founded a person (identity/link-sweep.ts).
+CREATE INDEX identity_records_founded ON identity_records (linked_at) WHERE reason = 'founder';
 -- fastupdate off: the pending list would make every few-hundredth insert flush it in the foreground,
 -- and per-message linking must stay within milliseconds at p99.
 CREATE INDEX identity_records_blocks ON identity_records USING gin (block_keys) WITH (fastupdate = off);
