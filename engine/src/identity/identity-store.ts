@@ -437,61 +437,6 @@ function nameDeltas(previous: Demographics | undefined, next: Demographics): [st
   ];
 }
 
-/**
- * Inserts or replaces a record, keeps the name counts right (`previous` is the row it
- * replaces) and gives the persons in `bump` a new version, in one statement. Returns how many
- * of `bump` were live persons: fewer means one was retired meanwhile, and the caller must not
- * commit (the update row-locks them, so a live one stays live until this transaction ends).
- */
-export async function writeRecord(
-  tx: Queryable,
-  w: RecordWrite,
-  previous: IdentityRecord | undefined,
-  bump: readonly string[] = [],
-): Promise<number> {
-  const d = w.demographics;
-  const [kinds, values, deltas] = nameDeltas(previous?.demographics, d);
-  const [row] = await tx.query<{ bumped: string }>(
-    `WITH up AS (
-       INSERT INTO identity_records (patient_id, person_id, reason, assurance, evidence_patient, evidence_weight,
-          active, demographics, demographics_hash, given_key, family_key, block_keys, order_keys)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       ON CONFLICT (patient_id) DO UPDATE SET person_id = $2, reason = $3, assurance = $4, evidence_patient = $5,
-          evidence_weight = $6, active = $7, demographics = $8, demographics_hash = $9, given_key = $10,
-          family_key = $11, block_keys = $12, order_keys = $13, linked_at = now()
-       RETURNING 1),
-     bumped AS (
-       UPDATE identity_persons SET version_id = version_id + 1, updated_at = now()
-        WHERE id = ANY($14::text[]) AND active RETURNING 1),
-     counted AS (
-       INSERT INTO identity_name_counts (kind, value, n)
-       SELECT * FROM unnest($15::text[], $16::text[], $17::int[])
-       ON CONFLICT (kind, value) DO UPDATE SET n = identity_name_counts.n + EXCLUDED.n
-       RETURNING 1)
-     SELECT (SELECT count(*) FROM up) AS up, (SELECT count(*) FROM bumped) AS bumped, (SELECT count(*) FROM counted) AS counted`,
-    [
-      d.patientId,
-      w.personId,
-      w.reason,
-      w.assurance,
-      w.evidence?.patientId ?? null,
-      w.evidence?.weight ?? null,
-      d.active,
-      JSON.stringify(d),
-      demographicsHash(d),
-      d.given[0] ?? null,
-      d.families[0] ?? null,
-      w.blockKeys,
-      w.orderKeys,
-      [...new Set(bump)],
-      kinds,
-      values,
-      deltas,
-    ],
-  );
-  return Number(row?.bumped ?? 0);
-}
-
 /** Moves every record of `from` to `to` (a merge or an analyst's link joins two persons). */
 export async function moveMembers(tx: Queryable, from: string, to: string): Promise<string[]> {
   const rows = await tx.query<{ patient_id: string }>(

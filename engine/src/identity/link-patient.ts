@@ -7,23 +7,20 @@
 import type { IdentitySettings } from '../config/schema';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Queryable } from '../store/db';
-import type { JsonObject } from '../store/fhir-json';
+import { asList, asString, field, type JsonObject } from '../store/fhir-json';
 import { blockingKeys } from './blocking-keys';
 import { demographicsOf, type Demographics } from './demographics';
 import {
   addOrderKeys,
-  bumpPersons,
   createPersonFor,
   demographicsHash,
-  lockPersons,
   moveMembers,
   readLinkState,
   readRecord,
-  retireIfEmpty,
   setLinkReason,
   writeLink,
-  writeRecord,
   type IdentityRecord,
+  type LinkWrite,
   type RecordWrite,
 } from './identity-store';
 import { closeReviewsByMerge, recordDecision } from './review-store';
@@ -158,7 +155,7 @@ export async function linkPatient(
             assurance: previous.assurance,
           };
   const leaving = previous !== undefined && previous.personId !== person;
-  const live = await writeLink(tx, {
+  await writeLinked(tx, {
     record,
     previous,
     bump: founds ? [] : [person],
@@ -170,19 +167,16 @@ export async function linkPatient(
       : {}),
     reviews: reviewRows(d.patientId, decision.reviews),
   });
-  if (!founds && live < 1) {
-    throw new IdentityConflictError(`the person of ${d.patientId} changed while linking`);
-  }
   const action =
     decision.kind === 'join' ? 'joined' : founds ? (previous === undefined ? 'founded' : 'left') : 'stayed';
   return { patientId: d.patientId, personId: person, action, reviews: decision.reviews.length };
 }
 
-async function lockActive(tx: Queryable, ids: readonly string[]): Promise<void> {
-  const locked = await lockPersons(tx, ids);
-  const missing = ids.filter((id) => !locked.has(id));
-  if (missing.length > 0) {
-    throw new IdentityConflictError(`person ${missing.join(', ')} changed while linking`);
+/** Writes a link; a person of `bump` retired meanwhile fails the attempt (it retries). */
+async function writeLinked(tx: Queryable, w: LinkWrite): Promise<void> {
+  const live = await writeLink(tx, w);
+  if (live < new Set(w.bump).size) {
+    throw new IdentityConflictError(`a person of ${w.record.demographics.patientId} changed while linking`);
   }
 }
 
@@ -214,11 +208,19 @@ async function mergeInto(
     // The survivor is not stored (a merge naming a patient never sent): keep the record on its own.
     const own = previous?.personId ?? (await createPersonFor(tx, d.patientId));
     const blockKeys = blockingKeys(d, rules.certainTypes);
-    await writeRecord(
-      tx,
-      { demographics: d, personId: own, reason: 'founder', assurance: 'level4', blockKeys, orderKeys },
+    await writeLinked(tx, {
+      record: {
+        demographics: d,
+        personId: own,
+        reason: 'founder',
+        assurance: 'level4',
+        blockKeys,
+        orderKeys,
+      },
       previous,
-    );
+      bump: previous === undefined ? [] : [own],
+      reviews: [],
+    });
     return {
       patientId: d.patientId,
       personId: own,
@@ -228,16 +230,15 @@ async function mergeInto(
   }
   const target = survivor.personId;
   const from = previous?.personId;
-  await lockActive(tx, from === undefined || from === target ? [target] : [target, from]);
   const already =
     previous?.reason === 'merge' && from === target && previous.demographicsHash === demographicsHash(d);
   if (already && orderKeys.length === previous.orderKeys.length) {
     return { patientId: d.patientId, personId: target, action: 'unchanged', reviews: 0 };
   }
-  if (from !== undefined && from !== target) await moveMembers(tx, from, target);
-  await writeRecord(
-    tx,
-    {
+  const moving = from !== undefined && from !== target;
+  if (moving) await moveMembers(tx, from, target);
+  await writeLinked(tx, {
+    record: {
       demographics: d,
       personId: target,
       reason: 'merge',
@@ -247,12 +248,14 @@ async function mergeInto(
       evidence: { patientId: survivorId },
     },
     previous,
-  );
+    bump: [target],
+    // Its records moved to the target above, so the person it leaves is empty and retires.
+    ...(moving ? { leave: { personId: from, mergedInto: target } } : {}),
+    reviews: [],
+  });
   // The merge links the pair both ways: a survivor left to its score would leave the person
   // (its merged record, inactive, is no evidence) on its next update, and the merge with it.
   if (!CERTAIN_REASONS.has(survivor.reason)) await setLinkReason(tx, survivorId, 'merge', 'level4');
-  await bumpPersons(tx, [target]);
-  if (from !== undefined && from !== target) await retireIfEmpty(tx, from, target);
   if (!already) {
     await recordDecision(tx, {
       a: d.patientId,
@@ -290,7 +293,8 @@ export async function linkChangedPatients(
   return out;
 }
 
+/** The message keys whose id part is one of the Patient's identifier values. */
 function keysOf(patient: JsonObject, keys: readonly string[]): string[] {
-  const values = new Set(demographicsOf(patient).identifiers.map((i) => i.value));
+  const values = new Set(asList(patient['identifier']).map((i) => asString(field(i, 'value'))?.trim()));
   return keys.filter((k) => values.has(k.slice(k.indexOf('|') + 1)));
 }
