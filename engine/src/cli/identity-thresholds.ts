@@ -5,40 +5,19 @@
  */
 import { parseArgs } from 'node:util';
 import { generatePopulation, type SyntheticRecord } from './bench/identity-population';
+import { pairwiseQuality, type PairwiseQuality } from './bench/pairwise-quality';
 import { demographicsOf } from '../identity/demographics';
 import { survivorOf } from '../identity/patient-merge';
 import { relinkInMemory } from '../identity/relink';
 import type { JsonObject } from '../store/fhir-json';
 
-const pairs = (n: number): number => (n * (n - 1)) / 2;
-
-function judge(
-  records: readonly SyntheticRecord[],
-  personOf: ReadonlyMap<string, string>,
-): { precision: number; recall: number } {
-  const byPerson = new Map<string, Map<string, number>>();
-  const perKey = new Map<string, number>();
-  for (const r of records) {
-    const id = r.patient['id'] as string;
-    const person = personOf.get(id) ?? id;
-    const inner = byPerson.get(person) ?? new Map<string, number>();
-    inner.set(r.personKey, (inner.get(r.personKey) ?? 0) + 1);
-    byPerson.set(person, inner);
-    perKey.set(r.personKey, (perKey.get(r.personKey) ?? 0) + 1);
-  }
-  let predicted = 0;
-  let correct = 0;
-  for (const inner of byPerson.values()) {
-    let size = 0;
-    for (const n of inner.values()) {
-      size += n;
-      correct += pairs(n);
-    }
-    predicted += pairs(size);
-  }
-  let truth = 0;
-  for (const n of perKey.values()) truth += pairs(n);
-  return { precision: predicted === 0 ? 1 : correct / predicted, recall: correct / truth };
+function judge(records: readonly SyntheticRecord[], personOf: ReadonlyMap<string, string>): PairwiseQuality {
+  return pairwiseQuality(
+    records.map((r) => {
+      const id = r.patient['id'] as string;
+      return { person: personOf.get(id) ?? id, truth: r.personKey };
+    }),
+  );
 }
 
 function main(): void {

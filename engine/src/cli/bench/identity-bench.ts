@@ -13,13 +13,9 @@ import { loadConfig } from '../../config/schema';
 import { percentile } from '../simulator/latency-stats';
 import type { TargetCheck } from './bench-report';
 import { generatePopulation, type SyntheticRecord } from './identity-population';
+import { pairwiseQuality, type PairwiseQuality } from './pairwise-quality';
 
-export interface LinkQuality {
-  readonly truePairs: number;
-  readonly predictedPairs: number;
-  readonly correctPairs: number;
-  readonly precision: number;
-  readonly recall: number;
+export interface LinkQuality extends PairwiseQuality {
   readonly openReviews: number;
 }
 
@@ -38,7 +34,6 @@ export interface IdentityBenchResult {
   readonly thresholds: { readonly link: number; readonly review: number };
 }
 
-const pairs = (n: number): number => (n * (n - 1)) / 2;
 
 /** Links run before timing starts: enough to touch every connection of the pool (10). */
 export const WARM_UP_LINKS = 100;
@@ -74,39 +69,14 @@ async function judgeTruth(db: Queryable, truth: ReadonlyMap<string, string>): Pr
   const rows = await db.query<{ patient_id: string; person_id: string }>(
     `SELECT patient_id, person_id FROM identity_records`,
   );
-  const byPerson = new Map<string, Map<string, number>>();
-  for (const r of rows) {
-    const key = truth.get(r.patient_id);
-    if (key === undefined) continue;
-    const inner = byPerson.get(r.person_id) ?? new Map<string, number>();
-    inner.set(key, (inner.get(key) ?? 0) + 1);
-    byPerson.set(r.person_id, inner);
-  }
-  let predicted = 0;
-  let correct = 0;
-  for (const inner of byPerson.values()) {
-    let size = 0;
-    for (const n of inner.values()) {
-      size += n;
-      correct += pairs(n);
-    }
-    predicted += pairs(size);
-  }
-  const perKey = new Map<string, number>();
-  for (const key of truth.values()) perKey.set(key, (perKey.get(key) ?? 0) + 1);
-  let truePairs = 0;
-  for (const n of perKey.values()) truePairs += pairs(n);
+  const linked = new Map(rows.map((r) => [r.patient_id, r.person_id]));
+  const quality = pairwiseQuality(
+    [...truth].map(([id, key]) => ({ person: linked.get(id) ?? id, truth: key })),
+  );
   const [open] = await db.query<{ n: string }>(
     `SELECT count(*)::text AS n FROM identity_reviews WHERE status = 'open'`,
   );
-  return {
-    truePairs,
-    predictedPairs: predicted,
-    correctPairs: correct,
-    precision: predicted === 0 ? 1 : correct / predicted,
-    recall: truePairs === 0 ? 1 : correct / truePairs,
-    openReviews: Number(open?.n ?? 0),
-  };
+  return { ...quality, openReviews: Number(open?.n ?? 0) };
 }
 
 async function linkOneByOne(
