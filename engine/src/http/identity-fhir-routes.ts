@@ -19,9 +19,15 @@ import { scorePair } from '../identity/score-pair';
 import type { Queryable } from '../store/db';
 import { isInPatientCompartment } from '../store/fhir-compartment';
 import { asList, asString, field, type JsonObject } from '../store/fhir-json';
-import { readReferences, readResource, toStoredResource } from '../store/fhir-read';
+import {
+  readReferences,
+  readResource,
+  toStoredResource,
+  versionColumns,
+  type VersionRow,
+} from '../store/fhir-read';
 import { PATIENT_COMPARTMENT_TYPES } from '../store/fhir-search-params';
-import type { FhirResource, StoredResource } from '../store/fhir-types';
+import type { StoredResource } from '../store/fhir-types';
 import { decideAccess, withinPatients, type FhirAccess } from './fhir-access';
 import { describeReturned } from './fhir-audit-event';
 import { fullUrlOf, etagOf } from './fhir-bundles';
@@ -61,16 +67,7 @@ interface Admitted {
   readonly compartmentPatients: ReadonlySet<string> | undefined;
 }
 
-interface VersionRow {
-  resource_type: string;
-  id: string;
-  version_id: number;
-  last_updated: Date | string;
-  deleted: boolean;
-  resource: FhirResource;
-}
-
-const VERSION_COLUMNS = 'r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.resource';
+const VERSION_COLUMNS = versionColumns('r');
 
 /** The raw query string (without `?`), exactly as sent: repeats and order matter in FHIR. */
 function queryStringOf(req: Request): string {

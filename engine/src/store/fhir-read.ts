@@ -5,7 +5,8 @@
 import type { Queryable } from './db';
 import type { FhirResource, StoredResource } from './fhir-types';
 
-interface VersionRow {
+/** A version row as `VERSION_COLUMNS` selects it. */
+export interface VersionRow {
   resource_type: string;
   id: string;
   version_id: number;
@@ -15,6 +16,13 @@ interface VersionRow {
 }
 
 const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, resource';
+
+/** The columns of a `VersionRow`, qualified by a table alias, for queries of other modules. */
+export function versionColumns(alias: string): string {
+  return COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
 
 /** A row of `fhir_resources` or `fhir_resource_history` as a StoredResource. */
 export function toStoredResource(row: VersionRow): StoredResource {
