@@ -237,6 +237,20 @@ export async function readLinkState(
   };
 }
 
+/** The person of `patientId` when its record exists and already holds `orderKeys`. */
+export async function linkedWithKeys(
+  tx: Queryable,
+  patientId: string,
+  orderKeys: readonly string[],
+): Promise<string | undefined> {
+  const [row] = await tx.query<{ person_id: string }>(
+    `SELECT person_id FROM identity_records WHERE patient_id = $1 AND order_keys @> $2::text[]`,
+    [patientId, orderKeys],
+    { prepared: 'identity-linked-with-keys' },
+  );
+  return row?.person_id;
+}
+
 /** Records that another message's patient keys reach this record too. */
 export async function addOrderKeys(
   tx: Queryable,

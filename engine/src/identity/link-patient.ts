@@ -12,6 +12,7 @@ import { blockingKeys } from './blocking-keys';
 import { demographicsOf, type Demographics } from './demographics';
 import {
   addOrderKeys,
+  linkedWithKeys,
   createPersonFor,
   demographicsHash,
   moveMembers,
@@ -282,12 +283,23 @@ export async function linkChangedPatients(
   const patients = changes
     .filter((c) => c.type === 'Patient' && c.current !== undefined && !c.current.deleted)
     .filter((c) => c.outcome !== 'out-of-order')
-    .map((c) => ({ ...(c.current?.resource ?? {}), id: c.id }))
-    .sort((a, b) => Number(survivorOf(a) !== undefined) - Number(survivorOf(b) !== undefined));
+    .map((c) => ({
+      patient: { ...(c.current?.resource ?? {}), id: c.id },
+      unchanged: c.outcome === 'unchanged',
+    }))
+    .sort(
+      (a, b) => Number(survivorOf(a.patient) !== undefined) - Number(survivorOf(b.patient) !== undefined),
+    );
   const out: LinkResult[] = [];
-  for (const p of patients) {
+  for (const { patient, unchanged } of patients) {
+    const orderKeys = keysOf(patient, message.orderKeys);
+    // Most messages repeat a Patient the store already holds as it is: when its record exists and
+    // already knows these keys, there is nothing to decide, and one index lookup says so.
+    const known = unchanged ? await linkedWithKeys(tx, patient['id'], orderKeys) : undefined;
     out.push(
-      await linkPatient(tx, p, rules, { orderKeys: keysOf(p, message.orderKeys), messageId: message.id }),
+      known !== undefined
+        ? { patientId: patient['id'], personId: known, action: 'unchanged', reviews: 0 }
+        : await linkPatient(tx, patient, rules, { orderKeys, messageId: message.id }),
     );
   }
   return out;
