@@ -34,7 +34,6 @@ export interface IdentityBenchResult {
   readonly thresholds: { readonly link: number; readonly review: number };
 }
 
-
 /** Links run before timing starts: enough to touch every connection of the pool (10). */
 export const WARM_UP_LINKS = 100;
 
