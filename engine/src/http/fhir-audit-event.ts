@@ -7,7 +7,7 @@ import type { StoredResource } from '../store/fhir-types';
 
 /** One access to patient data through /fhir. */
 export interface FhirAuditEvent {
-  readonly action: 'read' | 'vread' | 'history' | 'search';
+  readonly action: 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';
   /** `denied` when scopes or the patient restriction refused it. */
   readonly outcome: 'success' | 'denied';
   readonly resourceType: string;

@@ -4,7 +4,7 @@
  * CapabilityStatement all read this one table, so they cannot disagree.
  */
 import type { DateRange } from './fhir-date';
-import type { JsonObject } from './fhir-json';
+import { asList, field, type JsonObject } from './fhir-json';
 import {
   booleanToken,
   dateOf,
@@ -106,6 +106,27 @@ const reference = (
   extract: (r) => referencesOf(r[key]).filter((ref) => targets.some((t) => ref.startsWith(`${t}/`))),
 });
 
+const GROUP_MEMBER_TARGETS = [
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Device',
+  'Medication',
+  'Substance',
+  'Group',
+];
+const COMMUNICATION_RECIPIENTS = [
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Patient',
+  'RelatedPerson',
+  'Group',
+  'CareTeam',
+  'HealthcareService',
+  'Device',
+];
+
 const identifier = token('identifier', 'An identifier, as system|value or value', 'identifier');
 const status = token('status', 'The status code', 'status');
 const code = token('code', 'The code, as system|code or code', 'code');
@@ -181,9 +202,59 @@ const SPECIFIC: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
     token('clinical-status', 'Clinical status', 'clinicalStatus'),
   ],
   Practitioner: [identifier, nameParam('name')],
-  Organization: [identifier, nameParam('name')],
+  Organization: [
+    identifier,
+    nameParam('name'),
+    reference('endpoint', 'Where the organization is reached', 'endpoint', ['Endpoint']),
+  ],
   Location: [identifier, nameParam('name')],
-  PractitionerRole: [reference('practitioner', 'The practitioner', 'practitioner', ['Practitioner'])],
+  PractitionerRole: [
+    identifier,
+    reference('practitioner', 'The practitioner', 'practitioner', ['Practitioner']),
+    // A role may name its practitioner by NPI alone (a logical reference), as rosters do.
+    {
+      name: 'practitioner-identifier',
+      type: 'token',
+      description: 'An identifier of the practitioner (practitioner.identifier), as system|value',
+      extract: (r) => tokensOf(field(r['practitioner'], 'identifier')),
+    },
+    reference('organization', 'The organization the role is at', 'organization', ['Organization']),
+    reference('endpoint', 'Where the practitioner in this role is reached', 'endpoint', ['Endpoint']),
+    {
+      name: 'active',
+      type: 'token',
+      description: 'Whether the role is active',
+      extract: (r) => booleanToken(r['active']),
+    },
+  ],
+  Endpoint: [
+    identifier,
+    status,
+    token('connection-type', 'The protocol, as system|code or code', 'connectionType'),
+    reference('organization', 'The managing organization', 'managingOrganization', ['Organization']),
+  ],
+  Group: [
+    identifier,
+    token('type', 'The kind of members', 'type'),
+    {
+      name: 'member',
+      type: 'reference',
+      description: 'A member (member.entity)',
+      targets: GROUP_MEMBER_TARGETS,
+      extract: (r) =>
+        referencesOf(asList(r['member']).map((m) => field(m, 'entity'))).filter((ref) =>
+          GROUP_MEMBER_TARGETS.some((t) => ref.startsWith(`${t}/`)),
+        ),
+    },
+  ],
+  Subscription: [status, token('criteria', 'The criteria, exactly as registered', 'criteria')],
+  // Written by the notification inbox, never by clients: the PCP's notices about a patient.
+  Communication: [
+    patientParam,
+    status,
+    category,
+    reference('recipient', 'Who the notice is for', 'recipient', COMMUNICATION_RECIPIENTS),
+  ],
   Provenance: [
     {
       name: 'patient',
@@ -210,6 +281,10 @@ export const SUPPORTED_TYPES: readonly string[] = [
     'PractitionerRole',
     'Organization',
     'Location',
+    'Endpoint',
+    'Group',
+    'Subscription',
+    'Communication',
     ...PATIENT_COMPARTMENT_TYPES,
   ]),
 ].sort();

@@ -25,9 +25,15 @@ export interface NewVersion {
   readonly deleted: boolean;
   /** ISO instant of the event behind this version. */
   readonly eventTime: string;
+  /** The history row's `message_id`: an archived message id, or `api:<requestId>` for the API. */
   readonly messageId: string;
   /** ISO instant written to `meta.lastUpdated`. */
   readonly lastUpdated: string;
+  /**
+   * `meta.source` of the version, for writes that came from no message (`urn:care:api:<client>`).
+   * @defaultValue `messageSource(messageId)`
+   */
+  readonly source?: string;
 }
 
 interface CurrentRow {
@@ -107,7 +113,7 @@ function withMeta(v: NewVersion, versionId: number): JsonObject {
     ...asObject(v.body['meta']),
     versionId: String(versionId),
     lastUpdated: v.lastUpdated,
-    source: messageSource(v.messageId),
+    source: v.source ?? messageSource(v.messageId),
   };
   return { ...v.body, id: v.id, meta };
 }
