@@ -9,13 +9,10 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { getAccessContext, type AccessContext, type Interaction } from '../auth/access-context';
-import { blockingKeys, certainIdentifiers } from '../identity/blocking-keys';
-import { demographicsOf, type Demographics } from '../identity/demographics';
-import { candidatesFor, nameFrequencies, personMembers } from '../identity/identity-store';
+import { personMembers } from '../identity/identity-store';
 import type { IdentityRules } from '../identity/link-patient';
-import { matchProbability, outcomeOf, type PairScore } from '../identity/match-model';
+import { matchDemographics } from '../identity/match-demographics';
 import { personIdOf, personsLinking, readPerson, type PersonView } from '../identity/person-resource';
-import { scorePair } from '../identity/score-pair';
 import type { Queryable } from '../store/db';
 import { isInPatientCompartment } from '../store/fhir-compartment';
 import { asList, asString, field, type JsonObject } from '../store/fhir-json';
@@ -48,18 +45,10 @@ const DEFAULT_MATCH_COUNT = 10;
 const MAX_MATCH_COUNT = 100;
 
 /**
- * A score this far above the link threshold (2^10, a thousand times the odds a link needs) is
- * `certain` without a shared identifier: no two different people in the model's tables agree so much.
- */
-const CERTAIN_MARGIN_BITS = 10;
-
-/**
  * Most resources one `$everything` returns. Beyond it the answer is refused as too costly: a
  * client pages through per-type searches instead of getting a truncated record that looks whole.
  */
 const MAX_EVERYTHING = 10_000;
-
-type MatchGrade = 'certain' | 'probable' | 'possible' | 'certainly-not';
 
 /** A request that passed the scope check, with the patient restriction of the scope that let it. */
 interface Admitted {
@@ -370,43 +359,6 @@ function matchInputOf(body: z.infer<typeof matchBody>): MatchInput {
  */
 const parseJson = express.json({ type: ['application/json', 'application/fhir+json'] });
 
-function gradeOf(score: PairScore, sharesCertainId: boolean, rules: IdentityRules): MatchGrade {
-  const result = outcomeOf(score, rules.thresholds);
-  if (sharesCertainId) return 'certain';
-  if (result === 'link' && score.weight >= rules.thresholds.link + CERTAIN_MARGIN_BITS) return 'certain';
-  if (result === 'link') return 'probable';
-  return result === 'review' ? 'possible' : 'certainly-not';
-}
-
-interface ScoredCandidate {
-  readonly patientId: string;
-  readonly weight: number;
-  readonly grade: MatchGrade;
-}
-
-/** Every active record the blocking keys reach, scored against `d` exactly as linking scores it. */
-async function scoreCandidates(
-  db: Queryable,
-  d: Demographics,
-  rules: IdentityRules,
-): Promise<ScoredCandidate[]> {
-  const candidates = await candidatesFor(db, blockingKeys(d, rules.certainTypes));
-  const frequencies = await nameFrequencies(db, d);
-  const mine = new Set(certainIdentifiers(d, rules.certainTypes));
-  return candidates
-    .filter((c) => c.demographics.active)
-    .map((c) => {
-      const score = scorePair(d, c.demographics, frequencies);
-      const shared = certainIdentifiers(c.demographics, rules.certainTypes).some((id) => mine.has(id));
-      return {
-        patientId: c.demographics.patientId,
-        weight: score.weight,
-        grade: gradeOf(score, shared, rules),
-      };
-    })
-    .sort((a, b) => b.weight - a.weight || a.patientId.localeCompare(b.patientId));
-}
-
 /**
  * `POST Patient/$match`: the stored Patients most likely to be the one in the body, best first,
  * each with its probability and match grade. Scored by the linker's own model, so `$match` and
@@ -437,10 +389,8 @@ function matchHandler(h: IdentityRouteDeps): RequestHandler {
       return;
     }
     const input = matchInputOf(parsed.data);
-    // The candidate is no stored record: without an id of its own it can match none by identity.
-    const d = demographicsOf({ ...input.patient, id: '' });
-    const scored = (await scoreCandidates(h.db, d, h.rules)).filter((c) =>
-      input.onlyCertain ? c.grade === 'certain' : c.grade !== 'certainly-not',
+    const scored = (await matchDemographics(h.db, input.patient, h.rules)).filter(
+      (c) => !input.onlyCertain || c.grade === 'certain',
     );
     const stored = new Map(
       (
@@ -469,7 +419,7 @@ function matchHandler(h: IdentityRouteDeps): RequestHandler {
       resource: patient.resource,
       search: {
         mode: 'match',
-        score: Math.round(matchProbability(c.weight) * 10_000) / 10_000,
+        score: Math.round(c.probability * 10_000) / 10_000,
         extension: [{ url: MATCH_GRADE_URL, valueCode: c.grade }],
       },
     }));

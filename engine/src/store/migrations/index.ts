@@ -9,6 +9,8 @@ import { historyByMessage } from './004-history-by-message';
 import { orderingAndOutbox } from './005-ordering-and-outbox';
 import { contentDuplicates } from './006-content-duplicates';
 import { identity } from './007-identity';
+import { notifications } from './008-notifications';
+import { rosters } from './009-rosters';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -21,4 +23,6 @@ export const migrations: readonly Migration[] = [
   orderingAndOutbox,
   contentDuplicates,
   identity,
+  notifications,
+  rosters,
 ];
