@@ -15,13 +15,24 @@ import { describeError } from './observability/describe-error';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, registerBacklogGauges, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
-import { createDeliverWorker, noRecipients, type RecipientResolver } from './pipeline/deliver';
+import { createDeliverWorker } from './pipeline/deliver';
+import { createNotifyWorker } from './pipeline/notify';
+import { relayLeftoverNotices, relayNotices, startNoticeSweep } from './pipeline/relay-notices';
+import { EndpointBreakers } from './notify/endpoint-breakers';
+import { createNoticeSenders } from './notify/notice-senders';
+import { closeHttpAgents } from './notify/safe-http-client';
+import { rosterAttributions } from './notify/roster-match';
+import { syncGroupRoster } from './notify/roster-group';
+import { createRegistrationRules } from './notify/registration-rules';
+import { activateSubscription, sendDueHeartbeats } from './notify/subscription-lifecycle';
+import { startPeriodicSweep } from './pipeline/periodic-sweep';
 import { startMllpListener, type MllpListener } from './pipeline/mllp-listener';
 import type { MessageHandler } from './pipeline/process-message';
 import { createProcessWorker, type ProcessWorkerOptions } from './pipeline/process-worker';
 import { requeueUnfinished, startRecoverySweep } from './pipeline/recovery';
 import { relayLeftovers, relayOutbox, startOutboxSweep } from './pipeline/relay-outbox';
 import { createDeliverQueue, type DeliverJobData } from './queue/deliver-queue';
+import { createNotifyQueue, type NotifyJobData } from './queue/notify-queue';
 import { createProcessQueue, type ProcessJobData } from './queue/process-queue';
 import { QueueRegistry } from './queue/queue-registry';
 import { createRedis } from './queue/redis-connection';
@@ -69,14 +80,13 @@ export interface EngineOptions {
   readonly sweepOlderThanMs?: number;
   /** Replaces the mapping handler; used by the benchmark's floor server only. */
   readonly handler?: MessageHandler;
-  /** Who receives derived events. @defaultValue nobody (recorded as `no-recipient`) */
-  readonly recipients?: RecipientResolver;
 }
 
 export interface RunningEngine {
   readonly config: Config;
   readonly db: Db;
   readonly queue: Queue<ProcessJobData>;
+  readonly notifyQueue: Queue<NotifyJobData>;
   readonly deliverQueue: Queue<DeliverJobData>;
   readonly metrics: EngineMetrics;
   readonly auth: AuthRuntime;
@@ -137,18 +147,20 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     const registry = new QueueRegistry();
     cleanups.push(() => registry.closeAll());
     const queue = createProcessQueue(producer, config.redis.prefix);
-    const deliverQueue = createDeliverQueue(producer, config.redis.prefix);
-    for (const q of [queue, deliverQueue]) {
+    const notifyQueue = createNotifyQueue(producer, config.redis.prefix);
+    const deliverQueue = createDeliverQueue(producer, config.redis.prefix, config.notify.maxAttempts);
+    for (const q of [queue, notifyQueue, deliverQueue]) {
       watchConnection(q, logger, `queue ${q.name}`);
       registry.addQueue(q);
     }
-    registerBacklogGauges(metrics, { db, queues: [queue, deliverQueue] });
+    registerBacklogGauges(metrics, { db, queues: [queue, notifyQueue, deliverQueue] });
 
     if (workerRedis !== undefined) {
       await startWorkers(options, {
         db,
         workerRedis,
         queue,
+        notifyQueue,
         deliverQueue,
         registry,
         logger,
@@ -186,7 +198,34 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 
     let httpPort = 0;
     if (parts.http) {
-      const app = createHttpApp({ config, db, queue, producer, metrics, auth, logger });
+      const lifecycle = {
+        db,
+        baseUrl: config.http.publicUrl,
+        policy: config.notify.endpointPolicy,
+        timeoutMs: config.notify.timeoutMs,
+        logger,
+      };
+      const registration = createRegistrationRules({
+        policy: lifecycle.policy,
+        syncGroup: async (tx, id, group) => {
+          await syncGroupRoster(tx, id, group, identityRules(config.identity));
+        },
+        // The handshake runs after the answer to the POST: the subscriber sees `requested`, then
+        // `active` (or `error`, with the reason) on its next read or $status.
+        activate: (id) => void activateSubscription(lifecycle, id),
+        logger,
+      });
+      const app = createHttpApp({
+        config,
+        db,
+        queue,
+        deliverQueue,
+        producer,
+        metrics,
+        auth,
+        logger,
+        registration,
+      });
       const server: Server = await listenHttp(app, config.http);
       cleanups.push(
         () =>
@@ -201,7 +240,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
       httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
     }
     logger.info({ mllpPort, httpPort, store: db.kind, role: config.role, parts }, 'engine started');
-    return { config, db, queue, deliverQueue, metrics, auth, mllpPort, httpPort, stop: stopAll };
+    return { config, db, queue, notifyQueue, deliverQueue, metrics, auth, mllpPort, httpPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -212,6 +251,7 @@ interface WorkerContext {
   readonly db: Db;
   readonly workerRedis: Redis;
   readonly queue: Queue<ProcessJobData>;
+  readonly notifyQueue: Queue<NotifyJobData>;
   readonly deliverQueue: Queue<DeliverJobData>;
   readonly registry: QueueRegistry;
   readonly logger: Logger;
@@ -219,10 +259,10 @@ interface WorkerContext {
   readonly cleanups: (() => Promise<void> | void)[];
 }
 
-/** Processing and delivery workers, the recovery sweep and the outbox sweep. */
+/** Processing, notify and delivery workers, and the sweeps that repair what a crash left. */
 async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<void> {
   const { config } = options;
-  const { db, workerRedis, queue, deliverQueue, registry, logger, metrics, cleanups } = w;
+  const { db, workerRedis, queue, notifyQueue, deliverQueue, registry, logger, metrics, cleanups } = w;
   let runtime: MessageHandlerRuntime | undefined;
   if (options.handler === undefined) {
     runtime = await createMessageHandler(config, logger);
@@ -238,15 +278,42 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
       logger,
       metrics,
       orderKeys: personOrderKeys,
-      after: { queue, relay: (refs, traceId) => relayOutbox(db, deliverQueue, refs, traceId) },
+      after: { queue, relay: (refs, traceId) => relayOutbox(db, notifyQueue, refs, traceId) },
     },
     { ...common, concurrency: config.workerConcurrency, ...options.workerOptions },
   );
-  const deliverWorker = createDeliverWorker(
-    { db, resolve: options.recipients ?? noRecipients, logger },
+  const notifyWorker = createNotifyWorker(
+    {
+      db,
+      rosters: (tx, patientId) => rosterAttributions(tx, patientId, identityRules(config.identity)),
+      relay: (refs, traceId) => relayNotices(db, deliverQueue, refs, traceId),
+      logger,
+    },
     { ...common, concurrency: config.workerConcurrency },
   );
-  for (const entry of [processWorker, deliverWorker]) {
+  const n = config.notify;
+  const deliverWorker = createDeliverWorker(
+    {
+      db,
+      senders: createNoticeSenders({
+        db,
+        baseUrl: config.http.publicUrl,
+        policy: n.endpointPolicy,
+        timeoutMs: n.timeoutMs,
+      }),
+      breakers: new EndpointBreakers({
+        consecutiveFailures: n.breakerFailures,
+        halfOpenAfterMs: n.breakerHalfOpenMs,
+      }),
+      retry: { baseMs: n.retryBaseMs, maxMs: n.retryMaxMs },
+      logger,
+      metrics,
+    },
+    // Deliveries wait on receivers, not on this machine: more of them in flight than processing.
+    { ...common, concurrency: Math.max(8, config.workerConcurrency * 4), maxAttempts: n.maxAttempts },
+  );
+  cleanups.push(() => closeHttpAgents());
+  for (const entry of [processWorker, notifyWorker, deliverWorker]) {
     watchConnection(entry.worker, logger, `${entry.name} worker`);
     // The worker's own queue handle (hand-overs, relays) shares its connection.
     watchConnection(entry.queue, logger, `${entry.name} queue (workers)`);
@@ -254,10 +321,29 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
   }
   const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });
   if (requeued > 0) logger.info({ requeued }, 'queued unfinished messages from the archive');
-  const relayed = await relayLeftovers(db, deliverQueue, 0);
+  const relayed = await relayLeftovers(db, notifyQueue, 0);
   if (relayed > 0) logger.info({ relayed }, 'relayed events left in the outbox');
+  const queuedNotices = await relayLeftoverNotices(db, deliverQueue, 0);
+  if (queuedNotices > 0) logger.info({ queuedNotices }, 'queued notices left undelivered');
   const sweepMs = options.sweepIntervalMs ?? 30_000;
   cleanups.push(startRecoverySweep(db, queue, logger, sweepMs, options.sweepOlderThanMs ?? 30_000));
-  cleanups.push(startOutboxSweep(db, deliverQueue, logger, sweepMs));
+  cleanups.push(startOutboxSweep(db, notifyQueue, logger, sweepMs));
+  cleanups.push(startNoticeSweep(db, deliverQueue, logger, sweepMs));
+  cleanups.push(
+    startPeriodicSweep({
+      name: 'subscription heartbeats',
+      intervalMs: Math.min(sweepMs, 5_000),
+      logger,
+      run: () =>
+        sendDueHeartbeats({
+          db,
+          baseUrl: config.http.publicUrl,
+          policy: config.notify.endpointPolicy,
+          timeoutMs: config.notify.timeoutMs,
+          logger,
+        }),
+      report: (sent) => logger.debug({ sent }, 'subscription heartbeats sent'),
+    }),
+  );
   cleanups.push(startLinkSweep(db, identityRules(config.identity), logger, sweepMs));
 }

@@ -1,12 +1,10 @@
 /**
  * The stages around processing: job ids that stay unique when the database is new and Redis is
- * not, events derived from stored changes into the outbox (once, whatever is replayed), and the
- * delivery stage recording every event's outcome, retrying an endpoint that fails.
+ * not, and events derived from stored changes into the outbox (once, whatever is replayed).
+ * Delivery to practices is tested in notify-delivery.test.ts.
  */
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Recipient } from '../../engine/src/pipeline/deliver';
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { dropEngineData, startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
@@ -104,52 +102,6 @@ describe('events and delivery', () => {
     );
     expect(runs).toBe(2);
     expect(await events()).toHaveLength(2);
-  }, 60_000);
-
-  it('delivers through a recipient, retrying an endpoint that fails, and records the outcome', async () => {
-    let calls = 0;
-    const received: string[] = [];
-    const server = http.createServer((req, res) => {
-      calls++;
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        // The PCP endpoint is down for the first attempt.
-        if (calls === 1) {
-          res.writeHead(503).end();
-          return;
-        }
-        received.push(body);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as { port: number };
-    const endpoint: Recipient = {
-      id: 'Endpoint/test',
-      async send(event) {
-        const r = await fetch(`http://127.0.0.1:${port}/notify`, { method: 'POST', body: event.eventKey });
-        if (!r.ok) throw new Error(`endpoint answered ${r.status}`);
-      },
-    };
-    try {
-      const engine = await startTestEngine({ recipients: () => Promise.resolve([endpoint]) });
-      engines.push(engine);
-      expect(await sendAll(engine.mllpPort, [example('adt-a01', 'DL-1')])).toEqual(['AA']);
-      await waitFor(
-        async () => (await engine.db.query(`SELECT 1 FROM outbox WHERE status = 'delivered'`)).length === 1,
-        20_000,
-        'event delivered after a retry',
-      );
-      const [row] = await engine.db.query<{ attempts: number; kind: string; detail: unknown }>(
-        `SELECT attempts, kind, detail FROM outbox`,
-      );
-      expect(row).toMatchObject({ kind: 'admit', detail: { recipients: ['Endpoint/test'] } });
-      expect(calls).toBe(2);
-      expect(received).toEqual([expect.stringMatching(/^admit:Encounter\/.+\/_history\/1$/)]);
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
   }, 60_000);
 });
 

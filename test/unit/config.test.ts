@@ -1,3 +1,4 @@
+import { isAddressAllowed } from '../../engine/src/notify/endpoint-address-policy';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../engine/src/config/schema';
 
@@ -51,5 +52,16 @@ describe('loadConfig', () => {
   it('requires TLS certificate and key together', () => {
     expect(() => loadConfig({ MLLP_TLS_CERT: 'cert.pem' })).toThrow(/MLLP_TLS_CERT and MLLP_TLS_KEY/);
     expect(() => loadConfig({ MLLP_TLS_CA: 'ca.pem' })).toThrow(/MLLP_TLS_CA/);
+  });
+
+  it('parses the endpoint allowlist once, refusing a bad entry with the others', () => {
+    const policy = loadConfig({ ENDPOINT_ALLOWED_HOSTS: '127.0.0.1, 10.1.0.0/16' }).notify.endpointPolicy;
+    expect(isAddressAllowed('127.0.0.1', policy)).toBe(true);
+    expect(isAddressAllowed('10.1.2.3', policy)).toBe(true);
+    expect(isAddressAllowed('10.2.0.1', policy)).toBe(false);
+    expect(isAddressAllowed('169.254.169.254', loadConfig({}).notify.endpointPolicy)).toBe(false);
+    expect(() => loadConfig({ ENDPOINT_ALLOWED_HOSTS: '10.0.0.300', MLLP_TLS_CA: 'ca.pem' })).toThrow(
+      /ENDPOINT_ALLOWED_HOSTS[\s\S]*MLLP_TLS_CA|MLLP_TLS_CA[\s\S]*ENDPOINT_ALLOWED_HOSTS/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveEvents, EventKind } from '../../engine/src/notify/derive-events';
+import { parseResultFlags } from '../../engine/src/notify/result-flags';
 import type { ResourceChange, StoredVersion } from '../../engine/src/store/bundle-hooks';
 import type { JsonObject } from '../../engine/src/store/fhir-json';
 
@@ -352,15 +353,50 @@ describe('deriveEvents: critical results', () => {
     ['critical in a later interpretation', undefined, observation([['A'], ['AA']]), ['critical-result']],
     ['becomes critical on correction', observation([['H']]), observation([['HH']]), ['critical-result']],
     ['was normal, now critical', observation([['N']]), observation([['LL']]), ['critical-result']],
+    // A PCP may have acted on the first value: a correction of a critical result is news.
     [
       'already critical, value corrected',
       observation([['HH']]),
       observation([['HH']], { status: 'corrected' }),
-      [],
+      ['critical-result'],
     ],
+    [
+      'critical corrected to normal',
+      observation([['HH']]),
+      observation([['N']], { status: 'corrected' }),
+      ['critical-result'],
+    ],
+    ['normal result corrected', observation([['N']]), observation([['H']], { status: 'corrected' }), []],
     ['no longer critical', observation([['HH']]), observation([['H']]), []],
   ])('%s', (_name, before, after, expected) => {
     expect(kinds(before, after)).toEqual(expected);
+  });
+
+  it('marks a correction as such, and a first critical value as not one', () => {
+    const corrected = deriveEvents([
+      change(observation([['HH']]), observation([['HH']], { status: 'corrected' })),
+    ]);
+    expect(corrected.map((e) => e.correction)).toEqual([true]);
+    const first = deriveEvents([change(undefined, observation([['HH']]))]);
+    expect(first.map((e) => e.correction)).toEqual([undefined]);
+  });
+
+  it("notifies what the analysts' table flags: abnormal H once added, nothing the table leaves out", () => {
+    const flags = parseResultFlags(
+      [
+        'code,system,target,display',
+        'H,http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation,abnormal,High',
+        'LL,http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation,critical,Critical low',
+      ].join('\n'),
+    );
+    const of = (after: JsonObject): string[] =>
+      deriveEvents([change(undefined, after)], flags).map((e) => e.kind);
+    expect(of(observation([['H']]))).toEqual(['critical-result']);
+    expect(of(observation([['LL']]))).toEqual(['critical-result']);
+    expect(of(observation([['HH']]))).toEqual([]);
+    expect(() => parseResultFlags('code,system,target,display\nH,,severe,High')).toThrow(
+      /critical or abnormal/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliverJobId } from '../../engine/src/queue/deliver-queue';
+import { notifyJobId } from '../../engine/src/queue/notify-queue';
 import { messageJobId, traceIdOf } from '../../engine/src/queue/process-queue';
 import type { MessageJobRef } from '../../engine/src/store/message-archive';
 import type { OutboxRef } from '../../engine/src/store/outbox';
@@ -57,24 +58,34 @@ describe('traceIdOf', () => {
   });
 });
 
-describe('deliverJobId', () => {
+describe('notifyJobId', () => {
   it.each<[OutboxRef, string]>([
     [{ id: '1', stamp: STAMP }, `e-1-${STAMP}`],
     [{ id: '31337', stamp: '1' }, 'e-31337-1'],
   ])('%o → %s', (ref, expected) => {
-    expect(deliverJobId(ref)).toBe(expected);
-    expect(deliverJobId(ref)).not.toContain(':');
+    expect(notifyJobId(ref)).toBe(expected);
+    expect(notifyJobId(ref)).not.toContain(':');
   });
 
   it('differs for the same outbox id with another creation time (a fresh database reuses ids)', () => {
-    expect(deliverJobId({ id: '1', stamp: '1764075600000001' })).not.toBe(
-      deliverJobId({ id: '1', stamp: '1764162000000001' }),
+    expect(notifyJobId({ id: '1', stamp: '1764075600000001' })).not.toBe(
+      notifyJobId({ id: '1', stamp: '1764162000000001' }),
     );
   });
 
   it('never collides with a processing job of the same row id and time', () => {
-    expect(deliverJobId({ id: '1', stamp: STAMP })).not.toBe(
+    expect(notifyJobId({ id: '1', stamp: STAMP })).not.toBe(
       messageJobId({ id: '1', stamp: STAMP, parkCount: 0 }),
     );
+  });
+});
+
+describe('deliverJobId', () => {
+  it('names a notice by row id and creation time, and a later retry round apart', () => {
+    const ref = { id: '7', stamp: STAMP };
+    expect(deliverJobId(ref)).toBe(`n-7-${STAMP}`);
+    expect(deliverJobId(ref, 2)).toBe(`n-7-${STAMP}-r2`);
+    expect(deliverJobId(ref)).not.toBe(notifyJobId(ref));
+    expect(deliverJobId(ref, 1)).not.toContain(':');
   });
 });

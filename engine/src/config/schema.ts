@@ -2,6 +2,7 @@
  * Every setting the engine reads, parsed once from the environment into a frozen Config.
  * All problems are reported together so an operator fixes a deployment in one pass.
  */
+import { parseAllowedHosts, PUBLIC_ONLY_POLICY, type AddressPolicy } from '../notify/endpoint-address-policy';
 import { CodedError } from '../errors/coded-error';
 import { z } from 'zod';
 
@@ -62,6 +63,13 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Z0-9]+(,[A-Z0-9]+)*$|^$/, 'comma-separated v2-0203 codes, e.g. PE,MB')
     .default('PE,MB,MA,MC'),
+  ENDPOINT_ALLOWED_HOSTS: z.string().optional(),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
+  NOTIFY_RETRY_MAX_MS: z.coerce.number().int().positive().default(600_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().positive().max(100).default(15),
+  NOTIFY_BREAKER_FAILURES: z.coerce.number().int().positive().default(5),
+  NOTIFY_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(30_000),
   ENGINE_ROLE: z.enum(['all', 'ingest', 'worker', 'http']).default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -80,6 +88,22 @@ export interface IdentitySettings {
   readonly reviewThreshold: number;
   /** v2-0203 identifier types that name one person at every facility (enterprise, payer). */
   readonly certainIdentifierTypes: readonly string[];
+}
+
+/** How notices reach practices (see README, Notifications). */
+export interface NotifySettings {
+  /** Hosts, IPs or CIDRs an endpoint may use although private or loopback (SSRF guard). */
+  readonly endpointPolicy: AddressPolicy;
+  /** Bound on one delivery attempt: connect, send and answer. */
+  readonly timeoutMs: number;
+  /** Exponential backoff with jitter between attempts, from `baseMs` up to `maxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Attempts before a notice is dead-lettered (`failed`, with the reason). */
+  readonly maxAttempts: number;
+  /** Consecutive failures that open an endpoint's circuit, and how long it stays open. */
+  readonly breakerFailures: number;
+  readonly breakerHalfOpenMs: number;
 }
 
 export interface Config {
@@ -128,6 +152,7 @@ export interface Config {
   readonly tokenSigningKeyFile?: string;
   readonly workerConcurrency: number;
   readonly identity: IdentitySettings;
+  readonly notify: NotifySettings;
   /** Which parts this process runs: `all`, or one of `ingest`, `worker`, `http` when split. */
   readonly role: EngineRole;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -179,6 +204,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.IDENTITY_REVIEW_THRESHOLD > e.IDENTITY_LINK_THRESHOLD) {
     problems.push('IDENTITY_REVIEW_THRESHOLD must not exceed IDENTITY_LINK_THRESHOLD');
+  }
+  let endpointPolicy: AddressPolicy = PUBLIC_ONLY_POLICY;
+  try {
+    endpointPolicy = parseAllowedHosts(e.ENDPOINT_ALLOWED_HOSTS);
+  } catch (err) {
+    problems.push(`ENDPOINT_ALLOWED_HOSTS: ${(err as Error).message}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -235,6 +266,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       linkThreshold: e.IDENTITY_LINK_THRESHOLD,
       reviewThreshold: e.IDENTITY_REVIEW_THRESHOLD,
       certainIdentifierTypes: e.IDENTITY_CERTAIN_IDENTIFIER_TYPES.split(',').filter((t) => t !== ''),
+    },
+    notify: {
+      endpointPolicy,
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
+      retryMaxMs: e.NOTIFY_RETRY_MAX_MS,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      breakerFailures: e.NOTIFY_BREAKER_FAILURES,
+      breakerHalfOpenMs: e.NOTIFY_BREAKER_HALF_OPEN_MS,
     },
     role: e.ENGINE_ROLE,
     logLevel: e.LOG_LEVEL,

@@ -19,15 +19,24 @@ import type { FhirAuditEvent } from './fhir-audit-event';
 import { createFhirRouter } from './fhir-router';
 import { createIdentityAdminRouter } from './identity-admin-routes';
 import { outcome, sendOutcome } from './operation-outcome';
+import { createRosterRouter } from './roster-routes';
+import type { RegistrationHooks } from './registration-hooks';
+import { createDeliveryRouter } from './delivery-routes';
+import { createInboxRouter } from './inbox-routes';
+import type { DeliverJobData } from '../queue/deliver-queue';
 
 export interface HttpAppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly queue: Queue<ProcessJobData>;
+  /** For an analyst's retry of a dead-lettered notice. */
+  readonly deliverQueue: Queue<DeliverJobData>;
   readonly producer: Redis;
   readonly metrics: EngineMetrics;
   readonly auth: AuthRuntime;
   readonly logger: Logger;
+  /** Other modules' rules on registration writes over /fhir (notifications). */
+  readonly registration?: RegistrationHooks;
 }
 
 /** Builds the express app; the caller listens. */
@@ -63,12 +72,36 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       baseUrl: deps.config.http.publicUrl,
       identity: identityRules(deps.config.identity),
       audit: (e) => auditFhirAccess(deps.auth, e),
+      logger: deps.logger,
+      ...(deps.registration === undefined ? {} : { registration: deps.registration }),
     }),
   );
   // Before `/api`: the identity router answers everything under its own prefix.
   app.use(
     '/api/identity',
     createIdentityAdminRouter({ db: deps.db, authorize: deps.auth.authorize, audit: deps.auth.audit }),
+  );
+  app.use(
+    '/api/roster',
+    createRosterRouter({
+      db: deps.db,
+      authorize: deps.auth.authorize,
+      audit: deps.auth.audit,
+      rules: identityRules(deps.config.identity),
+    }),
+  );
+  app.use(
+    '/api/deliveries',
+    createDeliveryRouter({
+      db: deps.db,
+      deliverQueue: deps.deliverQueue,
+      authorize: deps.auth.authorize,
+      audit: deps.auth.audit,
+    }),
+  );
+  app.use(
+    '/api/inbox',
+    createInboxRouter({ db: deps.db, authorize: deps.auth.authorize, audit: deps.auth.audit }),
   );
   app.use(
     '/api',

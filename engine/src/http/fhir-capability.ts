@@ -2,6 +2,8 @@
  * The CapabilityStatement at `/fhir/metadata`, generated from the same SearchParam table the
  * store indexes with, so what the server advertises is exactly what it answers.
  */
+import { capabilityTopicExtensions } from '../notify/subscription-topics';
+import { isApiWritableType } from '../store/fhir-direct-write';
 import { SEARCH_PARAMS, SUPPORTED_TYPES } from '../store/fhir-search-params';
 
 const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
@@ -26,15 +28,28 @@ function searchParamsOf(type: string): CapabilitySearchParam[] {
   return [...common, ...own, ...alias];
 }
 
+/** What the registration types add (fhir-write-routes.ts). */
+const WRITE_INTERACTIONS = [{ code: 'create' }, { code: 'update' }, { code: 'delete' }];
+/** Plain writes, with update-as-create; no conditional ones. */
+const WRITE_FLAGS = {
+  updateCreate: true,
+  conditionalCreate: false,
+  conditionalUpdate: false,
+  conditionalDelete: 'not-supported',
+};
+
 function resourceOf(type: string): Record<string, unknown> {
   const includes = (SEARCH_PARAMS[type] ?? [])
     .filter((d) => d.type === 'reference')
     .map((d) => `${type}:${d.name}`);
+  const writable = isApiWritableType(type);
+  const reads = [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }];
   return {
     type,
     versioning: 'versioned',
     readHistory: true,
-    interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
+    interaction: writable ? [...reads, ...WRITE_INTERACTIONS] : reads,
+    ...(writable ? WRITE_FLAGS : {}),
     searchInclude: includes,
     searchParam: searchParamsOf(type),
   };
@@ -45,6 +60,20 @@ const PATIENT_OPERATIONS = [
   { name: 'ihe-pix', definition: 'https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix' },
   { name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match' },
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+];
+
+/** The backport's Subscription operations (subscription-routes.ts). */
+const SUBSCRIPTION_OPERATIONS = [
+  {
+    name: 'status',
+    definition:
+      'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status',
+  },
+  {
+    name: 'events',
+    definition:
+      'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events',
+  },
 ];
 
 /** Person: built from the identity tables, so read and search by link only (no history). */
@@ -64,8 +93,9 @@ export interface CapabilityOptions {
 }
 
 /**
- * The server's CapabilityStatement: read, vread, history and search on each supported type,
- * protected by SMART on FHIR with the token endpoint at `${baseUrl}/auth/token`.
+ * The server's CapabilityStatement: read, vread, history and search on each supported type
+ * (create, update and delete on the registration types), protected by SMART on FHIR with the
+ * token endpoint at `${baseUrl}/auth/token`.
  * @param baseUrl - the engine's public URL without a trailing slash.
  * @param date - when this statement was published (the engine's start time).
  */
@@ -76,6 +106,10 @@ export function buildCapabilityStatement(
 ): Record<string, unknown> {
   const stored = SUPPORTED_TYPES.map((type) => {
     const r = resourceOf(type);
+    if (type === 'Subscription') {
+      // The backport lists the topics a server offers on its Subscription resource.
+      return { ...r, extension: capabilityTopicExtensions(), operation: SUBSCRIPTION_OPERATIONS };
+    }
     return options.identity && type === 'Patient' ? { ...r, operation: PATIENT_OPERATIONS } : r;
   });
   const resources = options.identity

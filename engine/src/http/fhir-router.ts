@@ -1,10 +1,12 @@
 /**
- * The read side of the FHIR store over HTTP (`/fhir`): metadata, read, vread, history and
- * search. Writes come only from the pipeline. Every request is scope-checked and audited, and
- * every failure is an OperationOutcome.
+ * The FHIR store over HTTP (`/fhir`): metadata, read, vread, history and search, and the
+ * registration writes of fhir-write-routes.ts; clinical data is written by the pipeline only.
+ * Every request is scope-checked and audited, and every failure is an OperationOutcome.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { loadResourceValidator } from '../fhir/validate-resource';
 import type { IdentityRules } from '../identity/link-patient';
+import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
 import { readHistory, readResource, readVersion } from '../store/fhir-read';
 import { searchResources } from '../store/fhir-search';
@@ -22,8 +24,11 @@ import {
   type AuditedAccess,
   type FhirHandlerContext,
 } from './fhir-request-guard';
+import { registerWriteRoutes } from './fhir-write-routes';
 import { registerIdentityRoutes } from './identity-fhir-routes';
+import { registerSubscriptionRoutes } from './subscription-routes';
 import { outcome, sendOutcome } from './operation-outcome';
+import type { RegistrationHooks } from './registration-hooks';
 import { checkFhirQuery, fhirPathParams, parseParams } from './request-params';
 
 export type { FhirAuditEvent } from './fhir-audit-event';
@@ -42,6 +47,10 @@ export interface FhirRouterDeps {
    * `$everything`) are served. A router built without them serves the stored types only.
    */
   readonly identity?: IdentityRules;
+  /** Other modules' rules on registration writes (notifications). */
+  readonly registration?: RegistrationHooks;
+  /** Where failures that reach no caller are reported (a registration `afterCommit` hook). */
+  readonly logger?: Logger;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -141,7 +150,7 @@ const unmatched: RequestHandler = (req, res) => {
   const read = req.method === 'GET' || req.method === 'HEAD';
   const o = read
     ? outcome('not-found', `no FHIR route for ${req.path}`)
-    : outcome('not-supported', `${req.method} is not supported: the FHIR API is read-only`);
+    : outcome('not-supported', `${req.method} is not supported on ${req.path}`);
   sendOutcome(res, o, read ? 404 : 405);
 };
 
@@ -164,10 +173,18 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     else deps.authorize(req, res, next);
   });
   if (deps.identity !== undefined) registerIdentityRoutes(router, { ...h, rules: deps.identity });
+  registerSubscriptionRoutes(router, h);
   router.get('/:type', searchHandler(h));
   router.get('/:type/:id', readHandler(h));
   router.get('/:type/:id/_history', historyHandler(h));
   router.get('/:type/:id/_history/:vid', vreadHandler(h));
+  registerWriteRoutes(router, {
+    ...h,
+    db: deps.db,
+    validator: loadResourceValidator,
+    ...(deps.registration === undefined ? {} : { registration: deps.registration }),
+    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+  });
   router.use(unmatched);
   return router;
 }

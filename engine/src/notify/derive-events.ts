@@ -26,6 +26,8 @@ export interface ClinicalEvent {
   readonly focus: string;
   /** The version before, when there was one. */
   readonly previous?: string;
+  /** A corrected result (Observation status `corrected` or `amended`): notified as a correction. */
+  readonly correction?: boolean;
   /**
    * Same change, same key: a redo after a crash or a replay yields the key again, so the outbox
    * (unique on it) and a receiver can tell a repeat from a new event.
@@ -34,7 +36,23 @@ export interface ClinicalEvent {
 }
 
 const ED_CLASSES = new Set(['EMER']);
-const CRITICAL = new Set(['HH', 'LL', 'AA']);
+
+/** Which result interpretations are news for a PCP (mappings/notify/result-flags.csv). */
+export interface ResultFlags {
+  /** `critical` or `abnormal` for an interpretation that notifies; undefined otherwise. */
+  flag(system: string | undefined, code: string): 'critical' | 'abnormal' | undefined;
+}
+
+const V3_INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+
+/** OBX-8 `HH`, `LL` and `AA`: what notifies when no table is configured. */
+export const DEFAULT_RESULT_FLAGS: ResultFlags = {
+  flag: (system, code) =>
+    (system === undefined || system === V3_INTERPRETATION) && ['HH', 'LL', 'AA'].includes(code)
+      ? 'critical'
+      : undefined,
+};
+const CORRECTED = new Set(['corrected', 'amended']);
 const OPEN = new Set(['planned', 'arrived', 'triaged', 'in-progress']);
 
 function str(v: unknown): string | undefined {
@@ -96,23 +114,45 @@ function isDeceased(r: JsonObject | undefined): boolean {
   return r?.['deceasedBoolean'] === true || r?.['deceasedDateTime'] !== undefined;
 }
 
-function isCritical(r: JsonObject | undefined): boolean {
+function isFlagged(r: JsonObject | undefined, flags: ResultFlags): boolean {
   return list(r?.['interpretation']).some((i) =>
-    list(obj(i)?.['coding']).some((c) => CRITICAL.has(str(obj(c)?.['code']) ?? '')),
+    list(obj(i)?.['coding']).some((c) => {
+      const code = str(obj(c)?.['code']);
+      return code !== undefined && flags.flag(str(obj(c)?.['system']), code) !== undefined;
+    }),
   );
 }
 
-function kindsOf(change: ResourceChange): EventKind[] {
+/**
+ * A flagged result that was not flagged before is news; so is a correction of a result that was
+ * or is flagged (the PCP may have acted on the first value).
+ */
+function resultEvents(
+  before: JsonObject | undefined,
+  after: JsonObject,
+  flags: ResultFlags,
+): { correction: boolean }[] {
+  const now = isFlagged(after, flags);
+  const was = isFlagged(before, flags);
+  const corrected =
+    before !== undefined &&
+    CORRECTED.has(str(after['status']) ?? '') &&
+    str(before['status']) !== str(after['status']);
+  if (corrected && (now || was)) return [{ correction: true }];
+  return now && !was ? [{ correction: false }] : [];
+}
+
+function kindsOf(change: ResourceChange, flags: ResultFlags): { kind: EventKind; correction?: boolean }[] {
   const after = change.current?.deleted === false ? change.current.resource : undefined;
   const before = change.previous?.deleted === false ? change.previous.resource : undefined;
   if (after === undefined) return [];
   switch (change.type) {
     case 'Encounter':
-      return encounterEvents(before, after);
+      return encounterEvents(before, after).map((kind) => ({ kind }));
     case 'Patient':
-      return isDeceased(after) && !isDeceased(before) ? [EventKind.Death] : [];
+      return isDeceased(after) && !isDeceased(before) ? [{ kind: EventKind.Death }] : [];
     case 'Observation':
-      return isCritical(after) && !isCritical(before) ? [EventKind.CriticalResult] : [];
+      return resultEvents(before, after, flags).map((r) => ({ kind: EventKind.CriticalResult, ...r }));
     default:
       return [];
   }
@@ -122,12 +162,15 @@ function kindsOf(change: ResourceChange): EventKind[] {
  * The events a message's changes amount to. Only changes that made a new version count; a
  * merge's re-pointing of old records (`cause` set) is bookkeeping, not news for a PCP.
  */
-export function deriveEvents(changes: readonly ResourceChange[]): ClinicalEvent[] {
+export function deriveEvents(
+  changes: readonly ResourceChange[],
+  flags: ResultFlags = DEFAULT_RESULT_FLAGS,
+): ClinicalEvent[] {
   const out: ClinicalEvent[] = [];
   for (const change of changes) {
     if (change.cause !== undefined || change.current === undefined) continue;
     if (change.previous?.versionId === change.current.versionId) continue;
-    for (const kind of kindsOf(change)) {
+    for (const { kind, correction } of kindsOf(change, flags)) {
       const focus = `${change.type}/${change.id}/_history/${change.current.versionId}`;
       out.push({
         kind,
@@ -136,6 +179,7 @@ export function deriveEvents(changes: readonly ResourceChange[]): ClinicalEvent[
         ...(change.previous !== undefined
           ? { previous: `${change.type}/${change.id}/_history/${change.previous.versionId}` }
           : {}),
+        ...(correction === true ? { correction: true } : {}),
         key: `${kind}:${focus}`,
       });
     }

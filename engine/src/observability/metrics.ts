@@ -14,6 +14,10 @@ export interface EngineMetrics {
   readonly connections: Counter<'outcome'>;
   readonly processed: Counter<'status'>;
   readonly processingSeconds: Histogram;
+  /** Delivery attempts of notices, by channel and outcome (delivered, retry, failed). */
+  readonly notices: Counter<'channel' | 'outcome'>;
+  /** From a notice being written to its receiver accepting it. */
+  readonly noticeLatencySeconds: Histogram<'channel'>;
   /** New messages whose sender had already used their MSH-10 for other content. */
   readonly controlIdReused: Counter;
   /** Rejected frames answered AR without an archive row (over a peer's per-minute budget). */
@@ -59,6 +63,19 @@ export function createMetrics(withDefaults = true): EngineMetrics {
       name: 'message_processing_seconds',
       help: 'Time to map and store one message',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    notices: new Counter({
+      name: 'notification_attempts_total',
+      help: 'Notice delivery attempts, by channel and outcome',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    noticeLatencySeconds: new Histogram({
+      name: 'notification_delivery_seconds',
+      help: 'Time from a notice being written to its receiver accepting it',
+      labelNames: ['channel'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
       registers: [registry],
     }),
     controlIdReused: new Counter({
@@ -116,8 +133,11 @@ export function registerBacklogGauges(metrics: EngineMetrics, sources: BacklogSo
           `SELECT 'process' AS stage, CASE WHEN parked THEN 'parked' ELSE 'received' END AS state, count(*)::text AS n
              FROM messages WHERE status = 'received' GROUP BY parked
            UNION ALL
-           SELECT 'deliver', CASE WHEN relayed_at IS NULL THEN 'unrelayed' ELSE 'pending' END, count(*)::text
-             FROM outbox WHERE status = 'pending' GROUP BY relayed_at IS NULL`,
+           SELECT 'notify', CASE WHEN relayed_at IS NULL THEN 'unrelayed' ELSE 'pending' END, count(*)::text
+             FROM outbox WHERE status = 'pending' GROUP BY relayed_at IS NULL
+           UNION ALL
+           SELECT 'deliver', status, count(*)::text
+             FROM notifications WHERE status IN ('pending', 'retrying', 'failed') GROUP BY status`,
         )
         .catch(() => []);
       for (const r of rows) this.set({ stage: r.stage, state: r.state }, Number(r.n));

@@ -14,6 +14,8 @@ import { applyBundle } from '../store/fhir-resource-store';
 import { identityRules, linkChangedPatients } from '../identity/link-patient';
 import { patientMergeHooks } from '../identity/patient-merge';
 import type { MessageHandler } from './process-message';
+import { loadResultFlags } from '../notify/result-flags';
+import type { ResultFlags } from '../notify/derive-events';
 
 export interface MessageHandlerRuntime {
   readonly handle: MessageHandler;
@@ -29,11 +31,17 @@ export interface MessageHandlerRuntime {
  */
 export async function createMessageHandler(config: Config, logger: Logger): Promise<MessageHandlerRuntime> {
   let current = await loadMappingSet(config.mappingsDir);
+  let flags: ResultFlags = await loadResultFlags(config.mappingsDir);
   logger.info({ mappingVersion: current.version }, 'mappings loaded');
   const stop = watchMappings(config.mappingsDir, {
     onReload: (set) => {
       current = set;
       logger.info({ mappingVersion: set.version }, 'mappings reloaded');
+      loadResultFlags(config.mappingsDir).then(
+        (f) => (flags = f),
+        (err: unknown) =>
+          logger.error({ err: (err as Error).message }, 'result flags refused: keeping the last good table'),
+      );
     },
     onError: (err) => {
       logger.error(
@@ -74,6 +82,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
       },
       mappingVersion: result.mappingVersion,
       changes,
+      resultFlags: flags,
     };
   };
   return { handle, current: () => current, close: stop };

@@ -9,7 +9,7 @@ import type { Queue } from 'bullmq';
 import { isTransient } from '../errors/coded-error';
 import { decodeMessage } from '../hl7/decode-message';
 import { parseHl7, type Hl7Message } from '../hl7/parse-message';
-import { deriveEvents, type ClinicalEvent } from '../notify/derive-events';
+import { deriveEvents, type ClinicalEvent, type ResultFlags } from '../notify/derive-events';
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
@@ -34,6 +34,8 @@ export interface HandlerResult {
   readonly mappingVersion?: string;
   /** The store's changes, with the versions before and after; events are derived from these. */
   readonly changes?: readonly ResourceChange[];
+  /** The result interpretations in force with the mapping set (notify/result-flags.ts). */
+  readonly resultFlags?: ResultFlags;
 }
 
 /**
@@ -152,9 +154,9 @@ async function processInTransaction(
   const row = turn.message;
   const parsed = parseHl7(decodeMessage(row.raw).text);
   const result = await deps.handle(row, parsed, tx);
-  const derived = deriveEvents(result.changes ?? []);
+  const derived = deriveEvents(result.changes ?? [], result.resultFlags);
   const events = await insertOutboxEvents(tx, id, derived.map(toOutboxEvent));
-  const { changes: _changes, ...kept } = result;
+  const { changes: _changes, resultFlags: _flags, ...kept } = result;
   await finishMessage(tx, id, {
     ...kept,
     processingMs: performance.now() - started,
@@ -217,6 +219,7 @@ function toOutboxEvent(e: ClinicalEvent): {
       focus: e.focus,
       patient: e.patient,
       ...(e.previous !== undefined ? { previous: e.previous } : {}),
+      ...(e.correction === true ? { correction: true } : {}),
     },
   };
 }

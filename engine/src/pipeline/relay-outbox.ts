@@ -1,28 +1,28 @@
 /**
- * The outbox relay: committed event rows become delivery jobs. The processing stage relays its
+ * The outbox relay: committed event rows become notify (attribution) jobs. The processing stage relays its
  * own rows right after commit; a sweep relays whatever a crash between commit and queue left.
  * A row is relayed at least once, and its job id makes a second relay a no-op.
  */
 import type { Queue } from 'bullmq';
-import { deliverJobId, type DeliverJobData } from '../queue/deliver-queue';
+import { notifyJobId, type NotifyJobData } from '../queue/notify-queue';
 import { startPeriodicSweep } from './periodic-sweep';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnrelayed, markRelayed, type OutboxRef } from '../store/outbox';
 
-/** Queues delivery of committed outbox rows, then marks them relayed. */
+/** Queues attribution of committed outbox rows, then marks them relayed. */
 export async function relayOutbox(
   db: Queryable,
-  queue: Queue<DeliverJobData>,
+  queue: Queue<NotifyJobData>,
   refs: readonly OutboxRef[],
   traceId: string,
 ): Promise<void> {
   if (refs.length === 0) return;
   await queue.addBulk(
     refs.map((ref) => ({
-      name: 'deliver',
+      name: 'notify',
       data: { outboxId: ref.id, traceId },
-      opts: { jobId: deliverJobId(ref) },
+      opts: { jobId: notifyJobId(ref) },
     })),
   );
   await markRelayed(
@@ -34,7 +34,7 @@ export async function relayOutbox(
 /** Relays rows left unrelayed for longer than `olderThanMs`; returns how many. */
 export async function relayLeftovers(
   db: Queryable,
-  queue: Queue<DeliverJobData>,
+  queue: Queue<NotifyJobData>,
   olderThanMs: number,
 ): Promise<number> {
   let total = 0;
@@ -49,7 +49,7 @@ export async function relayLeftovers(
 /** Runs `relayLeftovers` every `intervalMs`; the returned function stops it. */
 export function startOutboxSweep(
   db: Queryable,
-  queue: Queue<DeliverJobData>,
+  queue: Queue<NotifyJobData>,
   logger: Logger,
   intervalMs: number,
 ): () => void {

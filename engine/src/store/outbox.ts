@@ -19,7 +19,8 @@ export interface OutboxRef {
   readonly stamp: string;
 }
 
-export type OutboxStatus = 'pending' | 'delivered' | 'no-recipient' | 'failed';
+/** `notified`: its recipients are known and each has a notice (store/notification-store.ts). */
+export type OutboxStatus = 'pending' | 'notified' | 'delivered' | 'no-recipient' | 'failed';
 
 export interface OutboxRow extends OutboxRef {
   readonly eventKey: string;
@@ -29,6 +30,7 @@ export interface OutboxRow extends OutboxRef {
   readonly payload: Record<string, unknown>;
   readonly status: OutboxStatus;
   readonly attempts: number;
+  readonly createdAt: Date;
 }
 
 const REF_COLUMNS = `id::text AS id, (extract(epoch FROM created_at) * 1000000)::bigint::text AS stamp`;
@@ -59,10 +61,16 @@ export async function markRelayed(db: Queryable, ids: readonly string[]): Promis
   await db.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
-/** Committed rows not yet relayed, oldest first, created before `before` (the relay's sweep). */
+/**
+ * Pending rows created before `before` that were never relayed, or were relayed before it and
+ * are still pending (Redis lost the job), oldest first. A job that still exists is not added
+ * twice: its id is the row's.
+ */
 export async function listUnrelayed(db: Queryable, before: Date, limit: number): Promise<OutboxRef[]> {
   return db.query<{ id: string; stamp: string }>(
-    `SELECT ${REF_COLUMNS} FROM outbox WHERE relayed_at IS NULL AND created_at < $1 ORDER BY id LIMIT $2`,
+    `SELECT ${REF_COLUMNS} FROM outbox
+      WHERE status = 'pending' AND created_at < $1 AND (relayed_at IS NULL OR relayed_at < $1)
+      ORDER BY id LIMIT $2`,
     [before, limit],
   );
 }
@@ -79,8 +87,10 @@ export async function lockOutboxRow(tx: Queryable, id: string): Promise<OutboxRo
     payload: Record<string, unknown>;
     status: OutboxStatus;
     attempts: number;
+    created_at: Date;
   }>(
-    `SELECT ${REF_COLUMNS}, event_key, message_id::text AS message_id, kind, patient_key, payload, status, attempts
+    `SELECT ${REF_COLUMNS}, event_key, message_id::text AS message_id, kind, patient_key, payload, status, attempts,
+            created_at
        FROM outbox WHERE id = $1 FOR UPDATE`,
     [id],
   );
@@ -95,6 +105,7 @@ export async function lockOutboxRow(tx: Queryable, id: string): Promise<OutboxRo
     payload: r.payload,
     status: r.status,
     attempts: r.attempts,
+    createdAt: r.created_at,
   };
 }
 
