@@ -160,8 +160,9 @@ export async function runNotify(
   const log = deps.logger.child({ traceId: data.traceId, outboxId: data.outboxId });
   try {
     const done = await deps.db.transaction((tx) => notifyInTransaction(tx, data.outboxId, deps));
-    if (done.outcome === 'notified')
-      {log.info({ kind: done.row?.kind, notices: done.refs.length }, 'event attributed');}
+    if (done.outcome === 'notified') {
+      log.info({ kind: done.row?.kind, notices: done.refs.length }, 'event attributed');
+    }
     await deps
       .relay(done.refs, data.traceId)
       .catch((err: unknown) => log.warn({ err: describeError(err) }, 'notices not queued yet'));

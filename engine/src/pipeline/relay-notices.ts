@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnqueuedNotices, markNoticesQueued, type NoticeRef } from '../store/notification-store';
 import { startPeriodicSweep } from './periodic-sweep';
+import { dropFailedJobs } from '../queue/drop-failed-jobs';
 
 export async function relayNotices(
   db: Queryable,
@@ -55,6 +56,11 @@ export async function relayLeftoverNotices(
       ...(afterId !== undefined ? { afterId } : {}),
       includeWaiting: olderThanMs === 0,
     });
+    // The row is open, so a failed job of the same id is stale (see drop-failed-jobs.ts).
+    await dropFailedJobs(
+      queue,
+      refs.map((r) => deliverJobId(r, r.round)),
+    );
     await relayNotices(db, queue, refs, 'notice-sweep');
     total += refs.length;
     const last = refs.at(-1);

@@ -6,6 +6,7 @@
 import type { Queue } from 'bullmq';
 import { notifyJobId, type NotifyJobData } from '../queue/notify-queue';
 import { startPeriodicSweep } from './periodic-sweep';
+import { dropFailedJobs } from '../queue/drop-failed-jobs';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
 import { listUnrelayed, markRelayed, type OutboxRef } from '../store/outbox';
@@ -31,18 +32,26 @@ export async function relayOutbox(
   );
 }
 
-/** Relays rows left unrelayed for longer than `olderThanMs`; returns how many. */
+/** Relays pending rows left unrelayed (or relayed) for longer than `olderThanMs`; returns how many. */
 export async function relayLeftovers(
   db: Queryable,
   queue: Queue<NotifyJobData>,
   olderThanMs: number,
 ): Promise<number> {
+  // One cutoff and keyset paging for the whole pass: the rows just relayed are marked "now",
+  // which a cutoff taken later would list again, and the pass would never end.
+  const before = new Date(Date.now() - olderThanMs);
   let total = 0;
+  let afterId = '0';
   for (;;) {
-    const refs = await listUnrelayed(db, new Date(Date.now() - olderThanMs), 500);
+    const refs = await listUnrelayed(db, before, 500, afterId);
+    // The row is pending, so a failed job of the same id is stale (see drop-failed-jobs.ts).
+    await dropFailedJobs(queue, refs.map(notifyJobId));
     await relayOutbox(db, queue, refs, 'outbox-sweep');
     total += refs.length;
-    if (refs.length < 500) return total;
+    const last = refs.at(-1);
+    if (refs.length < 500 || last === undefined) return total;
+    afterId = last.id;
   }
 }
 

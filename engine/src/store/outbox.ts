@@ -63,15 +63,22 @@ export async function markRelayed(db: Queryable, ids: readonly string[]): Promis
 
 /**
  * Pending rows created before `before` that were never relayed, or were relayed before it and
- * are still pending (Redis lost the job), oldest first. A job that still exists is not added
+ * are still pending (Redis lost the job), oldest first, after `afterId` (keyset paging). A job that still exists is not added
  * twice: its id is the row's.
  */
-export async function listUnrelayed(db: Queryable, before: Date, limit: number): Promise<OutboxRef[]> {
+export async function listUnrelayed(
+  db: Queryable,
+  before: Date,
+  limit: number,
+  afterId = '0',
+): Promise<OutboxRef[]> {
   return db.query<{ id: string; stamp: string }>(
     `SELECT ${REF_COLUMNS} FROM outbox
       WHERE status = 'pending' AND created_at < $1 AND (relayed_at IS NULL OR relayed_at < $1)
-      ORDER BY id LIMIT $2`,
-    [before, limit],
+        AND id > $3::bigint
+      -- The table's id, not the text alias of the same name: text would order '10' before '9'.
+      ORDER BY outbox.id LIMIT $2`,
+    [before, limit, afterId],
   );
 }
 
