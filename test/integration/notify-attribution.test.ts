@@ -222,3 +222,61 @@ describe('roster attribution', () => {
     expect(receiver.requests).toHaveLength(2);
   }, 30_000);
 });
+
+describe('ATR Group roster through the FHIR API', () => {
+  const member: Demo = demo({
+    mrn: 'GR-1',
+    family: 'Okonkwo',
+    given: 'Adaeze',
+    sex: 'F',
+    dob: '19710922',
+    phone: '5550501',
+    zip: '62703',
+  });
+
+  it('a Group member attributed to a practitioner by NPI reaches that practice; deleting the Group stops it', async () => {
+    const receiver = await h.receiver();
+    const s = await h.setup();
+    const practice = await registerPractice(s, `${receiver.url}/fhir`, { npi: OTHER_NPI });
+    // Known to the engine, with no PCP in its messages.
+    await s.sendProcessed(adt(member, { event: 'A04', patientClass: 'O', visit: 'V-GR-0' }));
+    const patientId = await s.patientId(member);
+    const group = await s.fhir('POST', '/fhir/Group', {
+      resourceType: 'Group',
+      type: 'person',
+      actual: true,
+      managingEntity: { reference: practice.organization },
+      member: [
+        {
+          entity: { reference: `Patient/${patientId}` },
+          extension: [
+            {
+              url: 'http://hl7.org/fhir/us/davinci-atr/StructureDefinition/ext-attributedProvider',
+              valueReference: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: OTHER_NPI } },
+            },
+          ],
+        },
+      ],
+    });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const groupRef = `Group/${String(group.body['id'])}`;
+
+    await s.sendProcessed(adt(member, { visit: 'V-GR-1' }));
+    const delivered = await waitForDelivery(
+      s,
+      { endpoint: practice.endpoint, patient: `Patient/${patientId}` },
+      (d) => d.status === 'delivered',
+      'the admission of the Group member',
+    );
+    expect(delivered.reasons).toEqual([
+      { source: 'roster', practitioner: `npi:${OTHER_NPI}`, via: groupRef },
+    ]);
+
+    // The practice drops the patient from its roster: the next admission reaches nobody.
+    expect((await s.fhir('DELETE', `/fhir/${groupRef}`)).status).toBe(204);
+    const after = await s.sendProcessed(adt(member, { visit: 'V-GR-2' }));
+    expect((await s.settledOutbox(after)).map((r) => r.status)).toEqual(['no-recipient']);
+    await settle(300);
+    expect(receiver.requests).toHaveLength(1);
+  }, 30_000);
+});
