@@ -187,9 +187,11 @@ describe('events a PCP is told of', () => {
     expect(got.map((m) => (codingOf(m) as { code?: string }).code)).toContain('notification-discharge');
   });
 
-  // Not yet: derive-events counts any change of the Encounter's current Location as a transfer,
-  // and the mapping makes one Location per bed (PV1-3 point of care^room^bed). Checked by hand:
-  // an A02 from 4W^401^A to 4W^401^B, and an A08 that moves the bed to 4W^402^A, each made a
-  // `transfer` outbox row and a notification-transfer notice.
-  it.todo('a bed move within one unit (4W^401^A to 4W^402^B) is not a transfer');
+  it('no notice for a bed move within one unit (4W^401^A to 4W^402^B); a move to another unit is a transfer', async () => {
+    const stay = demo({ mrn: 'EV-BED', family: 'Marchetti', phone: '5550777' });
+    await s.sendProcessed(adt(stay, { event: 'A01', visit: 'V-BED', location: '4W^401^A' }));
+    await noEventOf(adt(stay, { event: 'A02', visit: 'V-BED', location: '4W^402^B' }));
+    const moved = await s.sendProcessed(adt(stay, { event: 'A02', visit: 'V-BED', location: 'ICU^7^A' }));
+    expect((await s.settledOutbox(moved)).map((r) => r.kind)).toEqual(['transfer']);
+  });
 });

@@ -62,7 +62,7 @@ describe('outbox sweep', () => {
       { connection: { url: TEST_REDIS_URL }, prefix: engine.prefix },
     );
     await waitFor(
-      async () => (await engine.notifyQueue.getJobCounts('failed')).failed === 1,
+      async () => (await engine.notifyQueue.getJobCounts('failed'))['failed'] === 1,
       10_000,
       'job failed',
     );

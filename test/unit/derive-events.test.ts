@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deriveEvents, EventKind } from '../../engine/src/notify/derive-events';
+import {
+  deriveEvents,
+  EventKind,
+  locationPlaces,
+  movedLocations,
+  type DeriveOptions,
+  type LocationPlaces,
+} from '../../engine/src/notify/derive-events';
 import { parseResultFlags } from '../../engine/src/notify/result-flags';
 import type { ResourceChange, StoredVersion } from '../../engine/src/store/bundle-hooks';
 import type { JsonObject } from '../../engine/src/store/fhir-json';
@@ -222,7 +229,7 @@ describe('deriveEvents: transfer', () => {
   it.each<[string, readonly (string | LocationEntry)[], readonly (string | LocationEntry)[], string[]]>([
     ['the active location changes (A02)', ['Location/ward-a'], ['Location/ward-b'], ['transfer']],
     [
-      'a bed move is a new Location reference (the mapping keys Location on ward, room and bed)',
+      'without a hierarchy, a bed move is a move to another Location: a transfer',
       ['Location/5e-510-a'],
       ['Location/5e-510-b'],
       ['transfer'],
@@ -305,6 +312,126 @@ describe('deriveEvents: transfer', () => {
   it('does not announce a cancelled discharge (A13: finished → in-progress) as an admit', () => {
     // The discharge is cancelled: announced as a cancellation, never as a new admission.
     expect(kinds(encounter('finished'), encounter('in-progress'))).toEqual(['cancellation']);
+  });
+});
+
+const PHYSICAL_TYPE = 'http://terminology.hl7.org/CodeSystem/location-physical-type';
+
+/** A stored Location as the mapping writes it: a physical type and the place it is part of. */
+function place(id: string, code: string, partOf?: string): [string, JsonObject] {
+  return [
+    `Location/${id}`,
+    {
+      resourceType: 'Location',
+      id,
+      physicalType: { coding: [{ system: PHYSICAL_TYPE, code }] },
+      ...(partOf !== undefined ? { partOf: { reference: `Location/${partOf}` } } : {}),
+    },
+  ];
+}
+
+/** Two facilities; Mercy's 4W and ICU units with rooms and beds, and rooms with no unit given. */
+const places: LocationPlaces = locationPlaces(
+  new Map([
+    place('mercy', 'si'),
+    place('mercy-4w', 'wa', 'mercy'),
+    place('mercy-4w-401', 'ro', 'mercy-4w'),
+    place('mercy-4w-401-a', 'bd', 'mercy-4w-401'),
+    place('mercy-4w-401-b', 'bd', 'mercy-4w-401'),
+    place('mercy-4w-402', 'ro', 'mercy-4w'),
+    place('mercy-4w-402-a', 'bd', 'mercy-4w-402'),
+    place('mercy-icu', 'wa', 'mercy'),
+    place('mercy-icu-12', 'ro', 'mercy-icu'),
+    place('mercy-icu-12-a', 'bd', 'mercy-icu-12'),
+    place('mercy-7', 'ro', 'mercy'),
+    place('mercy-7-a', 'bd', 'mercy-7'),
+    place('mercy-8', 'ro', 'mercy'),
+    place('mercy-8-a', 'bd', 'mercy-8'),
+    place('lakeside', 'si'),
+    place('lakeside-4w', 'wa', 'lakeside'),
+    place('lakeside-4w-401', 'ro', 'lakeside-4w'),
+    place('lakeside-4w-401-a', 'bd', 'lakeside-4w-401'),
+    // Stored before Locations had parents, and a bed whose room was never stored.
+    place('legacy-bed-1', 'bd'),
+    place('legacy-bed-2', 'bd'),
+    place('orphan-bed', 'bd', 'unknown-room'),
+    // A cycle (hand-registered Locations) must not loop.
+    place('loop-a', 'ro', 'loop-b'),
+    place('loop-b', 'ro', 'loop-a'),
+  ]),
+);
+
+function moveKinds(from: string, to: string, options: DeriveOptions = { places }): string[] {
+  const before = encounter('in-progress', { locations: [`Location/${from}`] });
+  const after = encounter('in-progress', {
+    locations: [`Location/${to}`, { ref: `Location/${from}`, status: 'completed' }],
+  });
+  return deriveEvents([change(before, after)], undefined, options).map((e) => e.kind);
+}
+
+describe('deriveEvents: transfers between units, not bed moves', () => {
+  it.each<[string, string, string, string[]]>([
+    ['a bed move within one room', 'mercy-4w-401-a', 'mercy-4w-401-b', []],
+    ['a room move within one unit', 'mercy-4w-401-a', 'mercy-4w-402-a', []],
+    ['from a bed to its unit (PV1-3 without room and bed)', 'mercy-4w-401-a', 'mercy-4w', []],
+    ['to another unit of the facility (A02 4W to ICU)', 'mercy-4w-401-a', 'mercy-icu-12-a', ['transfer']],
+    ['to the same unit name in another facility', 'mercy-4w-401-a', 'lakeside-4w-401-a', ['transfer']],
+    ['without units, a room move within the facility', 'mercy-7-a', 'mercy-8-a', []],
+    ['without units, to another facility', 'mercy-7-a', 'lakeside-4w-401-a', ['transfer']],
+    ['between Locations stored without a hierarchy, as before', 'legacy-bed-1', 'legacy-bed-2', ['transfer']],
+    ['from a Location without a hierarchy into a unit', 'legacy-bed-1', 'mercy-4w-401-a', ['transfer']],
+    ['to a bed whose room is not stored', 'mercy-4w-401-a', 'orphan-bed', ['transfer']],
+    ['to a Location the store does not hold', 'mercy-4w-401-a', 'nowhere', ['transfer']],
+    ['within a cycle of rooms (no unit found)', 'loop-a', 'loop-b', ['transfer']],
+  ])('%s', (_name, from, to, expected) => {
+    expect(moveKinds(from, to)).toEqual(expected);
+  });
+
+  it('without a lookup every move is a transfer, as before', () => {
+    expect(moveKinds('mercy-4w-401-a', 'mercy-4w-401-b', {})).toEqual(['transfer']);
+  });
+
+  it('a bed move on discharge is the discharge only', () => {
+    const before = encounter('in-progress', { locations: ['Location/mercy-4w-401-a'] });
+    const after = encounter('finished', { locations: ['Location/mercy-4w-401-b'] });
+    expect(deriveEvents([change(before, after)], undefined, { places }).map((e) => e.kind)).toEqual([
+      'discharge',
+    ]);
+  });
+
+  it('reads the unit and facility from the partOf chain', () => {
+    expect(places('Location/mercy-4w-401-a')).toEqual({
+      unit: 'Location/mercy-4w',
+      facility: 'Location/mercy',
+    });
+    expect(places('Location/mercy-icu')).toEqual({ unit: 'Location/mercy-icu', facility: 'Location/mercy' });
+    expect(places('Location/mercy-7-a')).toEqual({ unit: 'Location/mercy', facility: 'Location/mercy' });
+    expect(places('Location/legacy-bed-1')).toBeUndefined();
+    expect(places('Location/nowhere')).toBeUndefined();
+    // A Location without a physical type (registered by hand) is a unit of its own.
+    const plain = locationPlaces(new Map([['Location/clinic', { resourceType: 'Location', id: 'clinic' }]]));
+    expect(plain('Location/clinic')).toEqual({ unit: 'Location/clinic' });
+  });
+
+  it('names both ends of each current-location change, and nothing else, for the caller to read', () => {
+    const moved = change(
+      encounter('in-progress', { locations: ['Location/a'] }),
+      encounter('in-progress', { locations: ['Location/b', { ref: 'Location/a', status: 'completed' }] }),
+    );
+    const stayed = change(
+      encounter('in-progress', { locations: ['Location/c'] }),
+      encounter('finished', { locations: ['Location/c'] }),
+    );
+    const first = change(undefined, encounter('in-progress', { locations: ['Location/d'] }));
+    const merged = change(
+      encounter('in-progress', { locations: ['Location/e'] }),
+      encounter('in-progress', { locations: ['Location/f'] }),
+      { cause: 'merge:Patient/old' },
+    );
+    expect(movedLocations([moved, stayed, first, merged, change(undefined, patient())])).toEqual([
+      'Location/a',
+      'Location/b',
+    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Clinical events from stored changes, not from message types: an A08 that carries a discharge
  * time is a discharge, and a replay that changes nothing is no event at all. Pure: it sees the
- * version before and after each change, which the store returns in the processing transaction.
+ * version before and after each change, which the store returns in the processing transaction,
+ * and the places of the Locations involved, which the caller reads there too.
  */
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { JsonObject } from '../store/fhir-json';
@@ -52,6 +53,30 @@ export const DEFAULT_RESULT_FLAGS: ResultFlags = {
       ? 'critical'
       : undefined,
 };
+/**
+ * Where a Location is, from its `partOf` chain: a PCP hears of a move between units or
+ * facilities, not of a bed or room move within one unit.
+ */
+export interface LocationPlace {
+  /** `Location/id` of the first of the Location and its parents that is not a bed or a room. */
+  readonly unit: string;
+  /** `Location/id` of the site (physicalType `si`) the chain reaches, if any. */
+  readonly facility?: string;
+}
+
+/** The place of a `Location/id` reference; undefined when the store knows none (no hierarchy). */
+export type LocationPlaces = (reference: string) => LocationPlace | undefined;
+
+export interface DeriveOptions {
+  /** Without it, every change of an encounter's current Location is a transfer. */
+  readonly places?: LocationPlaces;
+}
+
+const PHYSICAL_TYPE = 'http://terminology.hl7.org/CodeSystem/location-physical-type';
+const WITHIN_UNIT = new Set(['bd', 'ro']);
+/** How far up `partOf` to look: the mapping's chain is six deep (bed to site); a cycle ends here. */
+export const MAX_LOCATION_DEPTH = 8;
+
 const CORRECTED = new Set(['corrected', 'amended']);
 const OPEN = new Set(['planned', 'arrived', 'triaged', 'in-progress']);
 
@@ -79,11 +104,58 @@ function currentLocation(r: JsonObject | undefined): string | undefined {
   return str(obj(active?.['location'])?.['reference']);
 }
 
+function physicalTypeOf(r: JsonObject): string | undefined {
+  const codings = list(obj(r['physicalType'])?.['coding']).map(obj);
+  const coding = codings.find((c) => c?.['system'] === PHYSICAL_TYPE) ?? codings[0];
+  return str(coding?.['code']);
+}
+
+/**
+ * The places of Locations, given them (by `Location/id`) with as many of their parents as the
+ * caller read. A Location whose chain, as far as it is known, holds only beds and rooms has none.
+ */
+export function locationPlaces(locations: ReadonlyMap<string, JsonObject>): LocationPlaces {
+  return (reference) => {
+    let unit: string | undefined;
+    let facility: string | undefined;
+    let at: string | undefined = reference;
+    for (let depth = 0; at !== undefined && depth < MAX_LOCATION_DEPTH; depth++) {
+      const location = locations.get(at);
+      if (location === undefined) break;
+      const type = physicalTypeOf(location);
+      if (unit === undefined && !WITHIN_UNIT.has(type ?? '')) unit = at;
+      if (type === 'si') {
+        facility = at;
+        break;
+      }
+      at = str(obj(location['partOf'])?.['reference']);
+    }
+    if (unit === undefined) return undefined;
+    return facility !== undefined ? { unit, facility } : { unit };
+  };
+}
+
+/**
+ * A move is a transfer when it leaves the unit or the facility. When either end's place is
+ * unknown (Locations stored without a hierarchy) every move counts, as each Location may be a unit.
+ */
+function isTransfer(from: string, to: string, places: LocationPlaces | undefined): boolean {
+  if (from === to) return false;
+  const a = places?.(from);
+  const b = places?.(to);
+  if (a === undefined || b === undefined) return true;
+  return a.unit !== b.unit || a.facility !== b.facility;
+}
+
 function classOf(r: JsonObject | undefined): string {
   return str(obj(r?.['class'])?.['code']) ?? '';
 }
 
-function encounterEvents(before: JsonObject | undefined, after: JsonObject): EventKind[] {
+function encounterEvents(
+  before: JsonObject | undefined,
+  after: JsonObject,
+  places: LocationPlaces | undefined,
+): EventKind[] {
   const was = str(before?.['status']);
   const now = str(after['status']);
   const wasEd = ED_CLASSES.has(classOf(before)) && was !== undefined && OPEN.has(was);
@@ -103,7 +175,7 @@ function encounterEvents(before: JsonObject | undefined, after: JsonObject): Eve
     const from = currentLocation(before);
     const to = currentLocation(after);
     // A first location is news of where, not a move.
-    if (from !== undefined && to !== undefined && from !== to) out.push(EventKind.Transfer);
+    if (from !== undefined && to !== undefined && isTransfer(from, to, places)) out.push(EventKind.Transfer);
   }
   if (now === 'finished' && was !== 'finished') out.push(EventKind.Discharge);
   if (now === 'cancelled' && was !== 'cancelled' && was !== undefined) out.push(EventKind.Cancellation);
@@ -142,13 +214,26 @@ function resultEvents(
   return now && !was ? [{ correction: false }] : [];
 }
 
-function kindsOf(change: ResourceChange, flags: ResultFlags): { kind: EventKind; correction?: boolean }[] {
-  const after = change.current?.deleted === false ? change.current.resource : undefined;
-  const before = change.previous?.deleted === false ? change.previous.resource : undefined;
-  if (after === undefined) return [];
+/** The versions before and after a change that counts (a new version, not a merge's bookkeeping). */
+function versionsOf(change: ResourceChange): { before?: JsonObject; after: JsonObject } | undefined {
+  if (change.cause !== undefined || change.current === undefined) return undefined;
+  if (change.previous?.versionId === change.current.versionId) return undefined;
+  if (change.current.deleted) return undefined;
+  const after = change.current.resource;
+  return change.previous?.deleted === false ? { before: change.previous.resource, after } : { after };
+}
+
+function kindsOf(
+  change: ResourceChange,
+  flags: ResultFlags,
+  options: DeriveOptions,
+): { kind: EventKind; correction?: boolean }[] {
+  const versions = versionsOf(change);
+  if (versions === undefined) return [];
+  const { before, after } = versions;
   switch (change.type) {
     case 'Encounter':
-      return encounterEvents(before, after).map((kind) => ({ kind }));
+      return encounterEvents(before, after, options.places).map((kind) => ({ kind }));
     case 'Patient':
       return isDeceased(after) && !isDeceased(before) ? [{ kind: EventKind.Death }] : [];
     case 'Observation':
@@ -165,12 +250,12 @@ function kindsOf(change: ResourceChange, flags: ResultFlags): { kind: EventKind;
 export function deriveEvents(
   changes: readonly ResourceChange[],
   flags: ResultFlags = DEFAULT_RESULT_FLAGS,
+  options: DeriveOptions = {},
 ): ClinicalEvent[] {
   const out: ClinicalEvent[] = [];
   for (const change of changes) {
-    if (change.cause !== undefined || change.current === undefined) continue;
-    if (change.previous?.versionId === change.current.versionId) continue;
-    for (const { kind, correction } of kindsOf(change, flags)) {
+    if (change.current === undefined) continue;
+    for (const { kind, correction } of kindsOf(change, flags, options)) {
       const focus = `${change.type}/${change.id}/_history/${change.current.versionId}`;
       out.push({
         kind,
@@ -185,4 +270,22 @@ export function deriveEvents(
     }
   }
   return out;
+}
+
+/**
+ * The Locations whose places can decide a transfer: both ends of every counted change of an
+ * encounter's current Location. Empty for most messages, so their caller reads nothing.
+ */
+export function movedLocations(changes: readonly ResourceChange[]): string[] {
+  const refs = new Set<string>();
+  for (const change of changes) {
+    const versions = change.type === 'Encounter' ? versionsOf(change) : undefined;
+    if (versions === undefined) continue;
+    const from = currentLocation(versions.before);
+    const to = currentLocation(versions.after);
+    if (from === undefined || to === undefined || from === to) continue;
+    refs.add(from);
+    refs.add(to);
+  }
+  return [...refs];
 }

@@ -46,8 +46,9 @@ async function activeEndpoint(
   const id = target.slice('Endpoint/'.length);
   const endpoint = await current(db, 'Endpoint', id);
   if (endpoint === undefined) throw rejected(`${target} no longer exists`);
-  if (endpoint['status'] !== 'active')
-    {throw rejected(`${target} is ${String(endpoint['status'])}, not active`);}
+  if (endpoint['status'] !== 'active') {
+    throw rejected(`${target} is ${String(endpoint['status'])}, not active`);
+  }
   const address = endpoint['address'];
   if (typeof address !== 'string') throw rejected(`${target} has no address`);
   return { id, address, body: endpoint };
@@ -124,8 +125,9 @@ export function createNoticeSenders(
       const id = n.target.slice('Subscription/'.length);
       const resource = await current(deps.db, 'Subscription', id);
       if (resource === undefined) throw rejected(`${n.target} no longer exists`);
-      if (resource['status'] !== 'active')
-        {throw rejected(`${n.target} is ${String(resource['status'])}, not active`);}
+      if (resource['status'] !== 'active') {
+        throw rejected(`${n.target} is ${String(resource['status'])}, not active`);
+      }
       const parsed = parseSubscription(resource);
       if (!parsed.ok) throw rejected(`${n.target} is no longer valid`);
       const sub = parsed.value;

@@ -130,8 +130,9 @@ export async function findRecipients(
   const endpoints = new Map<string, EndpointChannel>();
   for (const e of await readCurrent(tx, 'Endpoint', [...endpointIds])) {
     const channel = channelOf(e.resource);
-    if (e.resource['status'] === 'active' && channel !== undefined)
-      {endpoints.set(`Endpoint/${e.id}`, channel);}
+    if (e.resource['status'] === 'active' && channel !== undefined) {
+      endpoints.set(`Endpoint/${e.id}`, channel);
+    }
   }
   const endpointsOf = (refs: readonly string[]): DirectoryEndpoint[] =>
     refs.flatMap((ref) => {

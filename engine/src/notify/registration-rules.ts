@@ -95,10 +95,11 @@ async function subscriptionRules(
   const parsed = parseSubscription(wantsOff ? { ...body, status: 'requested' } : body);
   if (!parsed.ok) return { issues: parsed.issues };
   const check = await checkEndpointUrl(parsed.value.endpoint, policy);
-  if (!check.ok)
-    {return {
+  if (!check.ok) {
+    return {
       issues: [{ expression: 'Subscription.channel.endpoint', message: check.reason, code: 'security' }],
-    };}
+    };
+  }
   // The server drives the status: a new or changed subscription is `requested` until its
   // handshake succeeds; an unchanged one keeps the status the server gave it.
   const { error: _error, ...rest } = body;

@@ -43,8 +43,9 @@ export function parseResultFlags(text: string): ResultFlags {
   return {
     flag(system, code) {
       const row = table.lookup(code);
-      if (row === undefined || (system !== undefined && row.system !== '' && row.system !== system))
-        {return undefined;}
+      if (row === undefined || (system !== undefined && row.system !== '' && row.system !== system)) {
+        return undefined;
+      }
       return row.target === 'critical' || row.target === 'abnormal' ? row.target : undefined;
     },
   };

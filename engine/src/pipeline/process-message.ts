@@ -9,12 +9,21 @@ import type { Queue } from 'bullmq';
 import { isTransient } from '../errors/coded-error';
 import { decodeMessage } from '../hl7/decode-message';
 import { parseHl7, type Hl7Message } from '../hl7/parse-message';
-import { deriveEvents, type ClinicalEvent, type ResultFlags } from '../notify/derive-events';
+import {
+  deriveEvents,
+  locationPlaces,
+  MAX_LOCATION_DEPTH,
+  movedLocations,
+  type ClinicalEvent,
+  type LocationPlaces,
+  type ResultFlags,
+} from '../notify/derive-events';
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
+import type { JsonObject } from '../store/fhir-json';
 import { finishMessage, type ArchivedMessage, type MessageJobRef } from '../store/message-archive';
 import {
   lockMessageInTurn,
@@ -154,7 +163,9 @@ async function processInTransaction(
   const row = turn.message;
   const parsed = parseHl7(decodeMessage(row.raw).text);
   const result = await deps.handle(row, parsed, tx);
-  const derived = deriveEvents(result.changes ?? [], result.resultFlags);
+  const changes = result.changes ?? [];
+  const places = await readLocationPlaces(tx, movedLocations(changes));
+  const derived = deriveEvents(changes, result.resultFlags, places !== undefined ? { places } : {});
   const events = await insertOutboxEvents(tx, id, derived.map(toOutboxEvent));
   const { changes: _changes, resultFlags: _flags, ...kept } = result;
   await finishMessage(tx, id, {
@@ -167,6 +178,33 @@ async function processInTransaction(
   });
   const wake = await takeParkedSuccessors(tx, keys);
   return { outcome: result.status, wake, events };
+}
+
+/**
+ * The Locations an encounter moved between and their `partOf` parents, in one query, as the
+ * transaction sees them (this message's Locations included): whether a move left the unit.
+ * Undefined, with no query, when no encounter moved.
+ */
+async function readLocationPlaces(
+  tx: Queryable,
+  references: readonly string[],
+): Promise<LocationPlaces | undefined> {
+  const ids = references.filter((r) => r.startsWith('Location/')).map((r) => r.slice('Location/'.length));
+  if (ids.length === 0) return undefined;
+  const rows = await tx.query<{ id: string; resource: JsonObject }>(
+    `WITH RECURSIVE chain (id, resource, depth) AS (
+       SELECT id, resource, 1 FROM fhir_resources
+        WHERE resource_type = 'Location' AND id = ANY($1::text[]) AND NOT deleted
+       UNION ALL
+       SELECT p.id, p.resource, c.depth + 1 FROM chain c
+         JOIN fhir_resources p ON p.resource_type = 'Location' AND NOT p.deleted
+          AND p.id = substr(c.resource #>> '{partOf,reference}', 10)
+        WHERE c.depth < $2 AND c.resource #>> '{partOf,reference}' LIKE 'Location/%'
+     )
+     SELECT id, resource FROM chain`,
+    [ids, MAX_LOCATION_DEPTH],
+  );
+  return locationPlaces(new Map(rows.map((r) => [`Location/${r.id}`, r.resource])));
 }
 
 /** Marks the message failed and hands over to its successor, in one transaction under the lock. */
