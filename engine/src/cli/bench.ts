@@ -2,8 +2,9 @@
  * `npm run bench`: how fast the engine accepts HL7 over MLLP on this machine (real PostgreSQL and
  * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
  * the engine's memory with a large backlog; and identity linking's accuracy and speed on a
- * synthetic population. Prints a table and writes bench-results/*.json. `--only mllp` or
- * `--only identity` runs one part.
+ * synthetic population; and how long a PCP waits for an admission notice at 200 ADT/s. Prints a
+ * table and writes bench-results/*.json. `--only mllp`, `--only identity` or `--only notify` runs
+ * one part.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,7 @@ import {
   type IdentityBenchResult,
 } from './bench/identity-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
+import { benchNotify, formatNotify, notifyTargets, type NotifyBenchResult } from './bench/notify-bench';
 import { startRssSampler } from './bench/rss-sampler';
 
 interface BenchSizes {
@@ -37,12 +39,18 @@ interface BenchSizes {
   readonly drainMs: number;
   readonly identityPeople: number;
   readonly identityHeldOut: number;
+  readonly notifySeconds: number;
 }
 
 const MB = 1024 * 1024;
 const log = (line: string): boolean => process.stderr.write(`${line}\n`);
 
-type BenchPart = 'mllp' | 'identity';
+const BENCH_PARTS = ['mllp', 'identity', 'notify'] as const;
+type BenchPart = (typeof BENCH_PARTS)[number];
+
+function isBenchPart(s: string): s is BenchPart {
+  return (BENCH_PARTS as readonly string[]).includes(s);
+}
 
 function readSizes(argv: readonly string[]): {
   sizes: BenchSizes;
@@ -59,10 +67,10 @@ function readSizes(argv: readonly string[]): {
       only: { type: 'string' },
     },
   });
-  if (values.only !== undefined && values.only !== 'mllp' && values.only !== 'identity') {
-    throw new Error('--only must be mllp or identity');
+  if (values.only !== undefined && !isBenchPart(values.only)) {
+    throw new Error(`--only must be one of ${BENCH_PARTS.join(', ')}`);
   }
-  const parts = new Set<BenchPart>(values.only === undefined ? ['mllp', 'identity'] : [values.only]);
+  const parts = new Set<BenchPart>(values.only === undefined ? BENCH_PARTS : [values.only]);
   const backlog = values.backlog === undefined ? undefined : Number(values.backlog);
   if (backlog !== undefined && !(Number.isInteger(backlog) && backlog >= 1 && backlog <= 10_000_000)) {
     throw new Error('--backlog must be an integer from 1 to 10000000');
@@ -78,6 +86,7 @@ function readSizes(argv: readonly string[]): {
         drainMs: 15_000,
         identityPeople: 4_000,
         identityHeldOut: 500,
+        notifySeconds: 10,
       }
     : {
         warmup: 400,
@@ -90,6 +99,7 @@ function readSizes(argv: readonly string[]): {
         // About 2.5 records a person: 100,000 records, 2,000 of them held out for per-message timing.
         identityPeople: 40_800,
         identityHeldOut: 2_000,
+        notifySeconds: 60,
       };
   return { sizes, quick: values.quick, outDir: values.out, parts };
 }
@@ -144,7 +154,7 @@ async function measureBacklog(
   env: BenchEnv,
   sizes: BenchSizes,
 ): Promise<{ backlog: BacklogResult; row: ThroughputRow }> {
-  const target = await startBenchTarget('engine', env, false);
+  const target = await startBenchTarget('engine', env, { workers: false });
   try {
     const baseline = process.memoryUsage().rss;
     const sampler = startRssSampler();
@@ -226,6 +236,11 @@ async function main(): Promise<void> {
       log,
     });
   }
+  let notify: NotifyBenchResult | undefined;
+  if (parts.has('notify')) {
+    log('notification latency benchmark');
+    notify = await benchNotify(env, { seconds: sizes.notifySeconds, log });
+  }
   const results = {
     startedAt,
     quick,
@@ -238,14 +253,18 @@ async function main(): Promise<void> {
     ...(backlog !== undefined ? { backlog } : {}),
     mapping,
     ...(identity !== undefined ? { identity, identityLines: formatIdentity(identity) } : {}),
+    ...(notify !== undefined ? { notify, notifyLines: formatNotify(notify) } : {}),
     targets: [
       ...(parts.has('mllp') ? evaluateTargets(rows, backlog, sizes.backlog) : []),
       ...(identity !== undefined ? identityTargets(identity) : []),
+      ...(notify !== undefined ? notifyTargets(notify) : []),
     ],
   };
   process.stdout.write(`\n${formatBenchTable(results)}\n`);
   if (quick) {
-    process.stdout.write('(--quick: smaller phases; the RSS target assumes a 100,000-message backlog)\n');
+    process.stdout.write(
+      '(--quick: smaller phases; the RSS target assumes a 100,000-message backlog; notify sends for 10 s, not 60)\n',
+    );
   }
   process.stdout.write(`\nwrote ${writeBenchJson(results, outDir)}\n`);
 }

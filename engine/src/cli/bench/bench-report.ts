@@ -58,6 +58,8 @@ export interface BenchResults {
   readonly mapping: readonly BenchRow[];
   /** The identity section's lines (identity-bench.ts renders them), when it ran. */
   readonly identityLines?: readonly string[];
+  /** The notification latency section's lines (notify-bench.ts renders them), when it ran. */
+  readonly notifyLines?: readonly string[];
   readonly targets: readonly TargetCheck[];
 }
 
@@ -168,6 +170,7 @@ export function formatBenchTable(r: BenchResults): string {
     }
   }
   if (r.identityLines !== undefined) lines.push('', ...r.identityLines);
+  if (r.notifyLines !== undefined) lines.push('', ...r.notifyLines);
   lines.push('', 'targets');
   for (const t of r.targets) {
     lines.push(

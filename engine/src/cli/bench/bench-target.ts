@@ -4,11 +4,14 @@
  */
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
+import net from 'node:net';
+import { Queue } from 'bullmq';
 import { loadConfig } from '../../config/schema';
-import { startEngine } from '../../engine';
+import { startEngine, type RunningEngine } from '../../engine';
 import { createLogger } from '../../observability/logger';
-import { createProcessQueue, type ProcessJobData } from '../../queue/process-queue';
+import { DELIVER_QUEUE } from '../../queue/deliver-queue';
+import { NOTIFY_QUEUE } from '../../queue/notify-queue';
+import { PROCESS_QUEUE, type ProcessJobData } from '../../queue/process-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb } from '../../store/db';
 import { startWorkerProcess } from '../worker-process';
@@ -23,30 +26,48 @@ export interface BenchEnv {
 export interface BenchTarget {
   readonly kind: 'engine' | 'floor';
   readonly port: number;
+  /** The engine's in-process (ingest) side, for parts that read its database, queues or HTTP. */
+  readonly engine?: RunningEngine;
   /** Jobs not yet finished (waiting, delayed, prioritized, active). */
   pendingJobs(): Promise<number>;
   /** Stops the server, obliterates its queue and drops its schema. */
   close(): Promise<void>;
 }
 
+/** Engine only: what runs besides the MLLP listener. */
+export interface BenchTargetOptions {
+  /** False leaves every job in the queue (the backlog run). @defaultValue true */
+  readonly workers?: boolean;
+  /** Serve HTTP (FHIR API, auth) on a loopback port, its PUBLIC_URL known before start. */
+  readonly http?: boolean;
+  /** More engine settings, for this process and the worker child alike. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts a target on an ephemeral loopback port.
  * @param kind - the engine (startEngine) or the floor server.
  * @param env - PostgreSQL, Redis and mappings to use.
- * @param workers - engine only: false leaves every job in the queue (the backlog run).
+ * @param options - engine only: workers, HTTP and extra settings.
  */
 export async function startBenchTarget(
   kind: BenchTarget['kind'],
   env: BenchEnv,
-  workers = true,
+  options: BenchTargetOptions = {},
 ): Promise<BenchTarget> {
   const name = `bench_${randomBytes(5).toString('hex')}`;
   let stopServer: () => Promise<void>;
   let port: number;
   let queue: Queue<ProcessJobData>;
+  let engine: RunningEngine | undefined;
   if (kind === 'engine') {
+    // A system token's audience is PUBLIC_URL, so the HTTP port must be known before the start.
+    const httpPort = options.http === true ? await freeLoopbackPort() : 0;
     const settings = {
-      ...{ MLLP_PORT: '0', MLLP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'silent' },
+      ...{ MLLP_PORT: '0', MLLP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), LOG_LEVEL: 'silent' },
+      ...(options.http === true
+        ? { HTTP_HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${httpPort}` }
+        : {}),
       ...{
         REDIS_URL: env.redisUrl,
         QUEUE_PREFIX: name,
@@ -54,21 +75,24 @@ export async function startBenchTarget(
         DATABASE_SCHEMA: name,
       },
       MAPPINGS_DIR: env.mappingsDir,
+      ...options.settings,
     };
     const config = loadConfig(settings);
     // As `npm start` runs it on PostgreSQL: ingest here, processing in a lower-priority child.
-    const engine = await startEngine({
+    const running = await startEngine({
       config,
       logger: createLogger('silent'),
-      parts: { ingest: true, worker: false, http: false },
+      parts: { ingest: true, worker: false, http: options.http === true },
     });
-    const workerProcess = workers
-      ? await startWorkerProcess({ env: { ...process.env, ...settings } })
-      : undefined;
-    ({ queue } = engine);
-    port = engine.mllpPort;
+    engine = running;
+    const workerProcess =
+      options.workers !== false
+        ? await startWorkerProcess({ env: { ...process.env, ...settings } })
+        : undefined;
+    ({ queue } = running);
+    port = running.mllpPort;
     stopServer = async () => {
-      await engine.stop();
+      await running.stop();
       await workerProcess?.stop();
     };
   } else {
@@ -84,6 +108,7 @@ export async function startBenchTarget(
   return {
     kind,
     port,
+    ...(engine !== undefined ? { engine } : {}),
     async pendingJobs() {
       const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
       return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -95,15 +120,30 @@ export async function startBenchTarget(
   };
 }
 
-/** Obliterates the queue and drops the schema through fresh connections (the server's are closed). */
+/** A port free on loopback right now. */
+async function freeLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no loopback port');
+  return address.port;
+}
+
+/**
+ * Obliterates the queues and drops the schema through fresh connections (the server's are
+ * closed). Every stage's queue: events and notices of a run are queued under its prefix too.
+ */
 async function removeBenchState(env: BenchEnv, name: string): Promise<void> {
   const redis = createRedis(env.redisUrl, { role: 'producer' });
   redis.on('error', () => undefined);
   try {
     if (redis.status !== 'ready') await once(redis, 'ready');
-    const queue = createProcessQueue(redis, name);
-    await queue.obliterate({ force: true });
-    await queue.close();
+    for (const queueName of [PROCESS_QUEUE, NOTIFY_QUEUE, DELIVER_QUEUE]) {
+      const queue = new Queue(queueName, { connection: redis, prefix: name });
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   } finally {
     redis.disconnect();
   }
