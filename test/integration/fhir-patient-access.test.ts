@@ -97,7 +97,9 @@ describe('a token with a patient claim', () => {
     const token = await tokenFor('patient/*.rs', 'p1');
     expect((await get('/fhir/Patient/p1', token)).status).toBe(200);
     expect((await get('/fhir/Observation/lab1', token)).status).toBe(200);
-    expect((await get('/fhir/Patient/p2', token)).status).toBe(404);
+    // Another Patient by id is refused outright, existing or not; other types stay 404 (hidden = unknown).
+    expect((await get('/fhir/Patient/p2', token)).status).toBe(403);
+    expect((await get('/fhir/Patient/no-such-patient', token)).status).toBe(403);
     expect((await get('/fhir/Observation/lab2', token)).status).toBe(404);
     expect((await get('/fhir/Encounter/e2/_history/1', token)).status).toBe(404);
     expect(audits.at(-1)).toMatchObject({ outcome: 'denied', patientIds: ['p2'], returned: [] });

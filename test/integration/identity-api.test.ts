@@ -428,8 +428,9 @@ describe('identity over /fhir', () => {
     expect(found.filter((r) => r.startsWith('Encounter/'))).toHaveLength(2);
     // No Person scope: no Person.
     expect(found.some((r) => r.startsWith('Person/'))).toBe(false);
+    // An explicit other patient is refused, whether or not it exists.
     const other = await get(`/fhir/Patient/${unrelatedId}/$everything`, bound.access_token);
-    expect([other.status, issueCode(other)]).toEqual([404, 'not-found']);
+    expect([other.status, issueCode(other)]).toEqual([403, 'forbidden']);
   });
 
   it('audits every access by patient id, never the demographics asked for', async () => {

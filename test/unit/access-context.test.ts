@@ -171,8 +171,12 @@ describe('the patient set', () => {
 
   it('refuses patient/ scopes without patients, and filtered scopes with them', () => {
     expect(decideAccess({ clientId: 'app', scopes: ['patient/*.rs'] }, 'Patient', 'r').allowed).toBe(false);
+    // A token bound to no patient (an EHR exchange that matched nobody) is allowed within nobody:
+    // its searches come back empty, and it admits no patient data.
     const empty: AccessContext = { clientId: 'app', scopes: ['patient/*.rs'], patients: new Set() };
-    expect(decideAccess(empty, 'Patient', 'r').allowed).toBe(false);
+    const nobody = decideAccess(empty, 'Patient', 'r');
+    expect(nobody).toEqual({ allowed: true, compartmentPatients: new Set() });
+    expect(admits(nobody, obs('o1', 'p1'))).toBe(false);
     const filtered: AccessContext = {
       clientId: 'app',
       scopes: [`patient/Observation.rs?${LAB}`],

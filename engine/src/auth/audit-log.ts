@@ -14,6 +14,8 @@ export const AuditAction = {
   update: 'update',
   delete: 'delete',
   operation: 'operation',
+  /** An EHR access token traded for an engine token (`POST /auth/token`, RFC 8693). */
+  exchange: 'exchange',
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
@@ -38,6 +40,11 @@ export interface AuditEvent {
   /** The search query string (with or without `?`); see `redactQuery`. */
   readonly query?: string;
   readonly outcome: AuditOutcome;
+  /**
+   * Codes and ids saying how the access ended (e.g. an exchange's issuer, EHR patient id and
+   * refusal reason); never demographics, never a token.
+   */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Search parameters whose values are IDs or codes, never demographics; others are redacted. */
@@ -88,8 +95,8 @@ export function redactQuery(query: string): string {
 export async function recordAudit(db: Queryable, event: AuditEvent): Promise<void> {
   await db.query(
     `INSERT INTO audit_events
-       (client_id, subject, action, resource_type, resource_id, patient_id, query, outcome)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       (client_id, subject, action, resource_type, resource_id, patient_id, query, outcome, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       event.clientId,
       event.subject ?? null,
@@ -99,6 +106,7 @@ export async function recordAudit(db: Queryable, event: AuditEvent): Promise<voi
       event.patientId ?? null,
       event.query !== undefined ? redactQuery(event.query) : null,
       event.outcome,
+      event.detail !== undefined ? JSON.stringify(event.detail) : null,
     ],
   );
 }

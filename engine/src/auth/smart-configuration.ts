@@ -3,6 +3,8 @@
  * token endpoint and what it accepts instead of being configured by hand.
  */
 import { ASSERTION_ALGORITHMS } from './client-assertion';
+import { TOKEN_EXCHANGE_GRANT_TYPE } from './ehr-token-exchange';
+import { EXCHANGE_APP_SCOPES } from './exchange-scopes';
 
 /** Scope patterns advertised when the caller does not list its own. */
 export const DEFAULT_SCOPES_SUPPORTED: readonly string[] = [
@@ -31,21 +33,26 @@ export function tokenEndpointFor(publicUrl: string): string {
 }
 
 /**
- * Builds the discovery document. Only Backend Services is offered: there is no authorization
- * endpoint until EHR launch lands, so `authorization_endpoint` and PKCE methods are absent.
+ * Builds the discovery document. Backend Services, and with `tokenExchange` the EHR token
+ * exchange (RFC 8693) and its `patient/` scopes. The engine authorises no user itself (the EHR
+ * does), so `authorization_endpoint` and PKCE methods are absent.
  * @param publicUrl - `config.http.publicUrl`.
  * @param scopesSupported - scopes to advertise; @defaultValue DEFAULT_SCOPES_SUPPORTED
+ * @param tokenExchange - true when EHR_ISSUERS_FILE lists an EHR. @defaultValue false
  */
 export function buildSmartConfiguration(
   publicUrl: string,
   scopesSupported: readonly string[] = DEFAULT_SCOPES_SUPPORTED,
+  tokenExchange = false,
 ): SmartConfiguration {
   return {
     token_endpoint: tokenEndpointFor(publicUrl),
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: tokenExchange
+      ? ['client_credentials', TOKEN_EXCHANGE_GRANT_TYPE]
+      : ['client_credentials'],
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-    scopes_supported: scopesSupported,
+    scopes_supported: tokenExchange ? [...scopesSupported, ...EXCHANGE_APP_SCOPES] : scopesSupported,
     capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
   };
 }

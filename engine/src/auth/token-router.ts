@@ -1,14 +1,19 @@
 /**
- * The SMART Backend Services token endpoint (`POST /auth/token`): a client trades a signed
- * assertion for a short-lived bearer token. Errors are RFC 6749 JSON, not OperationOutcome.
+ * The token endpoint (`POST /auth/token`): a SMART Backend Services client trades a signed
+ * assertion for a short-lived bearer token, and the SMART app trades an EHR access token for
+ * one of the engine's (RFC 8693, ehr-token-exchange.ts). Errors are RFC 6749 JSON, not
+ * OperationOutcome: OAuth clients read `error`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AuthError } from './auth-error';
 import { CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion';
+import { TOKEN_EXCHANGE_GRANT_TYPE, type TokenExchanger } from './ehr-token-exchange';
 import type { JtiStore } from './jti-store';
 import { grantScopes, splitScopes } from './scope-grant';
 import { tokenEndpointFor } from './smart-configuration';
 import type { SmartClientRegistry } from './smart-clients';
+import { TokenExchangeError } from './token-exchange-error';
+import { formParam, readForm, requireParam } from './token-form';
 import type { TokenService } from './token-service';
 
 export interface TokenRouterDeps {
@@ -17,6 +22,8 @@ export interface TokenRouterDeps {
   readonly clients: SmartClientRegistry;
   readonly jtiStore: JtiStore;
   readonly tokenService: TokenService;
+  /** Serves `grant_type=urn:ietf:params:oauth:grant-type:token-exchange`; unset: refused. */
+  readonly exchange?: TokenExchanger;
   /**
    * Clock skew allowed on assertions, and so on how long a used jti is kept.
    * @defaultValue DEFAULT_CLOCK_TOLERANCE_SECONDS (client-assertion.ts)
@@ -28,28 +35,6 @@ export interface TokenRouterDeps {
 
 /** Token requests are a few hundred bytes; anything far larger is not one. */
 const BODY_LIMIT = '16kb';
-
-function formParam(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined) return undefined;
-  // RFC 6749 section 3.2: request parameters must not be included more than once.
-  if (typeof value !== 'string') throw new AuthError('invalid_request', `${name} must be sent exactly once`);
-  return value;
-}
-
-function requireParam(body: Record<string, unknown>, name: string): string {
-  const value = formParam(body, name);
-  if (value === undefined || value === '') throw new AuthError('invalid_request', `${name} is required`);
-  return value;
-}
-
-function readForm(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
-  if (!req.is('application/x-www-form-urlencoded') || body === null || typeof body !== 'object') {
-    throw new AuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-  }
-  return body as Record<string, unknown>;
-}
 
 function sendAuthError(res: Response, err: AuthError): void {
   res.status(err.status).json({ error: err.code, error_description: err.message });
@@ -71,8 +56,15 @@ export function createTokenRouter(deps: TokenRouterDeps): Router {
       try {
         const form = readForm(req);
         const grantType = requireParam(form, 'grant_type');
+        if (grantType === TOKEN_EXCHANGE_GRANT_TYPE && deps.exchange !== undefined) {
+          res.json(await deps.exchange.exchange(form));
+          return;
+        }
         if (grantType !== 'client_credentials') {
-          throw new AuthError('unsupported_grant_type', 'grant_type must be client_credentials');
+          throw new AuthError(
+            'unsupported_grant_type',
+            `grant_type must be client_credentials${deps.exchange !== undefined ? ` or ${TOKEN_EXCHANGE_GRANT_TYPE}` : ''}`,
+          );
         }
         if (requireParam(form, 'client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
           throw new AuthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
@@ -100,6 +92,7 @@ export function createTokenRouter(deps: TokenRouterDeps): Router {
         res.json(await deps.tokenService.issue({ clientId: client.clientId, scopes }));
       } catch (err) {
         if (err instanceof AuthError) sendAuthError(res, err);
+        else if (err instanceof TokenExchangeError) res.status(err.status).json(err.toBody());
         else next(err);
       }
     },

@@ -44,6 +44,18 @@ export interface TokenGrant {
   readonly subject?: string;
   /** The launch patient (SMART `patient` claim); the token may see only this patient's data. */
   readonly patient?: string;
+  /**
+   * Every Patient id the token may see (claim `patients`), for a token bound to a person's
+   * records at several facilities (EHR token exchange). An empty list binds the token to no
+   * patient at all: `patient/` scopes then see no patient data. With `patient`, the set is both.
+   */
+  readonly patients?: readonly string[];
+  /**
+   * A shorter life than the service's, e.g. to end with the EHR token it was exchanged for;
+   * clamped to 1..`lifetimeSeconds`.
+   * @defaultValue the service's lifetimeSeconds
+   */
+  readonly lifetimeSeconds?: number;
 }
 
 /** The token endpoint's success body (RFC 6749 section 5.1). */
@@ -66,23 +78,36 @@ export interface TokenService {
   verify(token: string): Promise<AccessContext>;
 }
 
+const isPatientId = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+/** The Patient ids of the `patient` and `patients` claims; undefined when the token has neither. */
+function patientsOf(claims: JWTPayload): Set<string> | undefined {
+  const patient = claims['patient'];
+  const patients = claims['patients'];
+  if (patient !== undefined && !isPatientId(patient)) {
+    throw new TokenError('token-malformed', 'access token patient claim is not a Patient ID');
+  }
+  if (patients !== undefined && !(Array.isArray(patients) && patients.every(isPatientId))) {
+    throw new TokenError('token-malformed', 'access token patients claim is not a list of Patient IDs');
+  }
+  if (patient === undefined && patients === undefined) return undefined;
+  return new Set([...(patient !== undefined ? [patient] : []), ...(patients ?? [])]);
+}
+
 function toAccessContext(claims: JWTPayload): AccessContext {
   const clientId = claims['client_id'];
   const scope = claims['scope'];
   const subject = claims.sub;
-  const patient = claims['patient'];
   if (typeof clientId !== 'string' || typeof scope !== 'string') {
     throw new TokenError('token-malformed', 'access token lacks client_id or scope');
   }
-  if (patient !== undefined && (typeof patient !== 'string' || patient === '')) {
-    throw new TokenError('token-malformed', 'access token patient claim is not a Patient ID');
-  }
+  const patients = patientsOf(claims);
   return {
     clientId,
     scopes: scope.split(' ').filter((s) => s !== ''),
     ...(subject !== undefined && subject !== clientId ? { subject } : {}),
-    // The claim names one Patient; the context holds a set so linked records can join it later.
-    ...(patient !== undefined ? { patients: new Set([patient]) } : {}),
+    // A set, so a person's records at several facilities are one restriction.
+    ...(patients !== undefined ? { patients } : {}),
   };
 }
 
@@ -123,10 +148,16 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     async issue(grant) {
       const iat = Math.floor(now() / 1000);
       const scope = grant.scopes.join(' ');
+      const asked = grant.lifetimeSeconds;
+      const lifetime =
+        asked === undefined || !Number.isFinite(asked)
+          ? lifetimeSeconds
+          : Math.max(1, Math.min(lifetimeSeconds, Math.floor(asked)));
       const claims: JWTPayload = {
         client_id: grant.clientId,
         scope,
         ...(grant.patient !== undefined ? { patient: grant.patient } : {}),
+        ...(grant.patients !== undefined ? { patients: [...grant.patients] } : {}),
       };
       const accessToken = await new SignJWT(claims)
         .setProtectedHeader({ alg: ALG, typ: TYP })
@@ -135,9 +166,9 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
         .setSubject(grant.subject ?? grant.clientId)
         .setJti(randomUUID())
         .setIssuedAt(iat)
-        .setExpirationTime(iat + lifetimeSeconds)
+        .setExpirationTime(iat + lifetime)
         .sign(keyPair.privateKey);
-      return { access_token: accessToken, token_type: 'bearer', expires_in: lifetimeSeconds, scope };
+      return { access_token: accessToken, token_type: 'bearer', expires_in: lifetime, scope };
     },
     async verify(token) {
       try {

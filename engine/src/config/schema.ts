@@ -55,6 +55,8 @@ const envSchema = z.object({
   MAPPINGS_DIR: z.string().default('./mappings'),
   SMART_CLIENTS_FILE: optionalPath,
   EHR_ISSUERS_FILE: optionalPath,
+  SMART_APP_CLIENT_ID: z.string().min(1).default('care-timeline'),
+  CORS_ALLOWED_ORIGINS: z.string().optional(),
   TOKEN_SIGNING_KEY_FILE: optionalPath,
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
   IDENTITY_LINK_THRESHOLD: z.coerce.number().default(20),
@@ -132,6 +134,13 @@ export interface Config {
     /** HTTPS when set. */
     readonly tls?: { readonly certFile: string; readonly keyFile: string };
   };
+  readonly cors: {
+    /**
+     * Origins a browser app may call `/auth/token` and `/fhir` from (CORS_ALLOWED_ORIGINS, plus
+     * PUBLIC_URL's own origin, always). Discovery is open to every origin.
+     */
+    readonly allowedOrigins: readonly string[];
+  };
   readonly redis: {
     readonly url: string;
     readonly prefix: string;
@@ -148,6 +157,8 @@ export interface Config {
   readonly mappingsDir: string;
   readonly smartClientsFile?: string;
   readonly ehrIssuersFile?: string;
+  /** The SMART app's client id at the EHR (SMART_APP_CLIENT_ID); EHR tokens of other clients are not exchanged. */
+  readonly smartAppClientId: string;
   /** Private ES256 JWK shared by every engine behind one URL; unset: generated at start. */
   readonly tokenSigningKeyFile?: string;
   readonly workerConcurrency: number;
@@ -183,6 +194,30 @@ export function parseAllowedSenders(raw: string): AllowedSender[] {
 }
 
 /**
+ * Parses `CORS_ALLOWED_ORIGINS`: comma-separated origins, each `scheme://host[:port]` exactly
+ * (what a browser sends in `Origin`), so a typo cannot silently allow nothing or too much.
+ * @returns the origins, and a problem for each entry that is not one.
+ */
+export function parseCorsOrigins(raw: string | undefined): { origins: string[]; problems: string[] } {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const entry of (raw ?? '').split(',').map((s) => s.trim())) {
+    if (entry === '') continue;
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin !== entry.replace(/\/$/, '').toLowerCase()) {
+      problems.push(`CORS_ALLOWED_ORIGINS: "${entry}" is not an origin such as https://app.example.org`);
+    } else origins.push(origin);
+  }
+  return { origins, problems };
+}
+
+/**
  * Parses the environment into a frozen Config.
  * @param env - usually process.env; tests pass their own object.
  */
@@ -211,6 +246,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   } catch (err) {
     problems.push(`ENDPOINT_ALLOWED_HOSTS: ${(err as Error).message}`);
   }
+  const cors = parseCorsOrigins(e.CORS_ALLOWED_ORIGINS);
+  problems.push(...cors.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const tls =
@@ -230,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? parseAllowedSenders(e.MLLP_ALLOWED_SENDERS)
       : undefined;
 
+  const publicUrl = e.PUBLIC_URL ?? `${httpTls !== undefined ? 'https' : 'http'}://localhost:${e.HTTP_PORT}`;
   const config: Config = {
     mllp: {
       host: e.MLLP_HOST,
@@ -247,9 +285,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     http: {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,
-      publicUrl: e.PUBLIC_URL ?? `${httpTls !== undefined ? 'https' : 'http'}://localhost:${e.HTTP_PORT}`,
+      publicUrl,
       ...(httpTls !== undefined ? { tls: httpTls } : {}),
     },
+    cors: { allowedOrigins: [...new Set([new URL(publicUrl).origin, ...cors.origins])] },
     redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, timeoutMs: e.REDIS_TIMEOUT_MS },
     database: {
       ...(e.DATABASE_URL !== undefined ? { url: e.DATABASE_URL } : {}),
@@ -260,6 +299,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mappingsDir: e.MAPPINGS_DIR,
     ...(e.SMART_CLIENTS_FILE !== undefined ? { smartClientsFile: e.SMART_CLIENTS_FILE } : {}),
     ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
+    smartAppClientId: e.SMART_APP_CLIENT_ID,
     ...(e.TOKEN_SIGNING_KEY_FILE !== undefined ? { tokenSigningKeyFile: e.TOKEN_SIGNING_KEY_FILE } : {}),
     workerConcurrency: e.WORKER_CONCURRENCY,
     identity: {

@@ -14,6 +14,7 @@ import type { EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
 import type { ProcessJobData } from '../queue/process-queue';
 import { createAdminRouter } from './admin-router';
+import { createCorsPolicy } from './cors-policy';
 import { createErrorHandler } from './error-handler';
 import type { FhirAuditEvent } from './fhir-audit-event';
 import { createFhirRouter } from './fhir-router';
@@ -59,6 +60,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  // Before discovery, the token endpoint and /fhir: it answers their preflights.
+  app.use(['/fhir', '/auth'], createCorsPolicy(deps.config.cors.allowedOrigins));
   app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
     res.json(deps.auth.smartConfiguration);
   });

@@ -17,7 +17,9 @@ export type FhirAccess =
 
 /**
  * Decides `interaction` on `resourceType`. A `system/` or `user/` scope allows it outright; a
- * `patient/` scope allows it only within the token's patients, and not at all without any.
+ * `patient/` scope allows it only within the token's patients, and not at all for a token bound
+ * to no patient. A token bound to an empty set (an EHR token exchange that matched nobody) is
+ * allowed within no patient: its searches find no patient data, rather than failing.
  * Scopes with `?` filters grant nothing here (see `scopeGrants`), so they are never widened.
  */
 export function decideAccess(ctx: AccessContext, resourceType: string, interaction: Interaction): FhirAccess {
@@ -28,10 +30,24 @@ export function decideAccess(ctx: AccessContext, resourceType: string, interacti
     (s) => !s.startsWith('patient/') && scopeGrants(s, resourceType, interaction),
   );
   if (broad) return { allowed: true, compartmentPatients: undefined };
-  if (ctx.patients === undefined || ctx.patients.size === 0) {
+  if (ctx.patients === undefined) {
     return { allowed: false, reason: 'patient/ scopes need a patient in the launch context' };
   }
   return { allowed: true, compartmentPatients: ctx.patients };
+}
+
+/**
+ * True when a request names a Patient outside the caller's patients (`Patient/<id>`, its
+ * history, `$everything`): refused 403 whether or not that Patient exists, so the answer says
+ * nothing about other patients. Other types are only known to be another patient's once read,
+ * so those stay 404, and searches stay filtered.
+ */
+export function namesOtherPatient(
+  patients: ReadonlySet<string> | undefined,
+  resourceType: string,
+  id: string | undefined,
+): boolean {
+  return patients !== undefined && resourceType === 'Patient' && id !== undefined && !patients.has(id);
 }
 
 /** True when `r` lies within `patients` (undefined: no patient restriction). */

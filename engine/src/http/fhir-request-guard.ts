@@ -7,7 +7,7 @@ import { getAccessContext, type AccessContext, type Interaction } from '../auth/
 import type { Queryable } from '../store/db';
 import { isSupportedType } from '../store/fhir-search-params';
 import type { StoredResource } from '../store/fhir-types';
-import { admits, decideAccess, withinPatients, type FhirAccess } from './fhir-access';
+import { admits, decideAccess, namesOtherPatient, withinPatients, type FhirAccess } from './fhir-access';
 import { describeReturned, type FhirAuditEvent } from './fhir-audit-event';
 import { outcome, sendOutcome } from './operation-outcome';
 import { FHIR_ID_RE } from './request-params';
@@ -47,8 +47,9 @@ export async function auditAccess(
 }
 
 /**
- * Checks type, id and scopes. Returns the admitted request, or undefined after answering
- * itself (404 type, 400 id, 403 scopes; a refusal is audited).
+ * Checks type, id, scopes and, for a Patient id, the patient restriction. Returns the admitted
+ * request, or undefined after answering itself (404 type, 400 id, 403 scopes or another
+ * patient; a refusal is audited).
  */
 export async function admitRequest(
   h: FhirHandlerContext,
@@ -73,6 +74,18 @@ export async function admitRequest(
   if (!access.allowed) {
     await auditAccess(h, ctx, { ...event, outcome: 'denied' }, []);
     sendOutcome(res, outcome('forbidden', access.reason));
+    return undefined;
+  }
+  if (namesOtherPatient(access.compartmentPatients, type, event.resourceId)) {
+    await h.audit({
+      ...event,
+      outcome: 'denied',
+      clientId: ctx.clientId,
+      ...(ctx.subject === undefined ? {} : { subject: ctx.subject }),
+      returned: [],
+      patientIds: event.resourceId === undefined ? [] : [event.resourceId],
+    });
+    sendOutcome(res, outcome('forbidden', `this token may not see Patient/${event.resourceId ?? ''}`));
     return undefined;
   }
   return { ctx, compartmentPatients: access.compartmentPatients };

@@ -1,6 +1,7 @@
 /**
  * The identity analyst's API (`/api/identity`): the review queue of pairs the linker would not
- * decide alone, and the analyst's answer to one. Reviews show both records' demographics, so
+ * decide alone, and the analyst's answer to one; and its EHR side (`ehr-reviews`), launch
+ * Patients an EHR token exchange could not put on one person. Reviews show both records' demographics, so
  * every call is scoped and audited, one audit row per patient, like the rest of the admin API.
  * Scopes name the pseudo-type `IdentityReview` (as the message archive's name `Message`); the
  * queue also needs Patient read, since it returns Patients.
@@ -14,6 +15,7 @@ import type { IdentityConflictError } from '../identity/identity-error';
 import { isReviewDecisionError } from '../identity/identity-error';
 import type { FieldScore } from '../identity/match-model';
 import { matchProbability } from '../identity/match-model';
+import { listEhrReviews } from '../identity/ehr-review-store';
 import { decideReview, type DecidedReview } from '../identity/review-decisions';
 import type { Db, Queryable } from '../store/db';
 import type { FhirResource } from '../store/fhir-types';
@@ -46,6 +48,20 @@ const listQuery = z.strictObject({
     .enum(STATUSES, {
       error: (iss) =>
         Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${STATUSES.join(', ')}`,
+    })
+    .default('open'),
+  _count: decimalInt(1, 500).default(50),
+  offset: decimalInt(0, 1_000_000_000).default(0),
+});
+
+const EHR_STATUSES = ['open', 'matched'] as const;
+
+/** `GET /api/identity/ehr-reviews`. */
+const ehrListQuery = z.strictObject({
+  status: z
+    .enum(EHR_STATUSES, {
+      error: (iss) =>
+        Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${EHR_STATUSES.join(', ')}`,
     })
     .default('open'),
   _count: decimalInt(1, 500).default(50),
@@ -206,6 +222,32 @@ export function createIdentityAdminRouter(deps: IdentityAdminDeps): Router {
       rows.flatMap((r) => [r.patient_a, r.patient_b]),
     );
     res.json({ reviews: rows.map(toReview), total });
+  });
+
+  // The EHR side: the launch Patient as the EHR sent it (what matching reads), and candidates by id.
+  router.get('/ehr-reviews', async (req, res) => {
+    const ctx = await allowed(
+      res,
+      [
+        [REVIEW_TYPE, 's'],
+        ['Patient', 'r'],
+      ],
+      'search',
+    );
+    if (ctx === undefined) return;
+    const q = parseParams(res, ehrListQuery, req.query);
+    if (q === undefined) return;
+    const { reviews, total } = await listEhrReviews(deps.db, q.status, q._count, q.offset);
+    await audit(
+      ctx,
+      {
+        action: 'search',
+        outcome: 'success',
+        query: new URLSearchParams({ status: q.status, _count: String(q._count) }).toString(),
+      },
+      reviews.flatMap((r) => r.candidates.map((c) => c.patientId)),
+    );
+    res.json({ reviews, total });
   });
 
   router.post('/reviews/:id', express.json(), async (req, res) => {

@@ -25,7 +25,7 @@ import {
 } from '../store/fhir-read';
 import { PATIENT_COMPARTMENT_TYPES } from '../store/fhir-search-params';
 import type { StoredResource } from '../store/fhir-types';
-import { decideAccess, withinPatients, type FhirAccess } from './fhir-access';
+import { decideAccess, namesOtherPatient, withinPatients, type FhirAccess } from './fhir-access';
 import { describeReturned } from './fhir-audit-event';
 import { fullUrlOf, etagOf } from './fhir-bundles';
 import { auditAccess, type AuditedAccess, type FhirHandlerContext } from './fhir-request-guard';
@@ -476,6 +476,19 @@ function everythingHandler(h: IdentityRouteDeps): RequestHandler<{ id: string; o
     const event = { action: 'search', outcome: 'success', resourceType: 'Patient', resourceId: id } as const;
     const admitted = await admit(h, res, 'Patient', ['r'], event);
     if (admitted === undefined) return;
+    if (namesOtherPatient(admitted.compartmentPatients, 'Patient', id)) {
+      // Refused before any read, so the answer is the same whether or not the Patient exists.
+      await h.audit({
+        ...event,
+        outcome: 'denied',
+        clientId: admitted.ctx.clientId,
+        ...(admitted.ctx.subject === undefined ? {} : { subject: admitted.ctx.subject }),
+        returned: [],
+        patientIds: [id],
+      });
+      sendOutcome(res, outcome('forbidden', `this token may not see Patient/${id}`));
+      return;
+    }
     const patient = await readResource(h.db, 'Patient', id);
     const hidden = patient !== undefined && !withinPatients(admitted.compartmentPatients, patient);
     if (patient === undefined || patient.deleted || hidden) {

@@ -13,7 +13,8 @@ import {
   matchKeys,
   type DemographicMatch,
 } from '../identity/match-demographics';
-import { APART_VETOES, outcomeOf } from '../identity/match-model';
+import { outcomeOf } from '../identity/match-model';
+import { decidePersonMatch } from '../identity/person-match-decision';
 import { scorePair } from '../identity/score-pair';
 import type { Db, Queryable } from '../store/db';
 import { asList, asString, field, type JsonObject } from '../store/fhir-json';
@@ -66,38 +67,24 @@ export function decideRosterMatch(
   matches: readonly DemographicMatch[],
   rules: IdentityRules,
 ): RosterDecision {
-  const byPerson = new Map<string, DemographicMatch[]>();
-  for (const m of matches) {
-    const list = byPerson.get(m.personId) ?? [];
-    list.push(m);
-    byPerson.set(m.personId, list);
-  }
-  const byIdentifier: DemographicMatch[] = [];
-  const linkable: DemographicMatch[] = [];
-  const reviewable: DemographicMatch[] = [];
-  for (const list of byPerson.values()) {
-    const best = list.reduce((a, b) => (b.weight > a.weight ? b : a));
-    const shared = list.find((m) => m.sharesIdentifier);
-    if (shared !== undefined) {
-      const veto = shared.score.veto;
-      const conflict =
-        (veto !== undefined && APART_VETOES.has(veto)) || shared.weight < rules.thresholds.review;
-      (conflict ? reviewable : byIdentifier).push(shared);
-    } else if (best.outcome === 'link') linkable.push(best);
-    else if (best.outcome === 'review') reviewable.push(best);
-  }
+  const decision = decidePersonMatch(matches, rules);
   const decided = (status: RosterStatus, m: DemographicMatch): RosterDecision => ({
     status,
     personId: m.personId,
     patientId: m.patientId,
     weight: m.weight,
   });
-  const byWeight = (a: DemographicMatch, b: DemographicMatch): number => b.weight - a.weight;
-  // As in linking, the person holding the row's identifier wins over persons matched on score.
-  const [first, second] = byIdentifier.length > 0 ? byIdentifier.sort(byWeight) : linkable.sort(byWeight);
-  if (first !== undefined) return decided(second === undefined ? 'matched' : 'review', first);
-  const [candidate] = reviewable.sort(byWeight);
-  return candidate === undefined ? { status: 'unmatched' } : decided('review', candidate);
+  switch (decision.kind) {
+    case 'matched':
+      return decided('matched', decision.match);
+    case 'ambiguous':
+    case 'review': {
+      const [best] = decision.candidates;
+      return best === undefined ? { status: 'unmatched' } : decided('review', best);
+    }
+    case 'none':
+      return { status: 'unmatched' };
+  }
 }
 
 /** A CSV row as the minimal Patient matching reads, which is also what the row stores. */

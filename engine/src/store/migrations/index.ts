@@ -11,6 +11,7 @@ import { contentDuplicates } from './006-content-duplicates';
 import { identity } from './007-identity';
 import { notifications } from './008-notifications';
 import { rosters } from './009-rosters';
+import { ehrExchange } from './010-ehr-exchange';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   identity,
   notifications,
   rosters,
+  ehrExchange,
 ];
