@@ -266,8 +266,9 @@ describe('scopes', () => {
     const headers = { 'x-test-patient': 'p2' };
     const own = await get('/fhir/Patient/p2', 'patient/*.rs', headers);
     expect(own.status).toBe(200);
+    // Another Patient is refused outright (403), whether or not it exists.
     const other = await get('/fhir/Patient/p1', 'patient/*.rs', headers);
-    expect(other.status).toBe(404);
+    expect(other.status).toBe(403);
     expect(audits[1]).toMatchObject({ outcome: 'denied', patientIds: ['p1'], returned: [] });
     const encounters = await get('/fhir/Encounter?_include=Encounter:patient', 'patient/*.rs', headers);
     expect(entries(encounters).map((e) => e.resource?.id)).toEqual(['e4', 'p2']);
