@@ -7,7 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { loadResourceValidator } from '../fhir/validate-resource';
 import type { IdentityRules } from '../identity/link-patient';
 import type { Logger } from '../observability/logger';
-import type { Db } from '../store/db';
+import type { Db, Queryable } from '../store/db';
 import { readHistory, readResource, readVersion } from '../store/fhir-read';
 import { searchResources } from '../store/fhir-search';
 import { parseSearchQuery, type SearchQuery } from '../store/fhir-search-query';
@@ -40,6 +40,8 @@ export interface FhirRouterDeps {
   readonly authorize: RequestHandler;
   /** Records one access; a rejection fails the request, so no data leaves unaudited. */
   readonly audit: (event: FhirAuditEvent) => Promise<void>;
+  /** The same, inside a caller's transaction (writes: the audit commits with the write). */
+  readonly auditIn?: (tx: Queryable, event: FhirAuditEvent) => Promise<void>;
   /** The engine's public URL (PUBLIC_URL); fullUrls are `${baseUrl}/fhir/Type/id`. */
   readonly baseUrl: string;
   /**
@@ -184,6 +186,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     validator: loadResourceValidator,
     ...(deps.registration === undefined ? {} : { registration: deps.registration }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    ...(deps.auditIn === undefined ? {} : { auditIn: deps.auditIn }),
   });
   router.use(unmatched);
   return router;

@@ -33,6 +33,7 @@ import {
 } from './fhir-request-guard';
 import { outcome, sendOutcome, type OperationOutcome } from './operation-outcome';
 import type { RegistrationHooks } from './registration-hooks';
+import type { FhirAuditEvent } from './fhir-audit-event';
 
 /** What the write routes need besides the read side's context. */
 export interface FhirWriteContext extends FhirHandlerContext {
@@ -43,6 +44,12 @@ export interface FhirWriteContext extends FhirHandlerContext {
   readonly registration?: RegistrationHooks;
   /** Where a failing `afterCommit` hook is reported. */
   readonly logger?: Logger;
+  /**
+   * Writes an audit event in the caller's transaction, so a write whose audit fails rolls back.
+   * Without it the audit is written after commit (the embedded store has a single connection, so
+   * an audit through the pool inside the write's transaction would wait on it for ever).
+   */
+  readonly auditIn?: (tx: Queryable, event: FhirAuditEvent) => Promise<void>;
 }
 
 type WriteKind = 'create' | 'update' | 'delete';
@@ -322,9 +329,20 @@ async function handleWrite(
       const r = await writeDirect(tx, write, { clientId: ctx.clientId, requestId }, beforeStore(tx));
       if (!r.ok) throw new RolledBack(r);
       // Inside the transaction: a write whose audit fails is rolled back, never left unaudited.
-      await auditAccess(d, ctx, { ...event, resourceId: r.stored.id }, [r.stored]);
+      const auditIn = d.auditIn;
+      if (auditIn !== undefined) {
+        await auditAccess(
+          { ...d, audit: (e) => auditIn(tx, e) },
+          ctx,
+          { ...event, resourceId: r.stored.id },
+          [r.stored],
+        );
+      }
       return r;
     });
+    if (d.auditIn === undefined && result.ok) {
+      await auditAccess(d, ctx, { ...event, resourceId: result.stored.id }, [result.stored]);
+    }
   } catch (err) {
     if (!(err instanceof RolledBack)) throw err;
     result = err.result;
