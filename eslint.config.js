@@ -5,14 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/node_modules/**',
-      '**/dist/**',
-      'data/**',
-      'bench-results/**',
-      'scratch/**',
-      'smart-app/**',
-    ],
+    ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'bench-results/**', 'scratch/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 // queue prefix and schema, but running files one at a time keeps timings honest on 2 cores.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // smart-app/test: the SMART app's logic and component tests (components opt into happy-dom
+    // per file), next to the app they test so its tsconfig (DOM, JSX) type-checks them.
+    include: ['test/**/*.test.ts', 'smart-app/test/**/*.test.{ts,tsx}'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../config/schema';
 import { startEngine, type EngineParts } from '../engine';
 import { createLogger } from '../observability/logger';
 import { pingRedis } from '../queue/redis-connection';
+import { ensureAppBuild } from './ensure-app-build';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 function readConfig(): Config {
@@ -55,6 +56,23 @@ function watchParent(onGone: () => void): void {
   }, 250).unref();
 }
 
+/**
+ * Serves a current SMART app (see ensure-app-build.ts). A failed build does not stop the engine:
+ * hospital feeds matter more than the app, which keeps its previous build (or answers 503).
+ */
+async function buildAppIfStale(): Promise<void> {
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  try {
+    await ensureAppBuild({ log });
+  } catch (err) {
+    log(
+      `SMART app: build failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); run \`npm run build:app\` to see why`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   try {
@@ -67,6 +85,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  if (config.role === 'all' || config.role === 'http') await buildAppIfStale();
   const splitWorkers = config.role === 'all' && config.database.url !== undefined;
   const parts: EngineParts | undefined = splitWorkers
     ? { ingest: true, worker: false, http: true }

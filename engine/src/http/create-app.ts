@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AuthRuntime } from '../auth/auth-runtime';
+import { recordAudit, type AuditEvent } from '../auth/audit-log';
 import { identityRules } from '../identity/link-patient';
 import type { Config } from '../config/schema';
 import type { Logger } from '../observability/logger';
@@ -24,6 +25,7 @@ import { createRosterRouter } from './roster-routes';
 import type { RegistrationHooks } from './registration-hooks';
 import { createDeliveryRouter } from './delivery-routes';
 import { createInboxRouter } from './inbox-routes';
+import { createSmartAppRouter, SMART_APP_DIST_DIR } from './smart-app-routes';
 import type { DeliverJobData } from '../queue/deliver-queue';
 
 export interface HttpAppDeps {
@@ -74,7 +76,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       authorize: deps.auth.authorize,
       baseUrl: deps.config.http.publicUrl,
       identity: identityRules(deps.config.identity),
-      audit: (e) => auditFhirAccess(deps.auth, e),
+      audit: (e) => auditFhirAccess(deps.auth.audit, e),
+      auditIn: (tx, e) => auditFhirAccess((event) => recordAudit(tx, event), e),
       logger: deps.logger,
       ...(deps.registration === undefined ? {} : { registration: deps.registration }),
     }),
@@ -127,6 +130,11 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     }),
   );
 
+  app.use(
+    '/app',
+    createSmartAppRouter({ distDir: SMART_APP_DIST_DIR, clientId: deps.config.smartAppClientId }),
+  );
+
   app.use((req, res) => {
     sendOutcome(res, outcome('not-found', `no route for ${req.method} ${req.path}`));
   });
@@ -135,7 +143,10 @@ export function createHttpApp(deps: HttpAppDeps): Express {
 }
 
 /** One audit row per patient whose data was touched, so "who saw this patient" is one query. */
-async function auditFhirAccess(auth: AuthRuntime, e: FhirAuditEvent): Promise<void> {
+async function auditFhirAccess(
+  write: (event: AuditEvent) => Promise<void>,
+  e: FhirAuditEvent,
+): Promise<void> {
   const base = {
     clientId: e.clientId,
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
@@ -146,10 +157,10 @@ async function auditFhirAccess(auth: AuthRuntime, e: FhirAuditEvent): Promise<vo
     outcome: e.outcome,
   };
   if (e.patientIds.length === 0) {
-    await auth.audit(base);
+    await write(base);
     return;
   }
-  for (const patientId of e.patientIds) await auth.audit({ ...base, patientId });
+  for (const patientId of e.patientIds) await write({ ...base, patientId });
 }
 
 /**

@@ -1,0 +1,27 @@
+/**
+ * A native details/summary whose content is rendered only once opened: a 500-event timeline
+ * would otherwise build every lab table up front, most of which nobody opens.
+ */
+import { useState, type ReactElement, type ReactNode } from 'react';
+
+export interface DisclosureProps {
+  readonly summary: string;
+  readonly children: () => ReactNode;
+  readonly className?: string;
+}
+
+export function Disclosure({ summary, children, className }: DisclosureProps): ReactElement {
+  const [open, setOpen] = useState(false);
+  return (
+    <details
+      className={className}
+      open={open}
+      onToggle={(e) => {
+        setOpen(e.currentTarget.open);
+      }}
+    >
+      <summary>{summary}</summary>
+      {open ? children() : null}
+    </details>
+  );
+}
