@@ -9,7 +9,7 @@
  * shared: with the default `care`, any other engine on this machine would take these jobs).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -36,8 +36,11 @@ const started = new Set<number>();
 for (const entry of ['package.json', 'tsconfig.json', 'engine', 'mappings']) {
   cpSync(path.join(repo, entry), path.join(dir, entry), { recursive: true });
 }
-mkdirSync(path.join(dir, 'smart-app'));
-cpSync(path.join(repo, 'smart-app/package.json'), path.join(dir, 'smart-app/package.json'));
+// The app's sources as cloned: no build, so `npm start` builds it as it would on a fresh clone.
+cpSync(path.join(repo, 'smart-app'), path.join(dir, 'smart-app'), {
+  recursive: true,
+  filter: (src) => !/[\\/](dist|node_modules)$/.test(src),
+});
 symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
 
 /** A newcomer's shell: no engine settings, no npm or test-runner variables inherited. */
