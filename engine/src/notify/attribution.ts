@@ -59,34 +59,41 @@ export async function attributePatient(
   patientId: string,
   rosters?: RosterLookup,
 ): Promise<PatientAttribution> {
-  const records = await tx.query<{ id: string; gp: unknown }>(
+  // The records and, in the same round trip, every Practitioner they name (for its NPI); the
+  // references are checked below as before, so a row the checks drop is never used.
+  const rows = await tx.query<{ id: string; gp: unknown; practitioner: JsonObject | null }>(
     `WITH me AS (SELECT person_id FROM identity_records WHERE patient_id = $1),
           pts AS (SELECT $1::text AS patient_id
                   UNION SELECT r.patient_id FROM identity_records r JOIN me ON r.person_id = me.person_id
-                   WHERE r.active)
-     SELECT f.id, f.resource->'generalPractitioner' AS gp
-       FROM fhir_resources f JOIN pts ON f.id = pts.patient_id
-      WHERE f.resource_type = 'Patient' AND NOT f.deleted`,
+                   WHERE r.active),
+          recs AS MATERIALIZED (
+            SELECT f.id, f.resource->'generalPractitioner' AS gp
+              FROM fhir_resources f JOIN pts ON f.id = pts.patient_id
+             WHERE f.resource_type = 'Patient' AND NOT f.deleted)
+     SELECT id, gp, NULL::jsonb AS practitioner FROM recs
+     UNION ALL
+     SELECT p.id, NULL, p.resource FROM fhir_resources p
+      WHERE p.resource_type = 'Practitioner' AND NOT p.deleted
+        AND p.id IN (SELECT substr(g->>'reference', 14)
+                       FROM recs CROSS JOIN LATERAL jsonb_array_elements(
+                              CASE WHEN jsonb_typeof(recs.gp) = 'array' THEN recs.gp ELSE '[]'::jsonb END) AS g
+                      WHERE g->>'reference' LIKE 'Practitioner/%')`,
     [patientId],
+    { prepared: 'notify-attribute-patient' },
   );
+  const records = rows.filter((r) => r.practitioner === null);
   records.sort((a, b) => (a.id === patientId ? -1 : b.id === patientId ? 1 : a.id.localeCompare(b.id)));
   const named: { ref: string; via: string; own: boolean }[] = records.flatMap((r) =>
     references(r.gp).map((ref) => ({ ref, via: `Patient/${r.id}`, own: r.id === patientId })),
   );
-  const practitionerIds = [
-    ...new Set(named.filter((n) => n.ref.startsWith('Practitioner/')).map((n) => n.ref.slice(13))),
-  ];
+  const practitioners = new Map<string, JsonObject>(
+    rows.flatMap((r) => (r.practitioner !== null ? [[`Practitioner/${r.id}`, r.practitioner] as const] : [])),
+  );
   const npis = new Map<string, string>();
-  if (practitionerIds.length > 0) {
-    const rows = await tx.query<{ id: string; resource: JsonObject }>(
-      `SELECT id, resource FROM fhir_resources
-        WHERE resource_type = 'Practitioner' AND id = ANY($1::text[]) AND NOT deleted`,
-      [practitionerIds],
-    );
-    for (const r of rows) {
-      const npi = npiOf(r.resource);
-      if (npi !== undefined) npis.set(`Practitioner/${r.id}`, npi);
-    }
+  for (const ref of new Set(named.map((n) => n.ref))) {
+    const practitioner = practitioners.get(ref);
+    const npi = practitioner === undefined ? undefined : npiOf(practitioner);
+    if (npi !== undefined) npis.set(ref, npi);
   }
   const attributions: Attribution[] = named.map((n) => {
     const npi = npis.get(n.ref);

@@ -17,7 +17,7 @@ import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { Db, Queryable } from '../store/db';
 import type { JsonObject } from '../store/fhir-json';
-import { lockCurrent, writeVersion } from '../store/fhir-version-writer';
+import { writeVersion } from '../store/fhir-version-writer';
 import { insertNotices, type NoticeRef } from '../store/notification-store';
 import { finishOutboxRow, lockOutboxRow, type OutboxRow } from '../store/outbox';
 import { NOTIFY_QUEUE, createNotifyQueue, type NotifyJobData } from '../queue/notify-queue';
@@ -56,10 +56,12 @@ async function focusResource(tx: Queryable, focus: string): Promise<JsonObject |
   return row?.resource;
 }
 
-/** Writes an inbox Communication unless a redo already did. */
+/**
+ * Writes an inbox Communication unless a redo already did: a first version is not written over
+ * a stored one (writeVersion inserts it only where none is), so no read is needed first.
+ */
 async function writeInbox(tx: Queryable, row: OutboxRow, body: JsonObject): Promise<void> {
   const id = String(body['id']);
-  if ((await lockCurrent(tx, 'Communication', id)) !== undefined) return;
   const now = new Date().toISOString();
   await writeVersion(
     tx,

@@ -18,9 +18,11 @@ export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<
   const ids = [...new Set(keys)].map(lockIds).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (ids.length === 0) return;
   // One round trip: PostgreSQL evaluates a volatile function in the select list after ORDER BY,
-  // so the locks are taken in the sorted order.
+  // so the locks are taken in the sorted order. Its own statement, never a CTE of the reads it
+  // guards: a statement's snapshot is taken before it waits, and would miss the holder's commit.
   await tx.query(
     `SELECT pg_advisory_xact_lock(a, b) FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS k(a, b, n) ORDER BY n`,
     [ids.map((i) => i[0]), ids.map((i) => i[1])],
+    { prepared: 'advisory-lock-keys' },
   );
 }

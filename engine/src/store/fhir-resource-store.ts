@@ -17,12 +17,13 @@ import { lockKeys } from './advisory-locks';
 import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks';
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
 import type { TransactionBundle } from './fhir-types';
+import { createWriteQueue, type WriteQueue } from './fhir-write-queue';
 import {
   advanceEventTime,
   hashBody,
   lockCurrent,
   lockCurrentMany,
-  writeVersion,
+  readCurrentMany,
   type CurrentVersion,
   type NewVersion,
 } from './fhir-version-writer';
@@ -94,7 +95,9 @@ interface PlannedEntry {
 }
 
 interface WriteContext {
+  /** The caller's transaction through `writes`: queued versions go out before each statement. */
   readonly tx: Queryable;
+  readonly writes: WriteQueue;
   readonly eventTime: string;
   readonly eventMs: number;
   readonly messageId: string;
@@ -102,6 +105,11 @@ interface WriteContext {
   readonly hooks: BundleHooks;
   /** `Type/id` to its current version (undefined: not stored), locked in one query per bundle. */
   readonly prefetched: Map<string, CurrentVersion | undefined>;
+  /**
+   * `Type/id` to its last committed version, read without a lock, for entries that looked like
+   * no write at all: they take no lock unless their prepared body says otherwise.
+   */
+  readonly unlocked: Map<string, { readonly current: CurrentVersion; readonly change: ResourceChange }>;
 }
 
 const URL_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
@@ -181,9 +189,8 @@ async function lockOrCreate(
     : await lockCurrent(ctx.tx, entry.type, entry.id);
   ctx.prefetched.delete(key);
   if (current !== undefined || entry.method === 'DELETE') return { current };
-  const created = await writeVersion(ctx.tx, versionOf(ctx, entry, body, false), undefined);
-  // undefined: another transaction created it between our SELECT and INSERT; decide on its row.
-  return created !== undefined ? { created } : { current: await lockCurrent(ctx.tx, entry.type, entry.id) };
+  // Under the key lock every creator takes, nobody else can create it before the write.
+  return { created: await ctx.writes.queue(versionOf(ctx, entry, body, false), undefined) };
 }
 
 function stored(v: CurrentVersion): StoredVersion {
@@ -195,11 +202,49 @@ function written(versionId: number, body: JsonObject, deleted: boolean): StoredV
   return { versionId: String(versionId), resource: body, deleted };
 }
 
+/**
+ * The change when `received` needs no write over `current` (a later stored version it may not
+ * roll back, or the same content from an event no later than the stored one), else undefined.
+ * Such an entry writes nothing whatever happens to the row meanwhile: a concurrent writer only
+ * ever moves a resource to a later event, so the decision holds as if this bundle had gone first.
+ */
+function noWriteChange(
+  ctx: WriteContext,
+  entry: PlannedEntry,
+  current: CurrentVersion | undefined,
+  received: JsonObject | undefined,
+): ResourceChange | undefined {
+  if (current === undefined) return undefined;
+  const { type, id } = entry;
+  const previous = stored(current);
+  if (current.eventMs > ctx.eventMs) {
+    if (received !== undefined && ctx.hooks.lateWrite?.(current, received) !== undefined) return undefined;
+    return { type, id, outcome: SkipReason.OutOfOrder, previous, current: previous };
+  }
+  // A later event over the same content moves the stored event time: a write, under the lock.
+  if (ctx.eventMs > current.eventMs) return undefined;
+  const deleted = received === undefined;
+  const body = received === undefined ? current.resource : withUpdateMode(entry, current, received);
+  if (hashBody(body, deleted) !== current.contentHash) return undefined;
+  return { type, id, outcome: SkipReason.Unchanged, previous, current: previous };
+}
+
 async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<ResourceChange> {
   const { type, id } = entry;
   const prepare = ctx.hooks.prepare;
   const received =
     entry.body === undefined || prepare === undefined ? entry.body : await prepare(ctx.tx, entry.body);
+  const key = `${type}/${id}`;
+  const unlocked = ctx.unlocked.get(key);
+  if (unlocked !== undefined) {
+    ctx.unlocked.delete(key);
+    // Decided on the body before `prepare`: the same object needs no second look.
+    const change =
+      received === entry.body ? unlocked.change : noWriteChange(ctx, entry, unlocked.current, received);
+    if (change !== undefined) return change;
+    // `prepare` made it a write after all: lock it now, as the bundle's other writes are.
+    await lockKeys(ctx.tx, [`fhir:${key}`]);
+  }
   const locked = await lockOrCreate(ctx, entry, received ?? {});
   if ('created' in locked) {
     return { type, id, outcome: 'created', current: written(locked.created, received ?? {}, false) };
@@ -210,12 +255,10 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
   if (current.eventMs > ctx.eventMs) {
     const late = received === undefined ? undefined : ctx.hooks.lateWrite?.(current, received);
     if (late === undefined) return { type, id, outcome: SkipReason.OutOfOrder, previous, current: previous };
-    const versionId = await writeVersion(
-      ctx.tx,
+    const versionId = await ctx.writes.queue(
       { ...versionOf(ctx, entry, late, false), eventTime: new Date(current.eventMs).toISOString() },
       current,
     );
-    if (versionId === undefined) throw new Error(`version write of ${type}/${id} lost its row`);
     return { type, id, outcome: 'updated', previous, current: written(versionId, late, false) };
   }
   const deleted = received === undefined;
@@ -224,8 +267,7 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, outcome: SkipReason.Unchanged, previous, current: previous };
   }
-  const versionId = await writeVersion(ctx.tx, versionOf(ctx, entry, body, deleted), current);
-  if (versionId === undefined) throw new Error(`version write of ${type}/${id} lost its row`);
+  const versionId = await ctx.writes.queue(versionOf(ctx, entry, body, deleted), current);
   const outcome = deleted ? 'deleted' : 'updated';
   return { type, id, outcome, previous, current: written(versionId, body, deleted) };
 }
@@ -266,25 +308,20 @@ export async function applyBundle(
     throw invalid(`eventTime is not a FHIR dateTime: ${options.eventTime}`, 'eventTime');
   }
   if (options.messageId === '') throw invalid('messageId is empty', 'messageId');
+  const writes = createWriteQueue(tx);
   const ctx: WriteContext = {
-    tx,
+    tx: writes.tx,
+    writes,
     eventTime: event.start,
     eventMs: Date.parse(event.start),
     messageId: options.messageId,
     lastUpdated: (options.now ?? new Date()).toISOString(),
     hooks: options.hooks ?? {},
     prefetched: new Map(),
+    unlocked: new Map(),
   };
   const planned = planEntries(bundle);
-  // Resources shared by patients (a ward's Location, the facility's Organization) are created and
-  // updated by many transactions: their keys are locked first, in one order, so creating a row
-  // another transaction is also creating queues rather than deadlocks.
-  await lockKeys(
-    tx,
-    planned.map((e) => `fhir:${e.type}/${e.id}`),
-  );
-  const locked = await lockCurrentMany(tx, planned);
-  for (const e of planned) ctx.prefetched.set(`${e.type}/${e.id}`, locked.get(`${e.type}/${e.id}`));
+  await lockWrites(ctx, planned);
   const result: ApplyBundleResult = { written: [], skipped: [], repointed: [], changes: [] };
   for (const entry of planned) {
     const change = await applyEntry(ctx, entry);
@@ -296,20 +333,53 @@ export async function applyBundle(
     }
     const after = ctx.hooks.afterEntry;
     if (after === undefined) continue;
-    const further = await after(tx, change, entry.body, {
+    const further = await after(ctx.tx, change, entry.body, {
       messageId: ctx.messageId,
       lastUpdated: ctx.lastUpdated,
     });
     for (const f of further) {
-      // Versions a hook wrote are newer than what was locked up front.
+      // Versions a hook wrote are newer than what was read up front.
       ctx.prefetched.delete(`${f.type}/${f.id}`);
+      ctx.unlocked.delete(`${f.type}/${f.id}`);
       result.changes.push(f);
       if (f.current !== undefined) {
         result.repointed.push({ type: f.type, id: f.id, versionId: f.current.versionId });
       }
     }
   }
+  await writes.flush();
   return result;
+}
+
+/**
+ * Locks what the bundle will write, after one unlocked read of everything it names. Most of a
+ * message's resources are shared by patients (a ward's Locations, the facility's Organization,
+ * its doctors) and come again unchanged: locking those would queue every worker behind the
+ * others' commits. The rest are locked, their advisory keys first (in one order, so creating a row
+ * another transaction is also creating queues rather than deadlocks), then their rows, read again
+ * in that second statement's fresher snapshot. A resource named twice is locked, so its second
+ * entry sees the first.
+ */
+async function lockWrites(ctx: WriteContext, planned: readonly PlannedEntry[]): Promise<void> {
+  const committed = await readCurrentMany(ctx.tx, planned);
+  const seen = new Map<string, number>();
+  for (const e of planned) seen.set(`${e.type}/${e.id}`, (seen.get(`${e.type}/${e.id}`) ?? 0) + 1);
+  const writes: PlannedEntry[] = [];
+  for (const e of planned) {
+    const key = `${e.type}/${e.id}`;
+    const current = committed.get(key);
+    const change = seen.get(key) === 1 ? noWriteChange(ctx, e, current, e.body) : undefined;
+    if (change !== undefined && current !== undefined) ctx.unlocked.set(key, { current, change });
+    else writes.push(e);
+  }
+  if (writes.length === 0) return;
+  const keys = writes.map((e) => `${e.type}/${e.id}`);
+  await lockKeys(
+    ctx.tx,
+    keys.map((k) => `fhir:${k}`),
+  );
+  const locked = await lockCurrentMany(ctx.tx, writes);
+  for (const key of keys) ctx.prefetched.set(key, locked.get(key));
 }
 
 function skipReasonOf(change: ResourceChange): SkipReason {
