@@ -2,9 +2,10 @@
  * `npm run bench`: how fast the engine accepts HL7 over MLLP on this machine (real PostgreSQL and
  * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
  * the engine's memory with a large backlog; and identity linking's accuracy and speed on a
- * synthetic population; and how long a PCP waits for an admission notice at 200 ADT/s. Prints a
- * table and writes bench-results/*.json. `--only mllp`, `--only identity` or `--only notify` runs
- * one part.
+ * synthetic population; and how long a PCP waits for an admission notice at 200 ADT/s; and the
+ * SMART app's first render of a 500-event timeline and its bundle size. Prints a table and writes
+ * bench-results/*.json. `--only mllp`, `--only identity`, `--only notify` or `--only app` runs one
+ * part.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,7 @@ import {
   identityTargets,
   type IdentityBenchResult,
 } from './bench/identity-bench';
+import { appTargets, benchApp, formatApp, type AppBenchResult } from './bench/app-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
 import { benchNotify, formatNotify, notifyTargets, type NotifyBenchResult } from './bench/notify-bench';
 import { startRssSampler } from './bench/rss-sampler';
@@ -45,7 +47,7 @@ interface BenchSizes {
 const MB = 1024 * 1024;
 const log = (line: string): boolean => process.stderr.write(`${line}\n`);
 
-const BENCH_PARTS = ['mllp', 'identity', 'notify'] as const;
+const BENCH_PARTS = ['mllp', 'identity', 'notify', 'app'] as const;
 type BenchPart = (typeof BENCH_PARTS)[number];
 
 function isBenchPart(s: string): s is BenchPart {
@@ -241,6 +243,11 @@ async function main(): Promise<void> {
     log('notification latency benchmark');
     notify = await benchNotify(env, { seconds: sizes.notifySeconds, log });
   }
+  let app: AppBenchResult | undefined;
+  if (parts.has('app')) {
+    log('SMART app benchmark');
+    app = await benchApp(env, { runs: quick ? 3 : 5, log });
+  }
   const results = {
     startedAt,
     quick,
@@ -254,10 +261,12 @@ async function main(): Promise<void> {
     mapping,
     ...(identity !== undefined ? { identity, identityLines: formatIdentity(identity) } : {}),
     ...(notify !== undefined ? { notify, notifyLines: formatNotify(notify) } : {}),
+    ...(app !== undefined ? { app, appLines: formatApp(app) } : {}),
     targets: [
       ...(parts.has('mllp') ? evaluateTargets(rows, backlog, sizes.backlog) : []),
       ...(identity !== undefined ? identityTargets(identity) : []),
       ...(notify !== undefined ? notifyTargets(notify) : []),
+      ...(app !== undefined ? appTargets(app) : []),
     ],
   };
   process.stdout.write(`\n${formatBenchTable(results)}\n`);

@@ -60,6 +60,8 @@ export interface BenchResults {
   readonly identityLines?: readonly string[];
   /** The notification latency section's lines (notify-bench.ts renders them), when it ran. */
   readonly notifyLines?: readonly string[];
+  /** The SMART app section's lines (app-bench.ts renders them), when it ran. */
+  readonly appLines?: readonly string[];
   readonly targets: readonly TargetCheck[];
 }
 
@@ -171,6 +173,7 @@ export function formatBenchTable(r: BenchResults): string {
   }
   if (r.identityLines !== undefined) lines.push('', ...r.identityLines);
   if (r.notifyLines !== undefined) lines.push('', ...r.notifyLines);
+  if (r.appLines !== undefined) lines.push('', ...r.appLines);
   lines.push('', 'targets');
   for (const t of r.targets) {
     lines.push(
