@@ -74,4 +74,11 @@ describe('attention list', () => {
     });
     expect(a.results.map((e) => e.id)).toEqual([NORTHWIND_REPORT]);
   });
+
+  it('dates a result by when it was taken, not when a late feed delivered it', () => {
+    const late = events.map((e) =>
+      e.type === 'lab' ? { ...e, provenance: { ...e.provenance, receivedAt: '2024-06-01T00:00:00Z' } } : e,
+    );
+    expect(buildAttentionList(late, [], { now: Date.parse('2024-06-02T00:00:00Z') }).results).toEqual([]);
+  });
 });

@@ -27,9 +27,13 @@ export interface AttentionList {
   readonly unread: readonly InboxNotice[];
 }
 
-/** A report's recency: the later of when it was taken or issued and when the engine received it. */
+/**
+ * A report's recency: when it was taken or issued. Not when the engine received it: a backfill of
+ * last year's results is not a test done recently elsewhere, which is what the list is for (so a
+ * test is not ordered again).
+ */
 function recencyOf(e: LabReportEvent): number {
-  return Math.max(e.time, fhirTime(e.issued) ?? 0, fhirTime(e.provenance.receivedAt) ?? 0);
+  return Math.max(e.time, fhirTime(e.issued) ?? 0);
 }
 
 function attentionRank(e: LabReportEvent): number {
