@@ -59,13 +59,24 @@ export async function startTestEngine(o: TestEngineOptions = {}): Promise<TestEn
   };
 }
 
-/** A port free right now on loopback. */
+/** Ports this process has handed out: the OS may give a just-closed port to the next caller. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free right now on loopback, and not one handed out before in this process: two calls in
+ * a row (an MLLP and an HTTP port) could otherwise get the same number and one bind would fail.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Deletes a test engine's schema and queue keys. */
