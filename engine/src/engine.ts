@@ -263,6 +263,8 @@ interface WorkerContext {
 async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<void> {
   const { config } = options;
   const { db, workerRedis, queue, notifyQueue, deliverQueue, registry, logger, metrics, cleanups } = w;
+  // Built once: every event's roster lookup and the link sweep use the same rules.
+  const rules = identityRules(config.identity);
   let runtime: MessageHandlerRuntime | undefined;
   if (options.handler === undefined) {
     runtime = await createMessageHandler(config, logger);
@@ -285,7 +287,7 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
   const notifyWorker = createNotifyWorker(
     {
       db,
-      rosters: (tx, patientId) => rosterAttributions(tx, patientId, identityRules(config.identity)),
+      rosters: (tx, patientId) => rosterAttributions(tx, patientId, rules),
       relay: (refs, traceId) => relayNotices(db, deliverQueue, refs, traceId),
       logger,
     },
@@ -345,5 +347,5 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
       report: (sent) => logger.debug({ sent }, 'subscription heartbeats sent'),
     }),
   );
-  cleanups.push(startLinkSweep(db, identityRules(config.identity), logger, sweepMs));
+  cleanups.push(startLinkSweep(db, rules, logger, sweepMs));
 }

@@ -7,7 +7,7 @@
 import express, { type Response, type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
-import { getAccessContext, type AccessContext, type Interaction } from '../auth/access-context';
+import { type AccessContext, type Interaction } from '../auth/access-context';
 import type { AuditEvent } from '../auth/audit-log';
 import { relayNotices } from '../pipeline/relay-notices';
 import type { DeliverJobData } from '../queue/deliver-queue';
@@ -19,7 +19,7 @@ import {
   reopenNotice,
   type NoticeRow,
 } from '../store/notification-store';
-import { decideAccess } from './fhir-access';
+import { adminAccess } from './admin-access';
 import { outcome, sendOutcome } from './operation-outcome';
 import { decimalInt, parseParams, safeText } from './request-params';
 
@@ -79,41 +79,21 @@ export function createDeliveryRouter(deps: DeliveryRouteDeps): Router {
   const router = express.Router();
   router.use(deps.authorize);
 
-  const allowed = async (
-    res: Response,
-    interaction: Interaction,
-    action: AuditEvent['action'],
-  ): Promise<AccessContext | undefined> => {
-    const ctx = getAccessContext(res);
-    const access = decideAccess(ctx, DELIVERY_TYPE, interaction);
-    if (!access.allowed || access.compartmentPatients !== undefined) {
-      await deps.audit({ clientId: ctx.clientId, action, resourceType: DELIVERY_TYPE, outcome: 'denied' });
-      sendOutcome(res, outcome('forbidden', `scope does not allow ${DELIVERY_TYPE}.${interaction}`));
-      return undefined;
-    }
-    return ctx;
-  };
-
-  const audit = async (
+  const access = adminAccess(deps.audit, DELIVERY_TYPE);
+  const allowed = (res: Response, interaction: Interaction, action: AuditEvent['action']) =>
+    access.allowed(res, [[DELIVERY_TYPE, interaction]], action);
+  /** Notices name patients: one audit row per patient. */
+  const audit = (
     ctx: AccessContext,
     action: AuditEvent['action'],
     rows: readonly NoticeRow[],
     query?: string,
-  ): Promise<void> => {
-    const base: AuditEvent = {
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      action,
-      resourceType: DELIVERY_TYPE,
-      outcome: 'success',
-      ...(query !== undefined ? { query } : {}),
-    };
-    const patients = new Set(
+  ) =>
+    access.audit(
+      ctx,
+      { action, outcome: 'success', ...(query !== undefined ? { query } : {}) },
       rows.flatMap((r) => (r.patientRef?.startsWith('Patient/') === true ? [r.patientRef.slice(8)] : [])),
     );
-    if (patients.size === 0) await deps.audit(base);
-    for (const patientId of patients) await deps.audit({ ...base, patientId });
-  };
 
   router.get('/', async (req, res) => {
     const ctx = await allowed(res, 's', 'search');

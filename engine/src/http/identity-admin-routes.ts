@@ -6,9 +6,8 @@
  * Scopes name the pseudo-type `IdentityReview` (as the message archive's name `Message`); the
  * queue also needs Patient read, since it returns Patients.
  */
-import express, { type RequestHandler, type Response, type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import { getAccessContext, type AccessContext, type Interaction } from '../auth/access-context';
 import type { AuditEvent } from '../auth/audit-log';
 import { errorGuard } from '../errors/coded-error';
 import type { IdentityConflictError } from '../identity/identity-error';
@@ -19,7 +18,7 @@ import { listEhrReviews } from '../identity/ehr-review-store';
 import { decideReview, type DecidedReview } from '../identity/review-decisions';
 import type { Db, Queryable } from '../store/db';
 import type { FhirResource } from '../store/fhir-types';
-import { decideAccess } from './fhir-access';
+import { adminAccess } from './admin-access';
 import { outcome, sendOutcome } from './operation-outcome';
 import { decimalInt, parseParams } from './request-params';
 
@@ -156,48 +155,8 @@ export function createIdentityAdminRouter(deps: IdentityAdminDeps): Router {
   const router = express.Router();
   router.use(deps.authorize);
 
-  /** One audit row per patient touched (or one without a patient), so "who saw X" is one query. */
-  const audit = async (
-    ctx: AccessContext,
-    e: Pick<AuditEvent, 'action' | 'outcome'> & { resourceId?: string; query?: string },
-    patientIds: readonly string[],
-  ): Promise<void> => {
-    const base: AuditEvent = {
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      resourceType: REVIEW_TYPE,
-      ...e,
-    };
-    if (patientIds.length === 0) {
-      await deps.audit(base);
-      return;
-    }
-    for (const patientId of new Set(patientIds)) await deps.audit({ ...base, patientId });
-  };
-
-  /**
-   * The caller, when every `needs` is granted without patient restriction: a review spans two
-   * patients, so no patient-bound token may see or decide one. A refusal is audited.
-   */
-  const allowed = async (
-    res: Response,
-    needs: readonly (readonly [string, Interaction])[],
-    action: AuditEvent['action'],
-  ): Promise<AccessContext | undefined> => {
-    const ctx = getAccessContext(res);
-    for (const [type, interaction] of needs) {
-      const access = decideAccess(ctx, type, interaction);
-      if (!access.allowed || access.compartmentPatients !== undefined) {
-        await audit(ctx, { action, outcome: 'denied' }, []);
-        sendOutcome(
-          res,
-          outcome('forbidden', `scope does not allow ${type}.${interaction} on every patient`),
-        );
-        return undefined;
-      }
-    }
-    return ctx;
-  };
+  // A review spans two patients: no patient-bound token may see or decide one.
+  const { allowed, audit } = adminAccess(deps.audit, REVIEW_TYPE);
 
   router.get('/reviews', async (req, res) => {
     const ctx = await allowed(

@@ -5,11 +5,10 @@
  */
 import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import { getAccessContext } from '../auth/access-context';
 import type { AuditEvent } from '../auth/audit-log';
 import type { Db } from '../store/db';
 import { lockCurrent, writeVersion } from '../store/fhir-version-writer';
-import { decideAccess } from './fhir-access';
+import { adminAccess } from './admin-access';
 import { outcome, sendOutcome } from './operation-outcome';
 import { parseParams } from './request-params';
 
@@ -27,19 +26,10 @@ const path = z.object({
 export function createInboxRouter(deps: InboxRouteDeps): Router {
   const router = express.Router();
   router.use(deps.authorize);
+  const access = adminAccess(deps.audit, 'Communication');
   router.post('/:id/:state', async (req, res) => {
-    const ctx = getAccessContext(res);
-    const access = decideAccess(ctx, 'Communication', 'u');
-    if (!access.allowed || access.compartmentPatients !== undefined) {
-      await deps.audit({
-        clientId: ctx.clientId,
-        action: 'update',
-        resourceType: 'Communication',
-        outcome: 'denied',
-      });
-      sendOutcome(res, outcome('forbidden', 'scope does not allow Communication.u'));
-      return;
-    }
+    const ctx = await access.allowed(res, [['Communication', 'u']], 'update');
+    if (ctx === undefined) return;
     const p = parseParams(res, path, req.params);
     if (p === undefined) return;
     const result = await deps.db.transaction(async (tx) => {
@@ -71,15 +61,11 @@ export function createInboxRouter(deps: InboxRouteDeps): Router {
       return;
     }
     const subject = (result.resource['subject'] as { reference?: string } | undefined)?.reference;
-    await deps.audit({
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      action: 'update',
-      resourceType: 'Communication',
-      resourceId: p.id,
-      ...(subject?.startsWith('Patient/') === true ? { patientId: subject.slice(8) } : {}),
-      outcome: 'success',
-    });
+    await access.audit(
+      ctx,
+      { action: 'update', outcome: 'success', resourceId: p.id },
+      subject?.startsWith('Patient/') === true ? [subject.slice(8)] : [],
+    );
     res.json({ id: p.id, state: p.state, changed: result.changed });
   });
   router.use((req, res) => {

@@ -6,7 +6,7 @@
  */
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { getAccessContext, type AccessContext, type Interaction } from '../auth/access-context';
+import { type AccessContext, type Interaction } from '../auth/access-context';
 import type { AuditEvent } from '../auth/audit-log';
 import type { IdentityRules } from '../identity/link-patient';
 import { matchProbability } from '../identity/match-model';
@@ -15,7 +15,7 @@ import { isRosterCsvError, MAX_ROSTER_BYTES, parseRosterCsv, RosterCsvErrorCode 
 import { listRoster, type RosterStatus } from '../notify/roster-store';
 import type { Db } from '../store/db';
 import { readResource } from '../store/fhir-read';
-import { decideAccess } from './fhir-access';
+import { adminAccess } from './admin-access';
 import { outcome, sendOutcome } from './operation-outcome';
 import { FHIR_ID_RE, parseParams, safeText } from './request-params';
 
@@ -50,48 +50,19 @@ export function createRosterRouter(deps: RosterRouterDeps): Router {
   const today = deps.today ?? ((): string => new Date().toISOString().slice(0, 10));
   router.use(deps.authorize);
 
-  /** One audit row per patient touched (or one without a patient), so "who saw X" is one query. */
-  const audit = async (
-    ctx: AccessContext,
-    e: Pick<AuditEvent, 'action' | 'outcome'> & { resourceId?: string },
-    patientIds: readonly string[],
-  ): Promise<void> => {
-    const base: AuditEvent = {
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      resourceType: ROSTER_TYPE,
-      ...e,
-    };
-    if (patientIds.length === 0) {
-      await deps.audit(base);
-      return;
-    }
-    for (const patientId of new Set(patientIds)) await deps.audit({ ...base, patientId });
-  };
-
-  /**
-   * The caller, when every interaction is granted on Group without patient restriction (a roster
-   * spans a practice's patients); a refusal is audited and answered 403.
-   */
-  const allowed = async (
+  // A roster spans a practice's patients: Group scopes on every patient.
+  const access = adminAccess(deps.audit, ROSTER_TYPE);
+  const audit = access.audit;
+  const allowed = (
     res: Response,
     interactions: readonly Interaction[],
     action: AuditEvent['action'],
-  ): Promise<AccessContext | undefined> => {
-    const ctx = getAccessContext(res);
-    for (const interaction of interactions) {
-      const access = decideAccess(ctx, ROSTER_TYPE, interaction);
-      if (!access.allowed || access.compartmentPatients !== undefined) {
-        await audit(ctx, { action, outcome: 'denied' }, []);
-        sendOutcome(
-          res,
-          outcome('forbidden', `scope does not allow ${ROSTER_TYPE}.${interaction} on every patient`),
-        );
-        return undefined;
-      }
-    }
-    return ctx;
-  };
+  ): Promise<AccessContext | undefined> =>
+    access.allowed(
+      res,
+      interactions.map((i) => [ROSTER_TYPE, i] as const),
+      action,
+    );
 
   /** The Organization of the query, answering 400 or 422 itself when it is malformed or unknown. */
   const organizationOf = async (res: Response, query: unknown): Promise<string | undefined> => {
