@@ -39,12 +39,13 @@ export interface NoticeResources {
   readonly resources: readonly JsonObject[];
 }
 
-/** Reads the focus version (`Type/id/_history/n`, or current when unversioned) and what it references. */
-export async function readNoticeResources(
-  tx: Queryable,
-  focusRef: string,
-  patient: string | undefined,
-): Promise<NoticeResources | undefined> {
+/** `Type/id/_history/n` → `Type/id`. */
+export function unversioned(ref: string): string {
+  return ref.replace(/\/_history\/[^/]+$/, '');
+}
+
+/** The version an event names (`Type/id/_history/n`), or the current one when unversioned; undefined if gone. */
+export async function readFocusVersion(tx: Queryable, focusRef: string): Promise<JsonObject | undefined> {
   const [type, id, , version] = focusRef.split('/');
   if (type === undefined || id === undefined) return undefined;
   const [row] = await tx.query<{ resource: JsonObject; deleted: boolean }>(
@@ -53,10 +54,21 @@ export async function readNoticeResources(
       : `SELECT resource, deleted FROM fhir_resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
     version === undefined ? [type, id] : [type, id, Number(version)],
   );
-  if (row === undefined || row.deleted) return undefined;
+  return row === undefined || row.deleted ? undefined : row.resource;
+}
+
+/** Reads the focus version (`Type/id/_history/n`, or current when unversioned) and what it references. */
+export async function readNoticeResources(
+  tx: Queryable,
+  focusRef: string,
+  patient: string | undefined,
+): Promise<NoticeResources | undefined> {
+  const focus = await readFocusVersion(tx, focusRef);
+  if (focus === undefined) return undefined;
+  const [type, id] = focusRef.split('/');
   const seen = new Set<string>([`${type}/${id}`]);
   const resources: JsonObject[] = [];
-  let frontier = [row.resource];
+  let frontier = [focus];
   for (let depth = 0; depth < 2 && frontier.length > 0 && resources.length < MAX_RESOURCES; depth++) {
     const refs = new Set<string>();
     for (const r of frontier) collectRefs(r, refs);
@@ -80,5 +92,5 @@ export async function readNoticeResources(
       });
     resources.push(...frontier);
   }
-  return { focus: row.resource, resources: resources.slice(0, MAX_RESOURCES) };
+  return { focus, resources: resources.slice(0, MAX_RESOURCES) };
 }

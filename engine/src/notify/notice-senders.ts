@@ -10,7 +10,7 @@ import type { NoticeRow } from '../store/notification-store';
 import { buildNotificationBundle } from './davinci-bundle';
 import type { EventKind } from './derive-events';
 import type { AddressPolicy } from './endpoint-address-policy';
-import { readNoticeResources } from './notice-resources';
+import { readNoticeResources, unversioned } from './notice-resources';
 import { DeliveryError, DeliveryErrorCode } from './notify-error';
 import { postJson, type HttpAnswer } from './safe-http-client';
 import { buildSubscriptionBundle } from './subscription-notification';
@@ -58,10 +58,6 @@ function focusOf(n: NoticeRow): string {
   const focus = n.payload['focus'];
   if (typeof focus !== 'string') throw rejected(`event ${n.eventKey} names no focus`);
   return focus;
-}
-
-function unversioned(ref: string): string {
-  return ref.replace(/\/_history\/[^/]+$/, '');
 }
 
 function isCorrection(n: NoticeRow): boolean {

@@ -10,6 +10,7 @@ import { isTransient } from '../errors/coded-error';
 import { attributePatient, type RosterLookup } from '../notify/attribution';
 import type { EventKind } from '../notify/derive-events';
 import { buildInboxCommunication } from '../notify/inbox-communication';
+import { readFocusVersion, unversioned } from '../notify/notice-resources';
 import { planNotices } from '../notify/plan-notices';
 import { findRecipients } from '../notify/recipient-directory';
 import { matchingSubscriptions, takeEventNumbers } from '../notify/subscription-directory';
@@ -37,23 +38,6 @@ function refOf(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const r = (v as JsonObject)['reference'];
   return typeof r === 'string' ? r : undefined;
-}
-
-/** `Type/id/_history/n` → `Type/id`. */
-function unversioned(ref: string): string {
-  return ref.replace(/\/_history\/[^/]+$/, '');
-}
-
-async function focusResource(tx: Queryable, focus: string): Promise<JsonObject | undefined> {
-  const [type, id, , version] = focus.split('/');
-  if (type === undefined || id === undefined) return undefined;
-  const [row] = await tx.query<{ resource: JsonObject }>(
-    version === undefined
-      ? `SELECT resource FROM fhir_resources WHERE resource_type = $1 AND id = $2`
-      : `SELECT resource FROM fhir_resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
-    version === undefined ? [type, id] : [type, id, Number(version)],
-  );
-  return row?.resource;
 }
 
 /**
@@ -94,7 +78,7 @@ async function notifyInTransaction(
       ? { patients: [], attributions: [] }
       : await attributePatient(tx, patientId, deps.rosters);
   const recipients = await findRecipients(tx, attribution.attributions);
-  const focusBody = focus === undefined ? undefined : await focusResource(tx, focus);
+  const focusBody = focus === undefined ? undefined : await readFocusVersion(tx, focus);
   const serviceProvider = refOf(focusBody?.['serviceProvider']);
   const subscriptions = await matchingSubscriptions(tx, {
     kind: row.kind as EventKind,
