@@ -72,6 +72,15 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().positive().max(100).default(15),
   NOTIFY_BREAKER_FAILURES: z.coerce.number().int().positive().default(5),
   NOTIFY_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(30_000),
+  CONSOLE_USERS_FILE: optionalPath,
+  CONSOLE_OIDC_ISSUER: z.url().optional(),
+  CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  CONSOLE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  CONSOLE_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+  CONSOLE_LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+  RETENTION_DAYS: z.coerce.number().int().positive().default(365),
+  RETENTION_INTERVAL_MS: z.coerce.number().int().positive().default(60 * 60_000),
   ENGINE_ROLE: z.enum(['all', 'ingest', 'worker', 'http']).default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -106,6 +115,31 @@ export interface NotifySettings {
   /** Consecutive failures that open an endpoint's circuit, and how long it stays open. */
   readonly breakerFailures: number;
   readonly breakerHalfOpenMs: number;
+}
+
+/** Analyst console sign-in (see README, Analyst console). */
+export interface ConsoleSettings {
+  /** Users with scrypt password hashes, managed by `npm run console-user`. */
+  readonly usersFile?: string;
+  /** Sign-in through an OpenID Connect provider instead of (or besides) the users file. */
+  readonly oidc?: {
+    readonly issuer: string;
+    readonly clientId: string;
+    readonly clientSecret?: string;
+    /** ID token claim holding the roles (`analyst`, `admin`); a user with neither is refused. */
+    readonly rolesClaim: string;
+  };
+  /** How long a session lasts from sign-in. */
+  readonly sessionTtlMs: number;
+  /** Failed sign-ins per user name and per address within 15 minutes before more are refused. */
+  readonly loginMaxFailures: number;
+}
+
+/** Purging of archived messages and the FHIR versions they wrote. */
+export interface RetentionSettings {
+  readonly days: number;
+  /** How often the purge job runs (a BullMQ repeatable job). */
+  readonly intervalMs: number;
 }
 
 export interface Config {
@@ -164,6 +198,8 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly identity: IdentitySettings;
   readonly notify: NotifySettings;
+  readonly console: ConsoleSettings;
+  readonly retention: RetentionSettings;
   /** Which parts this process runs: `all`, or one of `ingest`, `worker`, `http` when split. */
   readonly role: EngineRole;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -248,6 +284,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const cors = parseCorsOrigins(e.CORS_ALLOWED_ORIGINS);
   problems.push(...cors.problems);
+  if ((e.CONSOLE_OIDC_ISSUER === undefined) !== (e.CONSOLE_OIDC_CLIENT_ID === undefined)) {
+    problems.push('CONSOLE_OIDC_ISSUER and CONSOLE_OIDC_CLIENT_ID must be set together');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const tls =
@@ -316,6 +355,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       breakerFailures: e.NOTIFY_BREAKER_FAILURES,
       breakerHalfOpenMs: e.NOTIFY_BREAKER_HALF_OPEN_MS,
     },
+    console: {
+      ...(e.CONSOLE_USERS_FILE !== undefined ? { usersFile: e.CONSOLE_USERS_FILE } : {}),
+      ...(e.CONSOLE_OIDC_ISSUER !== undefined && e.CONSOLE_OIDC_CLIENT_ID !== undefined
+        ? {
+            oidc: {
+              issuer: e.CONSOLE_OIDC_ISSUER,
+              clientId: e.CONSOLE_OIDC_CLIENT_ID,
+              ...(e.CONSOLE_OIDC_CLIENT_SECRET !== undefined ? { clientSecret: e.CONSOLE_OIDC_CLIENT_SECRET } : {}),
+              rolesClaim: e.CONSOLE_OIDC_ROLES_CLAIM,
+            },
+          }
+        : {}),
+      sessionTtlMs: e.CONSOLE_SESSION_HOURS * 3_600_000,
+      loginMaxFailures: e.CONSOLE_LOGIN_MAX_FAILURES,
+    },
+    retention: { days: e.RETENTION_DAYS, intervalMs: e.RETENTION_INTERVAL_MS },
     role: e.ENGINE_ROLE,
     logLevel: e.LOG_LEVEL,
   };
