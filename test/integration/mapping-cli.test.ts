@@ -31,6 +31,26 @@ describe('mapping CLIs', () => {
     expect(bundle.entry.map((e) => e.resource.resourceType)).toContain('Encounter');
   });
 
+  it('map decodes the file by its MSH-18, as the listener does', async () => {
+    const file = path.join(path.dirname(dir), 'latin1.hl7');
+    const text =
+      'MSH|^~\\&|A|F|B|G|20240101||ADT^A01|X1|P|2.5||||||8859/1\rEVN|A01|20240101\r' +
+      'PID|1||123^^^F^MR||M\u00fcller^J\u00fcrgen||19800101|M\rPV1|1|I\r';
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    const out = await tsx('engine/src/cli/map.ts', [file]);
+    const bundle = JSON.parse(out.stdout) as {
+      entry: { resource: { resourceType: string; name?: { family?: string }[] } }[];
+    };
+    const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient');
+    expect(patient?.resource.name?.[0]?.family).toBe('M\u00fcller');
+  });
+
+  it('map names a missing file in one line and exits 2', async () => {
+    const out = await tsx('engine/src/cli/map.ts', ['no/such/file.hl7']);
+    expect((out as { code: number }).code).toBe(2);
+    expect(out.stderr.trim()).toBe('cannot read no/such/file.hl7: no such file');
+  });
+
   it('mappings:check names the file, line and rule of every problem, and exits 1', async () => {
     writeFileSync(
       path.join(dir, 'bad.yaml'),

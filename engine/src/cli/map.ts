@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { decodeMessage } from '../hl7/decode-message';
 import { parseHl7 } from '../hl7/parse-message';
 import { loadMappingSet } from '../mapping/load-mappings';
 import { isMappingError, isMappingLoadError } from '../mapping/mapping-error';
@@ -25,9 +26,20 @@ async function main(): Promise<number> {
     console.error('usage: npm run map -- FILE.hl7 [--sender MSH-4 or MSH-3^MSH-4] [--mappings DIR]');
     return 2;
   }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    console.error(
+      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`,
+    );
+    return 2;
+  }
   const loaded = await loadMappingSet(values.mappings);
   const set = values.sender !== undefined ? asSender(loaded, values.sender) : loaded;
-  const message = parseHl7(await readFile(file, 'utf8'));
+  // The bytes decoded by MSH-18, as the listener decodes them, so a Latin-1 feed maps the same here.
+  const message = parseHl7(decodeMessage(bytes).text);
   const result = mapMessage(message, set, { messageId: 'cli', receivedAt: new Date().toISOString() });
   if (result.status === 'ignored') {
     console.error(`ignored: ${result.reason}`);
