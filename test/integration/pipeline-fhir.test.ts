@@ -159,6 +159,59 @@ describe('HL7 to stored FHIR', () => {
     expect(entries(await fhir(`Encounter?patient=${patientId}`))).toHaveLength(2);
   });
 
+  it('merges each PID/MRG group of one A40 on its own: no patient is fused into another', async () => {
+    const admit = (mrn: string, name: string, n: string): string =>
+      example('adt-a01', [
+        ['MRN123', mrn],
+        ['Doe^Jane^Q', name],
+        ['V12345', `V${n}`],
+        ['|A01-0001|', `|A01-G${n}|`],
+      ]);
+    await sendAndFinish(admit('MRN701', 'Roe^Rick', '701'));
+    await sendAndFinish(admit('MRN702', 'Poe^Pam', '702'));
+    await sendAndFinish(admit('MRN703', 'Roe^Richard', '703'));
+    await sendAndFinish(admit('MRN704', 'Poe^Pamela', '704'));
+    const idOf = async (mrn: string): Promise<string> =>
+      String(
+        entries(await fhir(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|${mrn}`)}`))[0]!['id'],
+      );
+    const [s1, s2, m1, m2] = [
+      await idOf('MRN701'),
+      await idOf('MRN702'),
+      await idOf('MRN703'),
+      await idOf('MRN704'),
+    ];
+
+    const row = await sendAndFinish(
+      example('adt-a40-two-groups', [
+        ['MRN123', 'MRN701'],
+        ['Doe^Jane^Q', 'Roe^Rick'],
+        ['MRN555', 'MRN703'],
+        ['MRN777', 'MRN702'],
+        ['Roe^Rick||19700101|M', 'Poe^Pam||19800214|F'],
+        ['MRN888', 'MRN704'],
+        ['|A40-0002|', '|A40-G700|'],
+      ]),
+    );
+    expect(row.status).toBe('processed');
+    for (const [merged, survivor] of [
+      [m1, s1],
+      [m2, s2],
+    ] as const) {
+      expect(await fhir(`Patient/${merged}`)).toMatchObject({
+        active: false,
+        link: [{ type: 'replaced-by', other: { reference: `Patient/${survivor}` } }],
+      });
+      expect(entries(await fhir(`Encounter?patient=${merged}`))).toHaveLength(0);
+      expect(entries(await fhir(`Encounter?patient=${survivor}`))).toHaveLength(2);
+    }
+    // Each survivor keeps its own identifiers only: the other group's never land on it.
+    const identifiers = async (id: string): Promise<string[]> =>
+      ((await fhir(`Patient/${id}`))['identifier'] as { value: string }[]).map((i) => i.value).sort();
+    expect(await identifiers(s1)).toEqual(['MRN701']);
+    expect(await identifiers(s2)).toEqual(['MRN702']);
+  });
+
   it('clears the PCP when a later message sends PD1-4 as HL7 null (""), not when it is empty', async () => {
     // A later A08 without the ROL segment, so PD1-4 is the only source of the PCP.
     const later = (pd1: string, controlId: string): string =>
