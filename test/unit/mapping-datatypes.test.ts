@@ -116,14 +116,33 @@ describe('composite datatypes', () => {
     });
   });
 
-  it('XAD to Address', () => {
+  it('XAD to Address: SAD.1-3 and XAD.2 as lines (guide, SAD[Address]), XAD.9 a CWE', () => {
+    expect(
+      convert('XAD', 'Address', '1000&Hospital Lane^Ste. 123^Ann Arbor^MI^99999^USA^M^^&W'),
+    ).toMatchObject({
+      line: ['1000', 'Hospital Lane', 'Ste. 123'],
+      city: 'Ann Arbor',
+      district: 'W',
+    });
     expect(convert('XAD', 'Address', '12 Oak St&Oak St&12^Apt 4^Springfield^IL^62701^USA^H')).toEqual({
       use: 'home',
-      line: ['12 Oak St', 'Apt 4'],
+      line: ['12 Oak St', 'Oak St', '12', 'Apt 4'],
       city: 'Springfield',
       state: 'IL',
       postalCode: '62701',
       country: 'USA',
+    });
+  });
+
+  it('a component holding subcomponents reads as its first valued one, never with separators', () => {
+    expect(new Hl7Value('OMU&9.8&ISO', 1, d).text()).toBe('OMU');
+    expect(new Hl7Value('&W', 1, d).text()).toBe('W');
+    expect(new Hl7Value('HUH AE OMU&9.8&ISO^OMU B^Bed 03', 0, d).part(1)).toBe('HUH AE OMU');
+  });
+
+  it('XTN to ContactPoint: the unformatted number (XTN.12) wins over the parts (guide)', () => {
+    expect(convert('XTN', 'ContactPoint', '78788788^^CP^5555^^^1111^^^^^2222')).toMatchObject({
+      value: '2222',
     });
   });
 

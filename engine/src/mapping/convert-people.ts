@@ -75,7 +75,9 @@ export function xcnToText(v: Hl7Value): string | undefined {
 
 /** XAD to Address: street lines, city, state, postal code, country; XAD.7 as use and type. */
 export function xadToAddress(v: Hl7Value, ctx: ConvertContext): object | undefined {
-  const line = compact([v.sub(1, 1), v.part(2)]);
+  // Guide, XAD[Address] and SAD[Address]: SAD.1 street, SAD.2 street name and SAD.3 dwelling number
+  // are lines 1-3; XAD.2 (other designation) the next.
+  const line = compact([v.sub(1, 1), v.sub(1, 2), v.sub(1, 3), v.part(2)]);
   const fields: Record<string, string | undefined> = {
     use: lookupTarget('v2-0190', v.part(7), ctx),
     type: lookupTarget('v2-0190-type', v.part(7), ctx),
@@ -96,9 +98,12 @@ export function xadToAddress(v: Hl7Value, ctx: ConvertContext): object | undefin
   };
 }
 
+/** Guide, XTN[ContactPoint]: the unformatted number (XTN.12) wins over the parts (XTN.5-8), then XTN.1. */
 function phoneNumber(v: Hl7Value): string | undefined {
+  const unformatted = v.part(12);
+  if (unformatted !== undefined) return unformatted;
   const local = v.part(7);
-  if (local === undefined) return v.part(12) ?? v.part(1);
+  if (local === undefined) return v.part(1);
   const country = v.part(5);
   const area = v.part(6);
   const ext = v.part(8);

@@ -19,8 +19,19 @@ export class Hl7Value {
     this.delimiters = delimiters;
   }
 
-  /** The whole value, unescaped; undefined when empty or HL7 null (`""`). */
+  /**
+   * The whole value, unescaped; undefined when empty or HL7 null (`""`). A component holding
+   * subcomponents (`OMU&9.8&ISO`, an HD inside a PL) reads as its first subcomponent, or the first
+   * valued one: a subcomponent separator is structure, and never becomes part of a name or text.
+   */
   text(): string | undefined {
+    if (this.depth === 1 && this.raw.includes(this.delimiters.subcomponent)) {
+      for (const sub of this.raw.split(this.delimiters.subcomponent)) {
+        const t = clean(unescapeHl7(sub, this.delimiters));
+        if (t !== undefined) return t;
+      }
+      return undefined;
+    }
     return clean(unescapeHl7(this.raw, this.delimiters));
   }
 
