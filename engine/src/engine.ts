@@ -34,6 +34,10 @@ import { relayLeftovers, relayOutbox, startOutboxSweep } from './pipeline/relay-
 import { createDeliverQueue, type DeliverJobData } from './queue/deliver-queue';
 import { createNotifyQueue, type NotifyJobData } from './queue/notify-queue';
 import { createProcessQueue, type ProcessJobData } from './queue/process-queue';
+import { createReplayQueue, type ReplayJobData } from './queue/replay-queue';
+import { createMaintenanceQueue } from './queue/maintenance-queue';
+import { createReplayWorker } from './pipeline/bulk-replay';
+import { createRetentionWorker, scheduleRetention } from './pipeline/retention';
 import { QueueRegistry } from './queue/queue-registry';
 import { createRedis } from './queue/redis-connection';
 import { openDb, type Db } from './store/db';
@@ -88,6 +92,10 @@ export interface RunningEngine {
   readonly queue: Queue<ProcessJobData>;
   readonly notifyQueue: Queue<NotifyJobData>;
   readonly deliverQueue: Queue<DeliverJobData>;
+  /** Bulk replays (pipeline/bulk-replay.ts). */
+  readonly replayQueue: Queue<ReplayJobData>;
+  /** Every queue of the engine: process, notify, deliver, replay, maintenance. */
+  readonly queues: readonly Queue[];
   readonly metrics: EngineMetrics;
   readonly auth: AuthRuntime;
   /** 0 when this process runs no MLLP listener (or no HTTP). */
@@ -105,7 +113,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   const { config } = options;
   const parts = options.parts ?? partsOf(config.role);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics();
+  const metrics = createMetrics(true, { allowedSenders: config.mllp.allowedSenders });
   // Undo steps, run last-first: HTTP, MLLP, sweeps, workers and queues, Redis, then the database.
   const cleanups: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -149,19 +157,27 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     const queue = createProcessQueue(producer, config.redis.prefix);
     const notifyQueue = createNotifyQueue(producer, config.redis.prefix);
     const deliverQueue = createDeliverQueue(producer, config.redis.prefix, config.notify.maxAttempts);
-    for (const q of [queue, notifyQueue, deliverQueue]) {
+    const replayQueue = createReplayQueue(producer, config.redis.prefix);
+    const maintenanceQueue = createMaintenanceQueue(producer, config.redis.prefix);
+    const queues: readonly Queue[] = [queue, notifyQueue, deliverQueue, replayQueue, maintenanceQueue];
+    for (const q of queues) {
       watchConnection(q, logger, `queue ${q.name}`);
       registry.addQueue(q);
     }
-    registerBacklogGauges(metrics, { db, queues: [queue, notifyQueue, deliverQueue] });
+    registerBacklogGauges(metrics, { db, queues });
 
+    // This process's message handler, when it runs workers: a deploy over the mapping API
+    // switches it at once. A process without workers (ENGINE_ROLE=http) writes the file and the
+    // worker processes' watchers reload it.
+    let mappings: MessageHandlerRuntime | undefined;
     if (workerRedis !== undefined) {
-      await startWorkers(options, {
+      mappings = await startWorkers(options, {
         db,
         workerRedis,
         queue,
         notifyQueue,
         deliverQueue,
+        maintenanceQueue,
         registry,
         logger,
         metrics,
@@ -220,11 +236,14 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         db,
         queue,
         deliverQueue,
+        replayQueue,
+        queues,
         producer,
         metrics,
         auth,
         logger,
         registration,
+        ...(mappings !== undefined ? { reloadMappings: () => mappings.reload() } : {}),
       });
       const server: Server = await listenHttp(app, config.http);
       cleanups.push(
@@ -240,7 +259,20 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
       httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
     }
     logger.info({ mllpPort, httpPort, store: db.kind, role: config.role, parts }, 'engine started');
-    return { config, db, queue, notifyQueue, deliverQueue, metrics, auth, mllpPort, httpPort, stop: stopAll };
+    return {
+      config,
+      db,
+      queue,
+      notifyQueue,
+      deliverQueue,
+      replayQueue,
+      queues,
+      metrics,
+      auth,
+      mllpPort,
+      httpPort,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;
@@ -253,14 +285,22 @@ interface WorkerContext {
   readonly queue: Queue<ProcessJobData>;
   readonly notifyQueue: Queue<NotifyJobData>;
   readonly deliverQueue: Queue<DeliverJobData>;
+  /** Where the retention purge's job scheduler is registered. */
+  readonly maintenanceQueue: Queue;
   readonly registry: QueueRegistry;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
   readonly cleanups: (() => Promise<void> | void)[];
 }
 
-/** Processing, notify and delivery workers, and the sweeps that repair what a crash left. */
-async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<void> {
+/**
+ * Processing, notify and delivery workers, and the sweeps that repair what a crash left.
+ * @returns the mapping handler's runtime (undefined with a replaced handler).
+ */
+async function startWorkers(
+  options: EngineOptions,
+  w: WorkerContext,
+): Promise<MessageHandlerRuntime | undefined> {
   const { config } = options;
   const { db, workerRedis, queue, notifyQueue, deliverQueue, registry, logger, metrics, cleanups } = w;
   // Built once: every event's roster lookup and the link sweep use the same rules.
@@ -315,7 +355,9 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
     { ...common, concurrency: Math.max(8, config.workerConcurrency * 4), maxAttempts: n.maxAttempts },
   );
   cleanups.push(() => closeHttpAgents());
-  for (const entry of [processWorker, notifyWorker, deliverWorker]) {
+  const replayWorker = createReplayWorker({ db, queue, logger }, common);
+  const retentionWorker = createRetentionWorker({ db, logger }, { ...common, settings: config.retention });
+  for (const entry of [processWorker, notifyWorker, deliverWorker, replayWorker, retentionWorker]) {
     watchConnection(entry.worker, logger, `${entry.name} worker`);
     // The worker's own queue handle (hand-overs, relays) shares its connection.
     watchConnection(entry.queue, logger, `${entry.name} queue (workers)`);
@@ -348,4 +390,6 @@ async function startWorkers(options: EngineOptions, w: WorkerContext): Promise<v
     }),
   );
   cleanups.push(startLinkSweep(db, rules, logger, sweepMs));
+  await scheduleRetention(w.maintenanceQueue, config.retention);
+  return runtime;
 }

@@ -11,6 +11,8 @@ import { openDb } from '../../engine/src/store/db';
 import { DELIVER_QUEUE } from '../../engine/src/queue/deliver-queue';
 import { NOTIFY_QUEUE } from '../../engine/src/queue/notify-queue';
 import { PROCESS_QUEUE } from '../../engine/src/queue/process-queue';
+import { REPLAY_QUEUE } from '../../engine/src/queue/replay-queue';
+import { MAINTENANCE_QUEUE } from '../../engine/src/queue/maintenance-queue';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './test-db';
 
 export interface TestEngine extends RunningEngine {
@@ -90,7 +92,7 @@ export async function dropEngineData(schema: string, prefix: string): Promise<vo
 /** Deletes a queue prefix's keys from Redis. */
 export async function obliterateQueue(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  for (const name of [PROCESS_QUEUE, NOTIFY_QUEUE, DELIVER_QUEUE]) {
+  for (const name of [PROCESS_QUEUE, NOTIFY_QUEUE, DELIVER_QUEUE, REPLAY_QUEUE, MAINTENANCE_QUEUE]) {
     const queue = new Queue(name, { connection: redis, prefix });
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();

@@ -111,6 +111,8 @@ beforeAll(async () => {
     db: engine.db,
     queue: engine.queue,
     deliverQueue: engine.deliverQueue,
+    replayQueue: engine.replayQueue,
+    queues: engine.queues,
     producer,
     metrics: engine.metrics,
     auth: engine.auth,

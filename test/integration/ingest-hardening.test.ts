@@ -264,6 +264,8 @@ describe('migration 006 on an archive that already has messages', () => {
           { control_id: 'OLD-1', content_hash: contentHash(Buffer.from(legacy)) },
           { control_id: 'OLD-2', content_hash: null },
         ]);
+        // The rest of the schema, which today's archiveMessage writes to (migration 013's columns).
+        await migrate(db);
         const columns = {
           sender: 'EPIC^GHH',
           sendingApplication: 'EPIC',

@@ -16,6 +16,10 @@ export const AuditAction = {
   operation: 'operation',
   /** An EHR access token traded for an engine token (`POST /auth/token`, RFC 8693). */
   exchange: 'exchange',
+  /** A console sign-in (resourceType `ConsoleSession`), succeeded or refused. */
+  login: 'login',
+  /** A console sign-out (resourceType `ConsoleSession`). */
+  logout: 'logout',
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

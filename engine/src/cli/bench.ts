@@ -3,9 +3,10 @@
  * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
  * the engine's memory with a large backlog; and identity linking's accuracy and speed on a
  * synthetic population; and how long a PCP waits for an admission notice at 200 ADT/s; and the
- * SMART app's first render of a 500-event timeline and its bundle size. Prints a table and writes
- * bench-results/*.json. `--only mllp`, `--only identity`, `--only notify` or `--only app` runs one
- * part.
+ * SMART app's first render of a 500-event timeline and its bundle size; and archive search p50/p95
+ * on 1,000,000 seeded messages; and the mapping dry run's throughput over 10,000 archived messages.
+ * Prints a table and writes bench-results/*.json. `--only mllp`, `--only identity`,
+ * `--only notify`, `--only app`, `--only archive` or `--only dry-run` runs one part.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -27,6 +28,13 @@ import {
   type IdentityBenchResult,
 } from './bench/identity-bench';
 import { appTargets, benchApp, formatApp, type AppBenchResult } from './bench/app-bench';
+import {
+  archiveTargets,
+  benchArchiveSearch,
+  formatArchive,
+  type ArchiveSearchResult,
+} from './bench/archive-search-bench';
+import { benchDryRun, formatDryRun, type DryRunBenchResult } from './bench/dry-run-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
 import { benchNotify, formatNotify, notifyTargets, type NotifyBenchResult } from './bench/notify-bench';
 import { startRssSampler } from './bench/rss-sampler';
@@ -42,12 +50,16 @@ interface BenchSizes {
   readonly identityPeople: number;
   readonly identityHeldOut: number;
   readonly notifySeconds: number;
+  /** Messages seeded for the archive-search part. */
+  readonly archiveRows: number;
+  /** Archived messages the dry-run part maps. */
+  readonly dryRunMessages: number;
 }
 
 const MB = 1024 * 1024;
 const log = (line: string): boolean => process.stderr.write(`${line}\n`);
 
-const BENCH_PARTS = ['mllp', 'identity', 'notify', 'app'] as const;
+const BENCH_PARTS = ['mllp', 'identity', 'notify', 'app', 'archive', 'dry-run'] as const;
 type BenchPart = (typeof BENCH_PARTS)[number];
 
 function isBenchPart(s: string): s is BenchPart {
@@ -89,6 +101,8 @@ function readSizes(argv: readonly string[]): {
         identityPeople: 4_000,
         identityHeldOut: 500,
         notifySeconds: 10,
+        archiveRows: 100_000,
+        dryRunMessages: 1_000,
       }
     : {
         warmup: 400,
@@ -102,6 +116,8 @@ function readSizes(argv: readonly string[]): {
         identityPeople: 40_800,
         identityHeldOut: 2_000,
         notifySeconds: 60,
+        archiveRows: 1_000_000,
+        dryRunMessages: 10_000,
       };
   return { sizes, quick: values.quick, outDir: values.out, parts };
 }
@@ -248,6 +264,20 @@ async function main(): Promise<void> {
     log('SMART app benchmark');
     app = await benchApp(env, { runs: quick ? 3 : 5, log });
   }
+  let archive: ArchiveSearchResult | undefined;
+  if (parts.has('archive')) {
+    log('archive search benchmark');
+    archive = await benchArchiveSearch(env.databaseUrl, { rows: sizes.archiveRows, log });
+  }
+  let dryRun: DryRunBenchResult | undefined;
+  if (parts.has('dry-run')) {
+    log('mapping dry-run benchmark');
+    dryRun = await benchDryRun(env.databaseUrl, {
+      messages: sizes.dryRunMessages,
+      mappingsDir: env.mappingsDir,
+      log,
+    });
+  }
   const results = {
     startedAt,
     quick,
@@ -262,17 +292,21 @@ async function main(): Promise<void> {
     ...(identity !== undefined ? { identity, identityLines: formatIdentity(identity) } : {}),
     ...(notify !== undefined ? { notify, notifyLines: formatNotify(notify) } : {}),
     ...(app !== undefined ? { app, appLines: formatApp(app) } : {}),
+    ...(archive !== undefined ? { archive, archiveLines: formatArchive(archive) } : {}),
+    ...(dryRun !== undefined ? { dryRun, dryRunLines: formatDryRun(dryRun) } : {}),
     targets: [
       ...(parts.has('mllp') ? evaluateTargets(rows, backlog, sizes.backlog) : []),
       ...(identity !== undefined ? identityTargets(identity) : []),
       ...(notify !== undefined ? notifyTargets(notify) : []),
       ...(app !== undefined ? appTargets(app) : []),
+      ...(archive !== undefined ? archiveTargets(archive) : []),
     ],
   };
   process.stdout.write(`\n${formatBenchTable(results)}\n`);
   if (quick) {
     process.stdout.write(
-      '(--quick: smaller phases; the RSS target assumes a 100,000-message backlog; notify sends for 10 s, not 60)\n',
+      '(--quick: smaller phases; the RSS target assumes a 100,000-message backlog; notify sends for 10 s, not 60;' +
+        ' archive search seeds 100,000 messages, not 1,000,000; the dry run maps 1,000, not 10,000)\n',
     );
   }
   process.stdout.write(`\nwrote ${writeBenchJson(results, outDir)}\n`);

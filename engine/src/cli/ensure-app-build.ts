@@ -12,7 +12,22 @@ import type { InlineConfig } from 'vite';
 export const SMART_APP_DIR = resolve(import.meta.dirname, '../../../smart-app');
 
 /** What decides the build: sources, pages, and the config and manifest that shape it. */
-const SOURCE_ENTRIES = ['src', 'public', 'index.html', 'launch.html', 'vite.config.ts', 'package.json'];
+const SOURCE_ENTRIES = [
+  'src',
+  'public',
+  'index.html',
+  'launch.html',
+  'console.html',
+  'vite.config.ts',
+  'package.json',
+];
+
+/** Built pages; `console.html` only once the checkout has the console's entry page. */
+function expectedPages(appDir: string): string[] {
+  const pages = ['index.html', 'launch.html'];
+  if (existsSync(join(appDir, 'console.html'))) pages.push('console.html');
+  return pages;
+}
 
 export type AppBuildOutcome =
   | { readonly status: 'current' }
@@ -38,11 +53,13 @@ function newestMtime(path: string): number {
 
 /** Why the build is stale, or undefined when it is current. */
 export function staleReason(appDir: string): string | undefined {
-  const built = join(appDir, 'dist', 'index.html');
-  if (!existsSync(built) || !existsSync(join(appDir, 'dist', 'launch.html'))) {
+  if (!expectedPages(appDir).every((page) => existsSync(join(appDir, 'dist', page)))) {
     return 'smart-app/dist is missing';
   }
-  const builtAt = statSync(built).mtimeMs;
+  // The oldest built page: a build that wrote some pages and not others is stale.
+  const builtAt = Math.min(
+    ...expectedPages(appDir).map((page) => statSync(join(appDir, 'dist', page)).mtimeMs),
+  );
   const sources = Math.max(...SOURCE_ENTRIES.map((e) => newestMtime(join(appDir, e))));
   return sources > builtAt ? 'smart-app/dist is older than its sources' : undefined;
 }

@@ -1,65 +1,26 @@
 /**
- * Golden mapping examples: `mappings/tests/<name>.hl7` beside the `<name>.fhir.json` it must map
- * to. Shared by `npm run mappings:test` and the unit tests so both judge the same way.
+ * Golden mapping examples for `npm run mappings:test`: the judge lives in
+ * mapping/golden-examples.ts (the mapping API runs it too); this adds `--update`, which rewrites
+ * the expected outputs as Prettier would format them.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { parseHl7 } from '../hl7/parse-message';
-import { mapMessage } from '../mapping/map-message';
-import type { MapResult } from '../mapping/map-message';
+import {
+  judgeGoldenCase,
+  listGoldenCases,
+  mapGoldenCase,
+  type GoldenResult,
+} from '../mapping/golden-examples';
 import type { MappingSet } from '../mapping/mapping-types';
 
-/** The fixed context golden outputs are produced with, so they do not change run to run. */
-export const GOLDEN_CONTEXT = { receivedAt: '2024-01-01T00:00:00Z' } as const;
-
-/** One golden example and how it fared. */
-export interface GoldenResult {
-  readonly name: string;
-  readonly status: 'pass' | 'fail' | 'updated' | 'missing';
-  /** JSON paths where actual and expected differ. */
-  readonly differences: readonly string[];
-}
-
-/** Names of the golden examples in a tests directory. */
-export async function listGoldenCases(testsDir: string): Promise<string[]> {
-  if (!existsSync(testsDir)) return [];
-  return (await readdir(testsDir))
-    .filter((f) => f.endsWith('.hl7'))
-    .map((f) => f.slice(0, -4))
-    .sort();
-}
-
-/** Maps one golden example's message; what its `.fhir.json` holds. */
-export async function mapGoldenCase(testsDir: string, name: string, set: MappingSet): Promise<unknown> {
-  const message = parseHl7(await readFile(path.join(testsDir, `${name}.hl7`), 'utf8'));
-  const result: MapResult = mapMessage(message, set, { messageId: `golden-${name}`, ...GOLDEN_CONTEXT });
-  return result.status === 'mapped' ? result.bundle : { ignored: result.reason };
-}
-
-/** Lists where two JSON values differ, as `$.entry[2].resource.status: "a" != "b"`. */
-export function diffJson(actual: unknown, expected: unknown, at = '$', out: string[] = []): string[] {
-  if (out.length >= 20) return out;
-  if (
-    typeof actual !== typeof expected ||
-    Array.isArray(actual) !== Array.isArray(expected) ||
-    actual === null ||
-    expected === null ||
-    typeof actual !== 'object'
-  ) {
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-      out.push(`${at}: ${JSON.stringify(actual)} != expected ${JSON.stringify(expected)}`);
-    }
-    return out;
-  }
-  const a = actual as Record<string, unknown>;
-  const e = expected as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(a), ...Object.keys(e)])) {
-    diffJson(a[key], e[key], Array.isArray(actual) ? `${at}[${key}]` : `${at}.${key}`, out);
-  }
-  return out;
-}
+export {
+  diffJson,
+  GOLDEN_CONTEXT,
+  listGoldenCases,
+  mapGoldenCase,
+  type GoldenResult,
+} from '../mapping/golden-examples';
 
 /** Runs every golden example; with `update`, rewrites the expected outputs instead of comparing. */
 export async function runGoldenTests(
@@ -69,25 +30,16 @@ export async function runGoldenTests(
 ): Promise<GoldenResult[]> {
   const results: GoldenResult[] = [];
   for (const name of await listGoldenCases(testsDir)) {
+    if (!update) {
+      results.push(await judgeGoldenCase(testsDir, name, set));
+      continue;
+    }
     const actual = await mapGoldenCase(testsDir, name, set);
     const file = path.join(testsDir, `${name}.fhir.json`);
-    if (update) {
-      // Written as Prettier would, so `npm run lint` accepts regenerated examples as they are.
-      const options = (await resolveConfig(file)) ?? {};
-      await writeFile(file, await format(JSON.stringify(actual), { ...options, parser: 'json' }));
-      results.push({ name, status: 'updated', differences: [] });
-      continue;
-    }
-    if (!existsSync(file)) {
-      results.push({
-        name,
-        status: 'missing',
-        differences: [`${name}.fhir.json does not exist (run with --update)`],
-      });
-      continue;
-    }
-    const differences = diffJson(actual, JSON.parse(await readFile(file, 'utf8')));
-    results.push({ name, status: differences.length === 0 ? 'pass' : 'fail', differences });
+    // Written as Prettier would, so `npm run lint` accepts regenerated examples as they are.
+    const options = (await resolveConfig(file)) ?? {};
+    await writeFile(file, await format(JSON.stringify(actual), { ...options, parser: 'json' }));
+    results.push({ name, status: 'updated', differences: [] });
   }
   return results;
 }

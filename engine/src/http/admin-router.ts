@@ -7,12 +7,12 @@ import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { AccessContext, Interaction } from '../auth/access-context';
 import { allowsResource, getAccessContext } from '../auth/access-context';
-import { decodeMessage } from '../hl7/decode-message';
 import type { Db } from '../store/db';
 import { getMessage, resetForReplay } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
-import { readMessageResources, type StoredSummary } from '../store/message-resources';
 import { JobPriority, queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
+import { errorKeyParam, patientNameQuery, UNTIL_AFTER_SINCE, untilAfterSince } from './message-filter-params';
+import { buildMessageView } from './message-view';
 import { outcome, sendOutcome } from './operation-outcome';
 import {
   decimalInt,
@@ -46,23 +46,28 @@ const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as c
  * bigint, an impossible date) reaches PostgreSQL. Unknown parameters are refused, not ignored:
  * a dropped filter would return more messages than asked for.
  */
-const listQuery = z.strictObject({
-  sender: safeText(MAX_FILTER_LENGTH).optional(),
-  type: safeText(7)
-    .refine((v) => /^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(v), 'must be a message type: ADT or ADT^A01')
-    .optional(),
-  status: z
-    .enum(STATUSES, {
-      error: (iss) =>
-        Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${STATUSES.join(', ')}`,
-    })
-    .optional(),
-  controlId: safeText(MAX_FILTER_LENGTH).optional(),
-  patient: safeText(MAX_FILTER_LENGTH).optional(),
-  since: isoInstant.optional(),
-  before: messageId.optional(),
-  _count: decimalInt(1, 1000).default(100),
-});
+const listQuery = z
+  .strictObject({
+    sender: safeText(MAX_FILTER_LENGTH).optional(),
+    type: safeText(7)
+      .refine((v) => /^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(v), 'must be a message type: ADT or ADT^A01')
+      .optional(),
+    status: z
+      .enum(STATUSES, {
+        error: (iss) =>
+          Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${STATUSES.join(', ')}`,
+      })
+      .optional(),
+    controlId: safeText(MAX_FILTER_LENGTH).optional(),
+    patient: safeText(MAX_FILTER_LENGTH).optional(),
+    name: patientNameQuery.optional(),
+    since: isoInstant.optional(),
+    until: isoInstant.optional(),
+    errorKey: errorKeyParam.optional(),
+    before: messageId.optional(),
+    _count: decimalInt(1, 1000).default(100),
+  })
+  .refine(untilAfterSince, UNTIL_AFTER_SINCE);
 
 /** `/api/messages/{id}` and `/api/messages/{id}/replay`. */
 const messagePath = z.object({ id: messageId });
@@ -84,16 +89,19 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
         status: q.status,
         controlId: q.controlId,
         patient: q.patient,
+        name: q.name,
+        errorKey: q.errorKey,
         before: q.before,
       }),
       ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
       count: q._count,
     });
     await deps.audit({
       ctx,
       action: 'search',
       messageIds: messages.map((m) => m.id),
-      query: new URLSearchParams(req.query as Record<string, string>).toString(),
+      query: auditedQuery(req.query as Record<string, string>),
     });
     // The same filters and `_count` with the cursor moved on: the pages partition the result.
     const next =
@@ -114,18 +122,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       return;
     }
     await deps.audit({ ctx, action: 'read', messageIds: [m.id] });
-    const { raw, ...rest } = m;
-    const stored = storedSummaryOf(m.output);
-    const fhir = stored === undefined ? [] : await readMessageResources(deps.db, m.id, stored);
-    res.json({
-      ...rest,
-      raw: decodeMessage(raw).text,
-      fhir: {
-        resourceType: 'Bundle',
-        type: 'collection',
-        entry: fhir.map((r) => ({ resource: r.resource })),
-      },
-    });
+    res.json(await buildMessageView(deps.db, m));
   });
 
   router.post('/messages/:id/replay', async (req, res) => {
@@ -173,9 +170,17 @@ function allowed(res: Response, interaction: Interaction): AccessContext | undef
   return ctx;
 }
 
-function storedSummaryOf(output: unknown): StoredSummary | undefined {
-  const stored = (output as { stored?: StoredSummary } | null)?.stored;
-  return stored !== undefined && Array.isArray(stored.written) ? stored : undefined;
+/**
+ * The query for the audit row. The audit log redacts every value but IDs and codes
+ * (auth/audit-log.ts), `name` among them; here `patient` is an MRN, not the FHIR resource id the
+ * log takes it for, so it is redacted before.
+ */
+function auditedQuery(query: Record<string, string>): string {
+  const { patient, ...rest } = query;
+  return new URLSearchParams({
+    ...rest,
+    ...(patient !== undefined ? { patient: 'REDACTED' } : {}),
+  }).toString();
 }
 
 function stripUndefined<T extends Record<string, unknown>>(

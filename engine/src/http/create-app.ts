@@ -17,6 +17,7 @@ import type { ProcessJobData } from '../queue/process-queue';
 import { createAdminRouter } from './admin-router';
 import { createCorsPolicy } from './cors-policy';
 import { createErrorHandler } from './error-handler';
+import { createErrorsRouter } from './errors-router';
 import type { FhirAuditEvent } from './fhir-audit-event';
 import { createFhirRouter } from './fhir-router';
 import { createIdentityAdminRouter } from './identity-admin-routes';
@@ -25,7 +26,14 @@ import { createRosterRouter } from './roster-routes';
 import type { RegistrationHooks } from './registration-hooks';
 import { createDeliveryRouter } from './delivery-routes';
 import { createInboxRouter } from './inbox-routes';
+import { createMappingRouter } from './mapping-routes';
 import { createSmartAppRouter, SMART_APP_DIST_DIR } from './smart-app-routes';
+import { createConsole } from './console-routes';
+import { requireConsoleRole } from './console-session-auth';
+import { createOperationsRouter } from './operations-routes';
+import { createQueueBoardRouter, QUEUE_BOARD_PATH } from './queue-board-routes';
+import { createReplayRouter } from './replay-routes';
+import type { ReplayJobData } from '../queue/replay-queue';
 import type { DeliverJobData } from '../queue/deliver-queue';
 
 export interface HttpAppDeps {
@@ -34,12 +42,21 @@ export interface HttpAppDeps {
   readonly queue: Queue<ProcessJobData>;
   /** For an analyst's retry of a dead-lettered notice. */
   readonly deliverQueue: Queue<DeliverJobData>;
+  /** Bulk replays: the HTTP side adds the job, a worker does it. */
+  readonly replayQueue: Queue<ReplayJobData>;
+  /** Every queue of the engine, for the operations figures and Bull Board. */
+  readonly queues: readonly Queue[];
   readonly producer: Redis;
   readonly metrics: EngineMetrics;
   readonly auth: AuthRuntime;
   readonly logger: Logger;
   /** Other modules' rules on registration writes over /fhir (notifications). */
   readonly registration?: RegistrationHooks;
+  /**
+   * Switches this process's workers to the mappings on disk now, for a deploy over the mapping
+   * API; unset when no worker runs here (ENGINE_ROLE=http: the workers' watchers reload).
+   */
+  readonly reloadMappings?: () => Promise<string>;
 }
 
 /** Builds the express app; the caller listens. */
@@ -82,16 +99,75 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       ...(deps.registration === undefined ? {} : { registration: deps.registration }),
     }),
   );
+  // Every /api router admits callers through this one check.
+  // A bearer token, else an analyst's console session cookie with its CSRF header.
+  const analystConsole = createConsole({
+    config: deps.config,
+    db: deps.db,
+    producer: deps.producer,
+    bearer: deps.auth.authorize,
+    audit: deps.auth.audit,
+    logger: deps.logger,
+    distDir: SMART_APP_DIST_DIR,
+  });
+  const apiAuthorize = analystConsole.authorize;
+  // Before anything under /console: requireConsoleRole reads the session it finds.
+  app.use('/console', analystConsole.loadSession);
+  app.use('/console', analystConsole.router);
+  app.use(
+    '/api/mappings',
+    createMappingRouter({
+      db: deps.db,
+      dir: deps.config.mappingsDir,
+      authorize: apiAuthorize,
+      audit: deps.auth.audit,
+      ...(deps.reloadMappings !== undefined ? { reload: deps.reloadMappings } : {}),
+      logger: deps.logger,
+    }),
+  );
+  // Before `/api`: the admin router's `/messages/:id` must not see `/messages/replay`.
+  app.use(
+    '/api/messages/replay',
+    createReplayRouter({
+      db: deps.db,
+      replayQueue: deps.replayQueue,
+      authorize: apiAuthorize,
+      audit: deps.auth.audit,
+    }),
+  );
+  app.use(
+    '/api/operations',
+    createOperationsRouter({
+      db: deps.db,
+      metrics: deps.metrics,
+      queues: deps.queues,
+      authorize: apiAuthorize,
+      audit: deps.auth.audit,
+    }),
+  );
+  // After the console router, which leaves `/console/queues` alone (and after loadSession).
+  app.use(
+    QUEUE_BOARD_PATH,
+    createQueueBoardRouter({
+      queues: deps.queues,
+      bearer: deps.auth.authorize,
+      consoleAdmin: requireConsoleRole('admin'),
+    }),
+  );
+  app.use(
+    '/api/errors',
+    createErrorsRouter({ db: deps.db, authorize: apiAuthorize, audit: deps.auth.audit }),
+  );
   // Before `/api`: the identity router answers everything under its own prefix.
   app.use(
     '/api/identity',
-    createIdentityAdminRouter({ db: deps.db, authorize: deps.auth.authorize, audit: deps.auth.audit }),
+    createIdentityAdminRouter({ db: deps.db, authorize: apiAuthorize, audit: deps.auth.audit }),
   );
   app.use(
     '/api/roster',
     createRosterRouter({
       db: deps.db,
-      authorize: deps.auth.authorize,
+      authorize: apiAuthorize,
       audit: deps.auth.audit,
       rules: identityRules(deps.config.identity),
     }),
@@ -101,20 +177,17 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     createDeliveryRouter({
       db: deps.db,
       deliverQueue: deps.deliverQueue,
-      authorize: deps.auth.authorize,
+      authorize: apiAuthorize,
       audit: deps.auth.audit,
     }),
   );
-  app.use(
-    '/api/inbox',
-    createInboxRouter({ db: deps.db, authorize: deps.auth.authorize, audit: deps.auth.audit }),
-  );
+  app.use('/api/inbox', createInboxRouter({ db: deps.db, authorize: apiAuthorize, audit: deps.auth.audit }));
   app.use(
     '/api',
     createAdminRouter({
       db: deps.db,
       queue: deps.queue,
-      authorize: deps.auth.authorize,
+      authorize: apiAuthorize,
       audit: (e) =>
         deps.auth.audit({
           clientId: e.ctx.clientId,

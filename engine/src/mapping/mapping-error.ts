@@ -73,12 +73,36 @@ export class MappingLoadError extends CodedError<'mapping-load-failed'> {
   }
 }
 
+/** Which mapping was running when a message failed, kept on the archive row with the error. */
+export interface MappingErrorContext {
+  /** The mapping file for the message's type, e.g. `mappings/oru-r01.yaml`. */
+  readonly mappingFile?: string;
+  /** MappingSet.version of the set that failed. */
+  readonly mappingVersion?: string;
+}
+
 /** Thrown by mapMessage when a message cannot be mapped; unrecoverable, so the job is not retried. */
 export class MappingError extends CodedError<MappingErrorCode> {
   override readonly name = 'MappingError';
   readonly outcome: MappingOutcome;
-  constructor(code: MappingErrorCode, message: string, hl7Location: string, rule: string) {
+  /** The HL7 location at fault, e.g. `OBX-3.1`. */
+  readonly location: string;
+  /** The mapping rule that failed, `<file>#<resource rule>.<element>`. */
+  readonly rule: string;
+  readonly mappingFile: string | undefined;
+  readonly mappingVersion: string | undefined;
+  constructor(
+    code: MappingErrorCode,
+    message: string,
+    hl7Location: string,
+    rule: string,
+    context: MappingErrorContext = {},
+  ) {
     super(code, `${message} (${hl7Location}, ${rule})`);
+    this.location = hl7Location;
+    this.rule = rule;
+    this.mappingFile = context.mappingFile;
+    this.mappingVersion = context.mappingVersion;
     this.outcome = {
       resourceType: 'OperationOutcome',
       issue: [

@@ -19,6 +19,12 @@ export interface WatchMappingsHandlers {
 export interface WatchMappingsOptions {
   /** Quiet time after the last change before reloading. @defaultValue 200 */
   readonly debounceMs?: number;
+  /**
+   * What a change runs instead of loading `dir` itself: a caller that also reloads on its own
+   * (an in-process deploy) funnels both through one queue, so an older read never lands last.
+   * @defaultValue loadMappingSet(dir) with a FHIR schema index kept across reloads
+   */
+  readonly load?: () => Promise<MappingSet>;
 }
 
 /**
@@ -35,9 +41,14 @@ export function watchMappings(
   let schema: FhirSchemaIndex | undefined;
   let lastVersion: string | undefined;
   let closed = false;
+  const load =
+    options.load ??
+    (async (): Promise<MappingSet> => {
+      schema ??= await loadFhirSchemaIndex();
+      return loadMappingSet(dir, { schema });
+    });
   const reload = async (): Promise<void> => {
-    schema ??= await loadFhirSchemaIndex();
-    const set = await loadMappingSet(dir, { schema });
+    const set = await load();
     if (closed || set.version === lastVersion) return;
     lastVersion = set.version;
     handlers.onReload(set);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCodeTable } from '../mapping/code-tables';
+import { parseCodeTable, type CodeTable, type CodeTableProblem } from '../mapping/code-tables';
 import { DEFAULT_RESULT_FLAGS, type ResultFlags } from './derive-events';
 
 export const RESULT_FLAGS_FILE = 'notify/result-flags.csv';
@@ -22,7 +22,12 @@ export async function loadResultFlags(mappingsDir: string): Promise<ResultFlags>
   return parseResultFlags(text);
 }
 
-export function parseResultFlags(text: string): ResultFlags {
+/** Every problem in a result-flags table, with its line (empty when the table is good). */
+export function resultFlagProblems(text: string): CodeTableProblem[] {
+  return checkResultFlags(text).problems;
+}
+
+function checkResultFlags(text: string): { table: CodeTable; problems: CodeTableProblem[] } {
   const { table, problems } = parseCodeTable('result-flags', RESULT_FLAGS_FILE, text);
   const rows = text
     .split(/\r\n|\r|\n/)
@@ -35,6 +40,11 @@ export function parseResultFlags(text: string): ResultFlags {
       problems.push({ line: r.line, message: `target must be critical or abnormal, got "${target}"` });
     }
   }
+  return { table, problems };
+}
+
+export function parseResultFlags(text: string): ResultFlags {
+  const { table, problems } = checkResultFlags(text);
   if (problems.length > 0) {
     throw new Error(
       `${RESULT_FLAGS_FILE}: ${problems.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`,

@@ -1,10 +1,13 @@
 /**
  * Prometheus metrics: a registry per engine (so tests running several engines don't collide)
- * exposing what an on-call engineer needs: ACKs by code, ACK latency, processing outcomes.
+ * exposing what an on-call engineer needs: ACKs by code, ACK latency, messages per sender and
+ * processing outcomes, queue depths and notice delivery states.
  */
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AllowedSender } from '../config/schema';
 import type { Queryable } from '../store/db';
+import { SenderLabels } from './sender-labels';
 
 export interface EngineMetrics {
   readonly registry: Registry;
@@ -12,7 +15,11 @@ export interface EngineMetrics {
   readonly ackLatency: Histogram;
   readonly junkBytes: Counter;
   readonly connections: Counter<'outcome'>;
-  readonly processed: Counter<'status'>;
+  /** Messages archived (accepted or rejected, duplicates not counted again), by sender. */
+  readonly received: Counter<'sender'>;
+  readonly processed: Counter<'sender' | 'status'>;
+  /** Turns a message's MSH-4 into a `sender` label value of bounded cardinality. */
+  readonly senderLabels: SenderLabels;
   readonly processingSeconds: Histogram;
   /** Delivery attempts of notices, by channel and outcome (delivered, retry, failed). */
   readonly notices: Counter<'channel' | 'outcome'>;
@@ -24,12 +31,18 @@ export interface EngineMetrics {
   readonly rejectedUnarchived: Counter<'reason'>;
 }
 
+export interface MetricsOptions {
+  /** MLLP_ALLOWED_SENDERS: a facility not on it is counted as `other`. @defaultValue any sender */
+  readonly allowedSenders?: readonly AllowedSender[] | undefined;
+}
+
 /** Builds a fresh registry with the engine's metrics. */
-export function createMetrics(withDefaults = true): EngineMetrics {
+export function createMetrics(withDefaults = true, o: MetricsOptions = {}): EngineMetrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
+    senderLabels: new SenderLabels({ allowedSenders: o.allowedSenders }),
     acks: new Counter({
       name: 'mllp_acks_total',
       help: 'ACKs sent, by code',
@@ -53,10 +66,16 @@ export function createMetrics(withDefaults = true): EngineMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    received: new Counter({
+      name: 'messages_received_total',
+      help: 'Messages archived (accepted or rejected), by sender (MSH-4; `other` beyond the label cap)',
+      labelNames: ['sender'],
+      registers: [registry],
+    }),
     processed: new Counter({
       name: 'messages_processed_total',
-      help: 'Messages finished by the pipeline, by status',
-      labelNames: ['status'],
+      help: 'Messages finished by the pipeline, by sender (MSH-4) and status',
+      labelNames: ['sender', 'status'],
       registers: [registry],
     }),
     processingSeconds: new Histogram({
@@ -98,8 +117,11 @@ export interface BacklogSources {
   readonly queues: readonly Queue[];
 }
 
-/** Job states worth a gauge: what waits, runs, is held back, or gave up. */
-const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+/** The states of a `notifications` row (migration 008). */
+export const NOTICE_STATES = ['pending', 'retrying', 'delivered', 'failed'] as const;
+
+/** Job states worth a gauge: what waits, runs, is held back, gave up, or finished and is kept. */
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
 /**
  * Backlog per stage, read when Prometheus scrapes: jobs in each queue by state, and the archive's
@@ -141,6 +163,24 @@ export function registerBacklogGauges(metrics: EngineMetrics, sources: BacklogSo
         )
         .catch(() => []);
       for (const r of rows) this.set({ stage: r.stage, state: r.state }, Number(r.n));
+    },
+  });
+  new Gauge({
+    name: 'notification_states',
+    help: 'Notices in each delivery state (pending, retrying, delivered, failed), of every notice kept',
+    labelNames: ['status'],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      const rows = await sources.db
+        .query<{ status: string; n: string }>(
+          `SELECT status, count(*)::text AS n FROM notifications GROUP BY status`,
+        )
+        .catch(() => undefined);
+      if (rows === undefined) return;
+      // Every state, zeros included: a state with no notice is a series at 0, not a gap.
+      for (const status of NOTICE_STATES) this.set({ status }, 0);
+      for (const r of rows) this.set({ status: r.status }, Number(r.n));
     },
   });
 }

@@ -56,8 +56,11 @@ export interface IngestDeps {
   readonly queueState?: ConnectionState;
   /** MLLP_MAX_SEGMENTS and MLLP_MAX_REPETITIONS. @defaultValue their defaults */
   readonly limits?: MessageLimits;
-  /** Where reused control IDs and unarchived rejections are counted. @defaultValue a private registry */
-  readonly metrics?: Pick<EngineMetrics, 'controlIdReused' | 'rejectedUnarchived'>;
+  /**
+   * Where archived messages per sender, reused control IDs and unarchived rejections are counted.
+   * @defaultValue a private registry
+   */
+  readonly metrics?: IngestMetrics;
   /** @defaultValue REJECTED_ROWS_PER_PEER_PER_MINUTE */
   readonly rejectedRowsPerPeerPerMinute?: number;
   /** Clock of the per-peer budget, in ms. @defaultValue Date.now */
@@ -99,10 +102,16 @@ interface Frame {
   readonly bytes: number;
 }
 
+/** The counters ingest keeps. */
+export type IngestMetrics = Pick<
+  EngineMetrics,
+  'controlIdReused' | 'rejectedUnarchived' | 'received' | 'senderLabels'
+>;
+
 interface IngestContext {
   readonly deps: IngestDeps;
   readonly limits: MessageLimits;
-  readonly metrics: Pick<EngineMetrics, 'controlIdReused' | 'rejectedUnarchived'>;
+  readonly metrics: IngestMetrics;
   readonly budget: RejectedRowBudget;
 }
 
@@ -239,6 +248,9 @@ async function accept(
     return transient(ackOriginal(h), 'store-unavailable', 'message store unavailable, please resend');
   }
   deps.storeState?.up();
+  if (!archived.duplicate) {
+    ctx.metrics.received.inc({ sender: ctx.metrics.senderLabels.of(h.sendingFacility) });
+  }
   // A duplicate of a finished message is acknowledged and left alone; a duplicate of an
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
@@ -333,6 +345,7 @@ async function reject(
     return transient(original, 'store-unavailable', 'message store unavailable, please resend');
   }
   deps.storeState?.up();
+  ctx.metrics.received.inc({ sender: ctx.metrics.senderLabels.of(columns.sendingFacility) });
   deps.logger.warn({ messageId, controlId: columns.controlId, reason: r.reason }, 'message rejected');
   return { ...ar, messageId };
 }
@@ -364,6 +377,8 @@ function boundedColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
     version: within(h.version, FIELD_LENGTH_LIMITS['MSH-12']),
     charset: within(h.charset, FIELD_LENGTH_LIMITS['MSH-12']),
     patientKey: within(h.patientKey, FIELD_LENGTH_LIMITS['MSH-4'] + 1 + FIELD_LENGTH_LIMITS['PID-3.1']),
+    // Stored cut to a bounded length (hl7/patient-name.ts), so a long PID-5 cannot fail the row.
+    patientName: h.patientName,
   };
 }
 
@@ -383,6 +398,7 @@ function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
     charset: h.charset,
     patientKey: h.patientKey,
     otherPatientKeys: h.otherPatientKeys,
+    patientName: h.patientName,
   };
 }
 

@@ -21,6 +21,7 @@ import {
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
+import { facilityOfSender } from '../observability/sender-labels';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
 import type { JsonObject } from '../store/fhir-json';
@@ -90,6 +91,8 @@ export type ProcessOutcome = 'processed' | 'ignored' | 'failed' | 'already-finis
 
 interface Committed {
   readonly outcome: ProcessOutcome;
+  /** The archive row's sender (`MSH-3^MSH-4`), for the per-sender counters; unset when not read. */
+  readonly sender?: string;
   readonly wake: readonly MessageJobRef[];
   readonly events: readonly OutboxRef[];
 }
@@ -120,7 +123,10 @@ export async function runProcessMessage(
     committed.outcome === 'ignored' ||
     committed.outcome === 'failed'
   ) {
-    deps.metrics.processed.inc({ status: committed.outcome });
+    deps.metrics.processed.inc({
+      sender: deps.metrics.senderLabels.of(facilityOfSender(committed.sender ?? '')),
+      status: committed.outcome,
+    });
     deps.metrics.processingSeconds.observe((performance.now() - started) / 1000);
   }
   await afterCommit(committed, data, deps, log);
@@ -136,13 +142,13 @@ async function lockKeysOf(
   tx: Queryable,
   id: string,
   deps: ProcessDeps,
-): Promise<{ readonly keys: readonly string[] } | Committed> {
+): Promise<{ readonly keys: readonly string[]; readonly sender: string } | Committed> {
   const head = await readOrderHead(tx, id);
   if (head === undefined) return { outcome: 'missing', ...NOTHING };
   if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
   const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
   await lockOrderKeys(tx, keys);
-  return { keys };
+  return { keys, sender: head.sender };
 }
 
 async function processInTransaction(
@@ -177,7 +183,7 @@ async function processInTransaction(
     synchronousCommit: events.length > 0,
   });
   const wake = await takeParkedSuccessors(tx, keys);
-  return { outcome: result.status, wake, events };
+  return { outcome: result.status, sender: row.sender, wake, events };
 }
 
 /**
@@ -217,12 +223,17 @@ async function failInTransaction(
 ): Promise<Committed> {
   const locked = await lockKeysOf(tx, id, deps);
   if ('outcome' in locked) return locked;
-  const { keys } = locked;
+  const { keys, sender } = locked;
   const error = failureOf(err);
-  await finishMessage(tx, id, { status: 'failed', error, processingMs: performance.now() - started });
+  await finishMessage(tx, id, {
+    status: 'failed',
+    error,
+    ...(error.mappingVersion !== undefined ? { mappingVersion: error.mappingVersion } : {}),
+    processingMs: performance.now() - started,
+  });
   // A message that failed for good no longer holds its patient's later messages back.
   const wake = await takeParkedSuccessors(tx, keys);
-  return { outcome: 'failed', wake, events: [] };
+  return { outcome: 'failed', sender, wake, events: [] };
 }
 
 async function afterCommit(
@@ -262,10 +273,40 @@ function toOutboxEvent(e: ClinicalEvent): {
   };
 }
 
-/** What the archive row says about a failure: the code, the reason and any OperationOutcome. */
-function failureOf(err: unknown): { code: string; diagnostics: string; detail?: unknown } {
+/** What the archive row says about a failure (store/error-key.ts and the message view read it). */
+interface StoredFailure {
+  readonly code: string;
+  readonly diagnostics: string;
+  /** The HL7 location at fault (a MappingError's), or the FHIR path a store refusal names. */
+  readonly location?: string;
+  /** The mapping rule that failed. */
+  readonly rule?: string;
+  readonly mappingFile?: string;
+  readonly mappingVersion?: string;
+  /** The error's OperationOutcome, if it has one. */
+  readonly detail?: unknown;
+}
+
+/** The code, the reason, where and in which rule, and any OperationOutcome. */
+function failureOf(err: unknown): StoredFailure {
   const { code, message } = describeError(err);
-  const e = err as { detail?: unknown; outcome?: unknown } | undefined;
-  const detail = e?.detail ?? e?.outcome;
-  return { code, diagnostics: message, ...(detail !== undefined ? { detail } : {}) };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const detail = e['detail'] ?? e['outcome'];
+  const field = (name: string): string | undefined => {
+    const v = e[name];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const location = field('location') ?? field('expression');
+  const rule = field('rule');
+  const mappingFile = field('mappingFile');
+  const mappingVersion = field('mappingVersion');
+  return {
+    code,
+    diagnostics: message,
+    ...(location !== undefined ? { location } : {}),
+    ...(rule !== undefined ? { rule } : {}),
+    ...(mappingFile !== undefined ? { mappingFile } : {}),
+    ...(mappingVersion !== undefined ? { mappingVersion } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
 }

@@ -5,7 +5,9 @@
 import { isRowFault, sqlStateOf } from './sql-errors';
 import { CodedError, errorGuard } from '../errors/coded-error';
 import { contentHash } from '../hl7/content-hash';
+import { patientNameDisplay, patientNameKey, type PatientName } from '../hl7/patient-name';
 import type { Queryable } from './db';
+import { errorKeyOfError } from './error-key';
 
 export const MessageStatus = {
   Received: 'received',
@@ -28,6 +30,8 @@ export interface NewMessage {
   readonly patientKey?: string | undefined;
   /** Further patients this message is ordered with (a merge's other record). */
   readonly otherPatientKeys?: readonly string[] | undefined;
+  /** PID-5's first repetition: stored for display and as the normalised search key. */
+  readonly patientName?: PatientName | undefined;
   readonly raw: Buffer;
   readonly remoteAddress?: string | undefined;
 }
@@ -188,9 +192,9 @@ async function archiveQuery<R extends object>(db: Queryable, sql: string, params
 }
 
 const INSERT_COLUMNS = `sender, sending_app, sending_facility, control_id, message_type, trigger_event,
-  version, charset, patient_key, raw, remote_address, order_keys`;
+  version, charset, patient_key, raw, remote_address, order_keys, patient_name, patient_name_key`;
 
-/** `$1..$12` of an insert, in INSERT_COLUMNS order. */
+/** `$1..$14` of an insert, in INSERT_COLUMNS order. */
 function insertValues(m: NewMessage): unknown[] {
   return [
     m.sender,
@@ -205,6 +209,8 @@ function insertValues(m: NewMessage): unknown[] {
     m.raw,
     m.remoteAddress ?? null,
     m.otherPatientKeys === undefined || m.otherPatientKeys.length === 0 ? null : m.otherPatientKeys,
+    m.patientName === undefined ? null : patientNameDisplay(m.patientName),
+    m.patientName === undefined ? null : patientNameKey(m.patientName),
   ];
 }
 
@@ -226,7 +232,7 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
   }>(
     db,
     `INSERT INTO messages (${INSERT_COLUMNS}, content_hash, control_id_reused, status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
        EXISTS (SELECT 1 FROM messages WHERE sender = $1 AND control_id = $4 AND status <> 'rejected'),
        'received')
      ON CONFLICT (sender, control_id, content_hash) WHERE status <> 'rejected'
@@ -256,7 +262,7 @@ export async function archiveRejected(db: Queryable, m: NewMessage, error: unkno
   const rows = await archiveQuery<{ id: string }>(
     db,
     `INSERT INTO messages (${INSERT_COLUMNS}, status, error)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'rejected',$13) RETURNING id::text AS id`,
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,'rejected',$15) RETURNING id::text AS id`,
     [...insertValues(m), JSON.stringify(error)],
   );
   return rows[0]?.id ?? '';
@@ -289,13 +295,16 @@ export interface MessageOutcome {
   readonly synchronousCommit?: boolean;
 }
 
-/** Records how processing ended. Counts every run, which is how "processed once" is checked. */
+/**
+ * Records how processing ended. Counts every run, which is how "processed once" is checked. A
+ * failure also gets its cause's key (store/error-key.ts), which groups failed messages by cause.
+ */
 export async function finishMessage(db: Queryable, id: string, o: MessageOutcome): Promise<void> {
   // The commit mode rides on the same statement: one round trip fewer on every message.
   await db.query(
     `WITH commit_mode AS (SELECT set_config('synchronous_commit', $7, true))
      UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
-       processed_at = clock_timestamp(), process_count = process_count + 1
+       processed_at = clock_timestamp(), process_count = process_count + 1, error_key = $8
      FROM commit_mode WHERE id = $1`,
     [
       id,
@@ -305,6 +314,7 @@ export async function finishMessage(db: Queryable, id: string, o: MessageOutcome
       o.mappingVersion ?? null,
       o.processingMs,
       o.synchronousCommit === false ? 'off' : 'on',
+      o.status === 'failed' ? (errorKeyOfError(o.error) ?? null) : null,
     ],
   );
 }
@@ -328,7 +338,7 @@ function toJobRef(r: JobRefRow): MessageJobRef {
 export async function resetForReplay(db: Queryable, id: string): Promise<MessageJobRef | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const rows = await db.query<JobRefRow>(
-    `UPDATE messages SET status = 'received', error = NULL, parked = false
+    `UPDATE messages SET status = 'received', error = NULL, error_key = NULL, parked = false
       WHERE id = $1 AND status <> 'rejected' RETURNING ${JOB_REF_COLUMNS}`,
     [id],
   );

@@ -24,16 +24,24 @@ import {
 export async function readOrderHead(
   tx: Queryable,
   id: string,
-): Promise<{ status: MessageStatus; patientKey: string | null; otherPatientKeys: string[] } | undefined> {
+): Promise<
+  { status: MessageStatus; sender: string; patientKey: string | null; otherPatientKeys: string[] } | undefined
+> {
   if (!/^\d+$/.test(id)) return undefined;
   const [row] = await tx.query<{
     status: MessageStatus;
+    sender: string;
     patient_key: string | null;
     order_keys: string[] | null;
-  }>(`SELECT status, patient_key, order_keys FROM messages WHERE id = $1`, [id]);
+  }>(`SELECT status, sender, patient_key, order_keys FROM messages WHERE id = $1`, [id]);
   return row === undefined
     ? undefined
-    : { status: row.status, patientKey: row.patient_key, otherPatientKeys: row.order_keys ?? [] };
+    : {
+        status: row.status,
+        sender: row.sender,
+        patientKey: row.patient_key,
+        otherPatientKeys: row.order_keys ?? [],
+      };
 }
 
 /**

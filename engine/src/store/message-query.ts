@@ -1,7 +1,10 @@
 /**
  * Finding messages for the analyst console and admin API: by sender, type, status, control ID,
- * patient and time, newest first, with keyset paging that stays fast on a large archive.
+ * patient identifier or name, error group and time, newest first, with keyset paging that stays
+ * fast on a large archive. The pool plans statements generically (db.ts), so every filter is
+ * written as an equality or range an index of migration 013 answers whatever its value.
  */
+import { nameSearchPrefix, prefixUpperBound } from '../hl7/patient-name';
 import type { Queryable } from './db';
 import type { MessageStatus } from './message-archive';
 
@@ -14,7 +17,17 @@ export interface MessageFilter {
   readonly controlId?: string;
   /** A patient identifier (PID-3.1), optionally prefixed with the facility: `FAC|123`. */
   readonly patient?: string;
+  /**
+   * A patient name prefix, `family` or `family, given`, case- and accent-insensitive
+   * (hl7/patient-name.ts). Messages archived before migration 013 have no name and never match.
+   */
+  readonly name?: string;
+  /** Received at or after. */
   readonly since?: Date;
+  /** Received before (exclusive, so `since`/`until` ranges tile). */
+  readonly until?: Date;
+  /** An error group's key (store/error-key.ts, `GET /api/errors`): failed messages of one cause. */
+  readonly errorKey?: string;
   /** Return rows with id below this (keyset paging): the previous page's `nextBefore`. */
   readonly before?: string;
   readonly count: number;
@@ -31,6 +44,10 @@ export interface MessageSummary {
   readonly processingMs: number | null;
   readonly duplicates: number;
   readonly errorCode: string | null;
+  /** `MSH-4|PID-3.1`. */
+  readonly patientKey: string | null;
+  /** `Family, Given` from PID-5; null when it had none or was archived before names were kept. */
+  readonly patientName: string | null;
 }
 
 export interface MessagePage {
@@ -48,8 +65,15 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     where.push(clause.replaceAll('?', `$${params.length}`));
   };
   if (f.sender !== undefined) {
-    if (f.sender.includes('^')) add('sender = ?', f.sender);
-    else add('sending_facility = ?', f.sender);
+    if (f.sender.includes('^')) {
+      add('sender = ?', f.sender);
+      // Implied by the sender when it has one `^` (MSH-3.1^MSH-4.1): said outright, so the
+      // facility + status + time index serves this form too.
+      const [app, facility, ...more] = f.sender.split('^');
+      if (app !== undefined && facility !== undefined && facility !== '' && more.length === 0) {
+        add('sending_facility = ?', facility);
+      }
+    } else add('sending_facility = ?', f.sender);
   }
   if (f.type !== undefined) {
     const [type, event] = f.type.split('^');
@@ -59,10 +83,32 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
   if (f.status !== undefined) add('status = ?', f.status);
   if (f.controlId !== undefined) add('control_id = ?', f.controlId);
   if (f.patient !== undefined) {
-    if (f.patient.includes('|')) add('patient_key = ?', f.patient);
-    else add("split_part(patient_key, '|', 2) = ?", f.patient);
+    const [facility, id, ...more] = f.patient.split('|');
+    if (id === undefined) add("split_part(patient_key, '|', 2) = ?", f.patient);
+    else {
+      add('patient_key = ?', f.patient);
+      // Implied when the key has one `|`: lets the identifier's index answer `FAC|id` too.
+      if (facility !== undefined && more.length === 0) add("split_part(patient_key, '|', 2) = ?", id);
+    }
   }
+  // A name prefix is rare (a surname is well under 1% of an archive), but a generic plan guesses a
+  // range at 0.5% and would walk the primary key newest first, filtering, through most of the
+  // table. Ordering by an expression of the id takes that path away: the name index, then a sort.
+  let order = 'messages.id';
+  if (f.name !== undefined) {
+    order = '(messages.id + 0)';
+    const prefix = nameSearchPrefix(f.name);
+    if (prefix === undefined) where.push('false');
+    else {
+      // A range, not LIKE: a generic plan cannot turn `LIKE $1` into an index range.
+      add('patient_name_key >= ?', prefix);
+      const upper = prefixUpperBound(prefix);
+      if (upper !== '') add('patient_name_key < ?', upper);
+    }
+  }
+  if (f.errorKey !== undefined) add('error_key = ?', f.errorKey);
   if (f.since !== undefined) add('received_at >= ?', f.since);
+  if (f.until !== undefined) add('received_at < ?', f.until);
   if (f.before !== undefined) add('id < ?::bigint', f.before);
   // One row more than asked for tells whether another page exists without a second query.
   params.push(f.count + 1);
@@ -80,11 +126,13 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     processing_ms: number | null;
     duplicates: number;
     error_code: string | null;
+    patient_key: string | null;
+    patient_name: string | null;
   }>(
     `SELECT id::text AS id, sender, control_id, message_type, trigger_event, version, status, received_at,
-            processing_ms, duplicates, error->>'code' AS error_code
+            processing_ms, duplicates, error->>'code' AS error_code, patient_key, patient_name
        FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY messages.id DESC LIMIT $${params.length}`,
+      ORDER BY ${order} DESC LIMIT $${params.length}`,
     params,
   );
   const more = rows.length > f.count;
@@ -99,6 +147,8 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
     processingMs: r.processing_ms,
     duplicates: r.duplicates,
     errorCode: r.error_code,
+    patientKey: r.patient_key,
+    patientName: r.patient_name,
   }));
   const last = messages.at(-1);
   return { messages, ...(more && last !== undefined ? { nextBefore: last.id } : {}) };

@@ -62,6 +62,10 @@ export interface BenchResults {
   readonly notifyLines?: readonly string[];
   /** The SMART app section's lines (app-bench.ts renders them), when it ran. */
   readonly appLines?: readonly string[];
+  /** The archive search section's lines (archive-search-bench.ts renders them), when it ran. */
+  readonly archiveLines?: readonly string[];
+  /** The mapping dry-run section's lines (dry-run-bench.ts renders them), when it ran. */
+  readonly dryRunLines?: readonly string[];
   readonly targets: readonly TargetCheck[];
 }
 
@@ -174,6 +178,8 @@ export function formatBenchTable(r: BenchResults): string {
   if (r.identityLines !== undefined) lines.push('', ...r.identityLines);
   if (r.notifyLines !== undefined) lines.push('', ...r.notifyLines);
   if (r.appLines !== undefined) lines.push('', ...r.appLines);
+  if (r.archiveLines !== undefined) lines.push('', ...r.archiveLines);
+  if (r.dryRunLines !== undefined) lines.push('', ...r.dryRunLines);
   lines.push('', 'targets');
   for (const t of r.targets) {
     lines.push(

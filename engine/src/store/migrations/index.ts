@@ -12,6 +12,10 @@ import { identity } from './007-identity';
 import { notifications } from './008-notifications';
 import { rosters } from './009-rosters';
 import { ehrExchange } from './010-ehr-exchange';
+import { consoleSessions } from './011-console-sessions';
+import { mappingVersions } from './012-mapping-versions';
+import { messageSearch } from './013-message-search';
+import { operationsIndexes } from './014-operations-indexes';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -27,4 +31,8 @@ export const migrations: readonly Migration[] = [
   notifications,
   rosters,
   ehrExchange,
+  consoleSessions,
+  mappingVersions,
+  messageSearch,
+  operationsIndexes,
 ];
