@@ -20,7 +20,11 @@ const DATATYPE_COMPONENT = /^([A-Z][A-Z0-9]{1,3})\.(\d+)$/;
 
 /** Every `[identifier, name, datatype]` row of one table; header and note rows do not match. */
 function rowsOf(text: string): [string, string, string][] {
-  const records = parse<string[]>(text, { relaxColumnCount: true, relaxQuotes: true, skipEmptyLines: true });
+  const records: string[][] = parse(text, {
+    relaxColumnCount: true,
+    relaxQuotes: true,
+    skipEmptyLines: true,
+  });
   return records.flatMap((r) => {
     const [, id = '', name = '', type = ''] = r.map((c) => c.replace(/\s+/g, ' ').trim());
     return id !== '' && name !== '' ? [[id, name, type] as [string, string, string]] : [];

@@ -77,10 +77,18 @@ const envSchema = z.object({
   CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
   CONSOLE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   CONSOLE_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
-  CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+  CONSOLE_SESSION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(8),
   CONSOLE_LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
   RETENTION_DAYS: z.coerce.number().int().positive().default(365),
-  RETENTION_INTERVAL_MS: z.coerce.number().int().positive().default(60 * 60_000),
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
   ENGINE_ROLE: z.enum(['all', 'ingest', 'worker', 'http']).default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -362,7 +370,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             oidc: {
               issuer: e.CONSOLE_OIDC_ISSUER,
               clientId: e.CONSOLE_OIDC_CLIENT_ID,
-              ...(e.CONSOLE_OIDC_CLIENT_SECRET !== undefined ? { clientSecret: e.CONSOLE_OIDC_CLIENT_SECRET } : {}),
+              ...(e.CONSOLE_OIDC_CLIENT_SECRET !== undefined
+                ? { clientSecret: e.CONSOLE_OIDC_CLIENT_SECRET }
+                : {}),
               rolesClaim: e.CONSOLE_OIDC_ROLES_CLAIM,
             },
           }
