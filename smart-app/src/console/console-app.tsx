@@ -4,7 +4,7 @@
  * returns to sign-in with a note that the session ended.
  */
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
-import { useState, type ReactElement } from 'react';
+import { lazy, Suspense, useState, type ReactElement } from 'react';
 import { ApiProvider } from './api/api-context';
 import { isConsoleApiError } from './api/api-error';
 import { createConsoleApi } from './api/console-api';
@@ -12,12 +12,19 @@ import type { ConsoleRole } from './api/api-types';
 import { ApiErrorNotice } from './common/api-error-notice';
 import { StatusPanel } from '../components/status-panel';
 import { ErrorsScreen } from './errors/errors-screen';
-import { MappingWorkbench } from './mappings/mapping-workbench';
 import { MessageBrowser } from './messages/message-browser';
 import { MessageView } from './messages/message-view';
 import { OperationsScreen } from './operations/operations-screen';
 import { useConsoleLocation } from './routing/console-navigation';
 import { parseRoute, type ConsoleRoute } from './routing/console-route';
+
+/**
+ * The workbench brings CodeMirror and the schema tooling, most of the console's weight: loaded
+ * when an analyst opens it, so sign-in, messages and errors start without it.
+ */
+const MappingWorkbench = lazy(async () => ({
+  default: (await import('./mappings/mapping-workbench')).MappingWorkbench,
+}));
 import { csrfTokenOf, SESSION_KEY, useConsoleSession } from './session/console-session';
 import { ConsoleShell } from './shell/console-shell';
 import { SignInScreen } from './sign-in/sign-in-screen';
@@ -100,7 +107,11 @@ function Screen({ route, role }: { readonly route: ConsoleRoute; readonly role: 
     case 'errors':
       return <ErrorsScreen />;
     case 'mappings':
-      return <MappingWorkbench path={route.path} messageId={route.messageId} role={role} />;
+      return (
+        <Suspense fallback={<StatusPanel kind="loading" title="Opening the workbench" />}>
+          <MappingWorkbench path={route.path} messageId={route.messageId} role={role} />
+        </Suspense>
+      );
     case 'operations':
       return <OperationsScreen role={role} />;
     case 'not-found':
