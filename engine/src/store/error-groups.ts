@@ -72,7 +72,7 @@ export async function groupFailedMessages(db: Queryable, f: ErrorGroupFilter): P
             (SELECT error FROM messages WHERE id = g.last_id) AS error,
             ARRAY(SELECT id::text FROM messages
                    WHERE error_key = g.error_key AND ${filter}
-                   ORDER BY id DESC LIMIT ${SAMPLE_IDS}) AS sample_ids
+                   ORDER BY messages.id DESC LIMIT ${SAMPLE_IDS}) AS sample_ids
        FROM groups g
       ORDER BY g.count DESC, g.last_id DESC`,
     params,

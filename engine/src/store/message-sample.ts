@@ -55,10 +55,12 @@ export async function readSenderMessages(
   limit: number,
 ): Promise<SampledMessage[]> {
   const column = sender.includes('^') ? 'sender' : 'sending_facility';
+  // ORDER BY the bigint: a bare `id` is the text alias, which sorts 9 after 89, and the `id <`
+  // cursor then skips rows (a 10,000-message dry run saw 6,756).
   const rows = await db.query<SampleRow>(
     `SELECT ${COLUMNS} FROM messages
       WHERE ${column} = $1 AND status <> 'rejected' AND ($2::bigint IS NULL OR id < $2::bigint)
-      ORDER BY id DESC LIMIT $3`,
+      ORDER BY messages.id DESC LIMIT $3`,
     [sender, before ?? null, limit],
   );
   return rows.map(toSample);
