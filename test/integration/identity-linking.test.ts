@@ -8,7 +8,7 @@ import { linkPatient, identityRules, type IdentityRules } from '../../engine/src
 import { linkUnlinked } from '../../engine/src/identity/link-sweep';
 import { personOrderKeys } from '../../engine/src/identity/person-order-keys';
 import { decideReview } from '../../engine/src/identity/review-decisions';
-import { resetForReplay } from '../../engine/src/store/message-archive';
+import { resetForReplay } from '../../engine/src/store/replay-reset';
 import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { queueArchivedMessage } from '../../engine/src/queue/process-queue';
@@ -464,7 +464,7 @@ describe('identity linking through the engine', () => {
       // The same content under a new control id, as a resending interface does.
       await send(first.replace('|RP-A|', '|RP-A-again|'));
       // And the archived message replayed, as the admin API does.
-      const ref = await resetForReplay(engine.db, messageId);
+      const [ref] = await resetForReplay(engine.db, [messageId]);
       expect(ref).toBeDefined();
       if (ref !== undefined) {
         await queueArchivedMessage(engine.queue, ref, { controlId: 'RP-A', suffix: '-replay' });

@@ -8,8 +8,9 @@ import { z } from 'zod';
 import type { AccessContext, Interaction } from '../auth/access-context';
 import { allowsResource, getAccessContext } from '../auth/access-context';
 import type { Db } from '../store/db';
-import { getMessage, resetForReplay } from '../store/message-archive';
+import { getMessage } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
+import { resetForReplay } from '../store/replay-reset';
 import { JobPriority, queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
 import { errorKeyParam, patientNameQuery, UNTIL_AFTER_SINCE, untilAfterSince } from './message-filter-params';
 import { buildMessageView } from './message-view';
@@ -142,7 +143,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       );
       return;
     }
-    const ref = await resetForReplay(deps.db, existing.id);
+    const [ref] = await resetForReplay(deps.db, [existing.id]);
     if (ref === undefined) {
       sendOutcome(res, outcome('not-found', `message ${path.id} not found`));
       return;

@@ -325,24 +325,11 @@ interface JobRefRow {
   park_count: number;
 }
 
-const JOB_REF_COLUMNS = `id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`;
+/** SQL for the columns of a `MessageJobRef`, as `toJobRef` reads them. */
+export const JOB_REF_COLUMNS = `id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`;
 
 function toJobRef(r: JobRefRow): MessageJobRef {
   return { id: r.id, stamp: r.stamp, parkCount: r.park_count };
-}
-
-/**
- * Puts a finished message back to `received` for replay; returns its job reference, or undefined
- * when it does not exist (or was rejected, which nothing can process).
- */
-export async function resetForReplay(db: Queryable, id: string): Promise<MessageJobRef | undefined> {
-  if (!/^\d+$/.test(id)) return undefined;
-  const rows = await db.query<JobRefRow>(
-    `UPDATE messages SET status = 'received', error = NULL, error_key = NULL, parked = false
-      WHERE id = $1 AND status <> 'rejected' RETURNING ${JOB_REF_COLUMNS}`,
-    [id],
-  );
-  return rows[0] === undefined ? undefined : toJobRef(rows[0]);
 }
 
 /** Unfinished messages received before `before`, oldest first: the recovery sweep's work list. */

@@ -1,10 +1,10 @@
 /**
- * A bulk replay's reset: many archived messages put back to `received` in one statement, as the
- * single replay does one (message-archive.ts `resetForReplay`): error and error group cleared,
- * un-parked, and rejected messages left alone, since nothing can process them.
+ * Putting archived messages back to `received` for a replay, one (the admin API's replay) or a
+ * batch (a bulk replay) in one statement: error and error group cleared, un-parked, and rejected
+ * messages left alone, since nothing can process them.
  */
 import type { Queryable } from './db';
-import { JOB_STAMP_SQL, type MessageJobRef } from './message-archive';
+import { JOB_REF_COLUMNS, type MessageJobRef } from './message-archive';
 
 /** A reset message's job reference, with its MSH-10 for the job's log lines. */
 export interface ReplayRef extends MessageJobRef {
@@ -18,31 +18,37 @@ interface RefRow {
   control_id: string | null;
 }
 
-function toRef(r: RefRow): ReplayRef {
-  return { id: r.id, stamp: r.stamp, parkCount: r.park_count, controlId: r.control_id ?? '' };
+const REF_COLUMNS = `${JOB_REF_COLUMNS}, control_id`;
+
+function toRefs(rows: readonly RefRow[]): ReplayRef[] {
+  return rows
+    .map((r) => ({ id: r.id, stamp: r.stamp, parkCount: r.park_count, controlId: r.control_id ?? '' }))
+    .sort((a, b) => compareIds(a.id, b.id));
 }
 
-/** Resets `ids` for replay; returns the ones reset (absent: missing or rejected), by id. */
-export async function resetManyForReplay(db: Queryable, ids: readonly string[]): Promise<ReplayRef[]> {
+/**
+ * Resets `ids` (decimal message ids) for replay; returns the ones reset, by id. Absent: those
+ * that do not exist or were rejected.
+ */
+export async function resetForReplay(db: Queryable, ids: readonly string[]): Promise<ReplayRef[]> {
   if (ids.length === 0) return [];
   const rows = await db.query<RefRow>(
     `UPDATE messages SET status = 'received', error = NULL, error_key = NULL, parked = false
       WHERE id = ANY($1::bigint[]) AND status <> 'rejected'
-      RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count, control_id`,
+      RETURNING ${REF_COLUMNS}`,
     [ids],
   );
-  return rows.map(toRef).sort((a, b) => compareIds(a.id, b.id));
+  return toRefs(rows);
 }
 
 /** The job references of `ids` that a replay would reset, without resetting them. */
 export async function readReplayRefs(db: Queryable, ids: readonly string[]): Promise<ReplayRef[]> {
   if (ids.length === 0) return [];
   const rows = await db.query<RefRow>(
-    `SELECT id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count, control_id FROM messages
-      WHERE id = ANY($1::bigint[]) AND status <> 'rejected'`,
+    `SELECT ${REF_COLUMNS} FROM messages WHERE id = ANY($1::bigint[]) AND status <> 'rejected'`,
     [ids],
   );
-  return rows.map(toRef).sort((a, b) => compareIds(a.id, b.id));
+  return toRefs(rows);
 }
 
 /** Orders decimal message ids as numbers. */
