@@ -9,8 +9,13 @@
 import { Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import type { Queryable } from '../store/db';
-import { readReplayRefs, resetManyForReplay, type ReplayRef } from '../store/replay-reset';
-import { JobPriority, messageJobId, traceIdOf, type ProcessJobData } from '../queue/process-queue';
+import { readReplayRefs, resetForReplay, type ReplayRef } from '../store/replay-reset';
+import {
+  archivedMessageJob,
+  JobPriority,
+  type ArchivedMessageJob,
+  type ProcessJobData,
+} from '../queue/process-queue';
 import type { RegisteredWorker } from '../queue/queue-registry';
 import {
   createReplayQueue,
@@ -43,10 +48,18 @@ export const REPLAY_BATCH = 500;
  * The processing job of one message in one replay: a new id (the first run's job may still be
  * kept in Redis and would block a re-add), the same for every run of this replay, so a resumed
  * batch can tell what it already queued. A wake-up after the replayed run parks keeps its own
- * `-w` ids, so the park count is not part of it.
+ * `-w` ids, so the park count is not part of it. Behind live traffic, as any replay.
  */
+function replayedJob(ref: ReplayRef, replayJobId: string): ArchivedMessageJob {
+  return archivedMessageJob(
+    { ...ref, parkCount: 0 },
+    { controlId: ref.controlId, priority: JobPriority.Backfill, suffix: `-${replayJobId}` },
+  );
+}
+
+/** The id of `replayedJob`. */
 export function replayedJobId(ref: ReplayRef, replayJobId: string): string {
-  return `${messageJobId({ ...ref, parkCount: 0 })}-${replayJobId}`;
+  return replayedJob(ref, replayJobId).opts.jobId;
 }
 
 /** Replays every message of the job, batch by batch; returns the final counts. */
@@ -103,17 +116,11 @@ async function replayBatch(
     already = existing.size;
     toReset = batch.filter((id) => !existing.has(id));
   }
-  const refs = await resetManyForReplay(deps.db, toReset);
+  const refs = await resetForReplay(deps.db, toReset);
   // A crash between the reset and this add leaves the messages `received`: the recovery sweep
-  // queues them, and a resumed run queues them again, which processing shrugs off.
-  await deps.queue.addBulk(
-    refs.map((ref) => ({
-      name: 'process',
-      data: { messageId: ref.id, controlId: ref.controlId, traceId: traceIdOf(ref) },
-      // The queue's own defaults (attempts, backoff, kept for an hour) apply as to any process job.
-      opts: { jobId: replayedJobId(ref, replayJobId), priority: JobPriority.Backfill },
-    })),
-  );
+  // queues them, and a resumed run queues them again, which processing shrugs off. The queue's
+  // own defaults (attempts, backoff, kept for an hour) apply as to any process job.
+  await deps.queue.addBulk(refs.map((ref) => replayedJob(ref, replayJobId)));
   return { queued: already + refs.length };
 }
 

@@ -61,6 +61,11 @@ export function createProcessQueue(connection: ConnectionOptions, prefix: string
   });
 }
 
+/** A process job's options: its id, and its priority unless it is live. */
+function processJobOpts(jobId: string, priority: JobPriority): JobsOptions & { jobId: string } {
+  return { jobId, ...(priority !== JobPriority.Live ? { priority } : {}) };
+}
+
 /** Queues a message; resolves once Redis has the job. */
 export async function enqueueMessage(
   queue: Queue<ProcessJobData>,
@@ -68,7 +73,7 @@ export async function enqueueMessage(
   jobId: string,
   priority: JobPriority = JobPriority.Live,
 ): Promise<void> {
-  await queue.add('process', data, { jobId, ...(priority !== JobPriority.Live ? { priority } : {}) });
+  await queue.add('process', data, processJobOpts(jobId, priority));
 }
 
 export interface QueueArchivedOptions {
@@ -80,21 +85,32 @@ export interface QueueArchivedOptions {
   readonly suffix?: string;
 }
 
+/** An archived message's process job, as `Queue.add` and `Queue.addBulk` take it. */
+export interface ArchivedMessageJob {
+  readonly name: 'process';
+  readonly data: ProcessJobData;
+  readonly opts: JobsOptions & { readonly jobId: string };
+}
+
 /**
- * Queues an archived message: its job id and trace id come from the row, so every path that
- * queues one (ingest, hand-over, sweep, replay) names it alike. Returns the job id.
+ * The job of an archived message: its job id and trace id come from the row, so every path that
+ * queues one (ingest, hand-over, sweep, replay, bulk replay) names it alike.
  */
+export function archivedMessageJob(ref: MessageJobRef, o: QueueArchivedOptions = {}): ArchivedMessageJob {
+  return {
+    name: 'process',
+    data: { messageId: ref.id, controlId: o.controlId ?? '', traceId: traceIdOf(ref) },
+    opts: processJobOpts(`${messageJobId(ref)}${o.suffix ?? ''}`, o.priority ?? JobPriority.Live),
+  };
+}
+
+/** Queues an archived message (see archivedMessageJob). Returns the job id. */
 export async function queueArchivedMessage(
   queue: Queue<ProcessJobData>,
   ref: MessageJobRef,
   o: QueueArchivedOptions = {},
 ): Promise<string> {
-  const jobId = `${messageJobId(ref)}${o.suffix ?? ''}`;
-  await enqueueMessage(
-    queue,
-    { messageId: ref.id, controlId: o.controlId ?? '', traceId: traceIdOf(ref) },
-    jobId,
-    o.priority,
-  );
-  return jobId;
+  const job = archivedMessageJob(ref, o);
+  await queue.add(job.name, job.data, job.opts);
+  return job.opts.jobId;
 }
