@@ -4,7 +4,6 @@
  */
 import { Hl7ErrorCode, Hl7ParseError } from './hl7-error';
 import type { Hl7Message } from './parse-message';
-import { readPatientName, type PatientName } from './patient-name';
 import { getComponent, getRepetitions, getSegments, readValue, unescapeHl7 } from './read-value';
 
 export interface MessageHeader {
@@ -31,8 +30,6 @@ export interface MessageHeader {
    * MRG-1.1 of a merge (ADT_A39 repeats `PID MRG` groups). Empty for most messages.
    */
   readonly otherPatientKeys: readonly string[];
-  /** PID-5's first repetition, for finding the message by name; undefined when PID-5 is empty. */
-  readonly patientName?: PatientName;
 }
 
 /** `MSH-4|<id>` for the first identifier of each PID-3 and MRG-1, in message order, deduplicated. */
@@ -69,7 +66,6 @@ export function readMessageHeader(message: Hl7Message): MessageHeader {
   const sendingFacility = readValue(message, 'MSH-4.1') ?? '';
   const [patientKey, ...otherPatientKeys] = readPatientKeys(message, sendingFacility);
   const charset = readValue(message, 'MSH-18');
-  const patientName = readPatientName(message);
   return {
     sendingApplication,
     sendingFacility,
@@ -81,6 +77,5 @@ export function readMessageHeader(message: Hl7Message): MessageHeader {
     ...(charset !== undefined ? { charset } : {}),
     ...(patientKey !== undefined ? { patientKey } : {}),
     otherPatientKeys,
-    ...(patientName !== undefined ? { patientName } : {}),
   };
 }

@@ -27,6 +27,7 @@ import {
 } from '../hl7/message-limits';
 import type { MllpEvent } from '../hl7/mllp-frame-reader';
 import { parseHl7, type Hl7Message } from '../hl7/parse-message';
+import { readPatientName, type PatientName } from '../hl7/patient-name';
 import { salvageHeader } from '../hl7/salvage-header';
 import type { ConnectionState } from '../observability/connection-state';
 import type { Logger } from '../observability/logger';
@@ -102,6 +103,12 @@ interface Frame {
   readonly bytes: number;
 }
 
+/**
+ * What the archive row keeps of a parsed message: its header, and PID-5 for the name search.
+ * Read here, not in the header: mapping reads the header of every message it processes too.
+ */
+type ArchivedHeader = MessageHeader & { readonly patientName?: PatientName | undefined };
+
 /** The counters ingest keeps. */
 export type IngestMetrics = Pick<
   EngineMetrics,
@@ -141,10 +148,10 @@ async function runIngest(event: MllpEvent, conn: ConnectionInfo, ctx: IngestCont
   const segments = checkSegmentCount(decoded.text, ctx.limits.maxSegments);
   if (segments !== undefined) return reject(frame, salvageHeader(raw), overLimit(segments), conn, ctx);
   let message: Hl7Message;
-  let header: MessageHeader;
+  let header: ArchivedHeader;
   try {
     message = parseHl7(decoded.text);
-    header = readMessageHeader(message);
+    header = { ...readMessageHeader(message), patientName: readPatientName(message) };
   } catch (err) {
     if (!isHl7ParseError(err)) throw err;
     const rejection: Rejection = {
@@ -226,7 +233,7 @@ function earlyRejection(event: MllpEvent, maxFrameBytes: number): Rejection | un
 
 async function accept(
   frame: Frame,
-  h: MessageHeader,
+  h: ArchivedHeader,
   conn: ConnectionInfo,
   ctx: IngestContext,
 ): Promise<IngestResult> {
@@ -277,7 +284,7 @@ async function accept(
 
 async function reject(
   frame: Frame,
-  header: Partial<MessageHeader>,
+  header: Partial<ArchivedHeader>,
   r: Rejection,
   conn: ConnectionInfo,
   ctx: IngestContext,
@@ -364,7 +371,7 @@ function transient(original: AckInput['original'], reason: string, text: string)
  * (the patient key is MSH-4.1|PID-3.1), so the row never fails on the value it was rejected for.
  * No order keys: they only matter to messages that will be processed.
  */
-function boundedColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
+function boundedColumns(h: Partial<ArchivedHeader>): Omit<NewMessage, 'raw'> {
   const app = within(h.sendingApplication, FIELD_LENGTH_LIMITS['MSH-3']);
   const facility = within(h.sendingFacility, FIELD_LENGTH_LIMITS['MSH-4']);
   return {
@@ -386,7 +393,7 @@ function within(value: string | undefined, max: number): string | undefined {
   return value !== undefined && value.length <= max ? value : undefined;
 }
 
-function headerColumns(h: Partial<MessageHeader>): Omit<NewMessage, 'raw'> {
+function headerColumns(h: Partial<ArchivedHeader>): Omit<NewMessage, 'raw'> {
   return {
     sender: h.sender ?? `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}`,
     sendingApplication: h.sendingApplication,
