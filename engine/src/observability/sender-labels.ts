@@ -42,12 +42,3 @@ export class SenderLabels {
     return facility;
   }
 }
-
-/**
- * MSH-4.1 of an archive row's `sender` (`MSH-3.1^MSH-4.1`, see hl7/message-header.ts). With the
- * standard encoding characters neither part holds a `^`, so the first one splits them.
- */
-export function facilityOfSender(sender: string): string {
-  const at = sender.indexOf('^');
-  return at < 0 ? sender : sender.slice(at + 1);
-}

@@ -21,7 +21,6 @@ import {
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
 import type { EngineMetrics } from '../observability/metrics';
-import { facilityOfSender } from '../observability/sender-labels';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
 import type { JsonObject } from '../store/fhir-json';
@@ -91,8 +90,8 @@ export type ProcessOutcome = 'processed' | 'ignored' | 'failed' | 'already-finis
 
 interface Committed {
   readonly outcome: ProcessOutcome;
-  /** The archive row's sender (`MSH-3^MSH-4`), for the per-sender counters; unset when not read. */
-  readonly sender?: string;
+  /** The archive row's MSH-4.1, for the per-sender counters; unset when not read. */
+  readonly sendingFacility?: string | null;
   readonly wake: readonly MessageJobRef[];
   readonly events: readonly OutboxRef[];
 }
@@ -124,7 +123,7 @@ export async function runProcessMessage(
     committed.outcome === 'failed'
   ) {
     deps.metrics.processed.inc({
-      sender: deps.metrics.senderLabels.of(facilityOfSender(committed.sender ?? '')),
+      sender: deps.metrics.senderLabels.of(committed.sendingFacility),
       status: committed.outcome,
     });
     deps.metrics.processingSeconds.observe((performance.now() - started) / 1000);
@@ -142,13 +141,13 @@ async function lockKeysOf(
   tx: Queryable,
   id: string,
   deps: ProcessDeps,
-): Promise<{ readonly keys: readonly string[]; readonly sender: string } | Committed> {
+): Promise<{ readonly keys: readonly string[]; readonly sendingFacility: string | null } | Committed> {
   const head = await readOrderHead(tx, id);
   if (head === undefined) return { outcome: 'missing', ...NOTHING };
   if (head.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
   const keys = await (deps.orderKeys ?? archivedOrderKeys)(head, tx);
   await lockOrderKeys(tx, keys);
-  return { keys, sender: head.sender };
+  return { keys, sendingFacility: head.sendingFacility };
 }
 
 async function processInTransaction(
@@ -159,7 +158,7 @@ async function processInTransaction(
 ): Promise<Committed> {
   const locked = await lockKeysOf(tx, id, deps);
   if ('outcome' in locked) return locked;
-  const { keys } = locked;
+  const { keys, sendingFacility } = locked;
   const turn = await lockMessageInTurn(tx, id, keys);
   if (turn?.message.status !== 'received') return { outcome: 'already-finished', ...NOTHING };
   if (turn.waitForEarlier) {
@@ -183,7 +182,7 @@ async function processInTransaction(
     synchronousCommit: events.length > 0,
   });
   const wake = await takeParkedSuccessors(tx, keys);
-  return { outcome: result.status, sender: row.sender, wake, events };
+  return { outcome: result.status, sendingFacility, wake, events };
 }
 
 /**
@@ -223,7 +222,7 @@ async function failInTransaction(
 ): Promise<Committed> {
   const locked = await lockKeysOf(tx, id, deps);
   if ('outcome' in locked) return locked;
-  const { keys, sender } = locked;
+  const { keys, sendingFacility } = locked;
   const error = failureOf(err);
   await finishMessage(tx, id, {
     status: 'failed',
@@ -233,7 +232,7 @@ async function failInTransaction(
   });
   // A message that failed for good no longer holds its patient's later messages back.
   const wake = await takeParkedSuccessors(tx, keys);
-  return { outcome: 'failed', sender, wake, events: [] };
+  return { outcome: 'failed', sendingFacility, wake, events: [] };
 }
 
 async function afterCommit(

@@ -21,24 +21,28 @@ import {
 } from './message-archive';
 
 /** What ordering needs before any lock: the status and the keys, without the message bytes. */
-export async function readOrderHead(
-  tx: Queryable,
-  id: string,
-): Promise<
-  { status: MessageStatus; sender: string; patientKey: string | null; otherPatientKeys: string[] } | undefined
-> {
+export interface OrderHead {
+  readonly status: MessageStatus;
+  /** MSH-4.1, for the per-sender counters. */
+  readonly sendingFacility: string | null;
+  readonly patientKey: string | null;
+  readonly otherPatientKeys: string[];
+}
+
+/** Reads a message's OrderHead, or undefined. */
+export async function readOrderHead(tx: Queryable, id: string): Promise<OrderHead | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const [row] = await tx.query<{
     status: MessageStatus;
-    sender: string;
+    sending_facility: string | null;
     patient_key: string | null;
     order_keys: string[] | null;
-  }>(`SELECT status, sender, patient_key, order_keys FROM messages WHERE id = $1`, [id]);
+  }>(`SELECT status, sending_facility, patient_key, order_keys FROM messages WHERE id = $1`, [id]);
   return row === undefined
     ? undefined
     : {
         status: row.status,
-        sender: row.sender,
+        sendingFacility: row.sending_facility,
         patientKey: row.patient_key,
         otherPatientKeys: row.order_keys ?? [],
       };
