@@ -5,6 +5,7 @@
  */
 import type { Queryable } from './db';
 import { failureCause } from './error-key';
+import { messageConditions } from './message-query';
 
 export interface ErrorGroupFilter {
   /** MSH-4, or `MSH-3^MSH-4`. */
@@ -39,17 +40,10 @@ const MAX_SENDERS = 20;
 
 /** Groups, largest first (then the most recent). */
 export async function groupFailedMessages(db: Queryable, f: ErrorGroupFilter): Promise<ErrorGroup[]> {
-  const where = [`status = 'failed'`, 'error_key IS NOT NULL'];
-  const params: unknown[] = [];
-  const add = (clause: string, value: unknown): void => {
-    params.push(value);
-    where.push(clause.replaceAll('?', `$${params.length}`));
-  };
-  if (f.sender !== undefined) add(f.sender.includes('^') ? 'sender = ?' : 'sending_facility = ?', f.sender);
-  if (f.since !== undefined) add('received_at >= ?', f.since);
-  if (f.until !== undefined) add('received_at < ?', f.until);
-  params.push(f.limit ?? 500);
-  const filter = where.join(' AND ');
+  // The message list's filters (store/message-query.ts), so a group's count is what its list shows.
+  const c = messageConditions(f, [`status = 'failed'`, 'error_key IS NOT NULL']);
+  const params = [...c.params, f.limit ?? 500];
+  const filter = c.conditions.join(' AND ');
   // Samples come from the (error_key, id) index, newest first, under the same filter.
   const rows = await db.query<{
     error_key: string;

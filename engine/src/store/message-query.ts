@@ -56,9 +56,25 @@ export interface MessagePage {
   readonly nextBefore?: string;
 }
 
-/** Lists up to `count` messages matching every given filter, newest (highest id) first. */
-export async function findMessages(db: Queryable, f: MessageFilter): Promise<MessagePage> {
-  const where: string[] = [];
+/** A filter as SQL, for a statement that pages newest first: `ORDER BY <order> DESC`. */
+export interface MessageConditions {
+  /** To be joined by AND; empty for no filter. */
+  readonly conditions: readonly string[];
+  /** `$1..$n` of the conditions; a statement adds its own after them. */
+  readonly params: readonly unknown[];
+  /** What to order by: the id, or an expression of it that steers the plan (see the name filter). */
+  readonly order: string;
+}
+
+/**
+ * The conditions of a filter (every field but `count`), after `fixed` ones of the caller's: what
+ * every paged read of the archive (the message list, error groups, dry-run samples) filters by.
+ */
+export function messageConditions(
+  f: Omit<MessageFilter, 'count'>,
+  fixed: readonly string[] = [],
+): MessageConditions {
+  const where = [...fixed];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown): void => {
     params.push(value);
@@ -110,8 +126,19 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
   if (f.since !== undefined) add('received_at >= ?', f.since);
   if (f.until !== undefined) add('received_at < ?', f.until);
   if (f.before !== undefined) add('id < ?::bigint', f.before);
+  return { conditions: where, params, order };
+}
+
+/** `WHERE ...` of the conditions, or nothing. */
+export function whereClause(c: MessageConditions): string {
+  return c.conditions.length > 0 ? `WHERE ${c.conditions.join(' AND ')}` : '';
+}
+
+/** Lists up to `count` messages matching every given filter, newest (highest id) first. */
+export async function findMessages(db: Queryable, f: MessageFilter): Promise<MessagePage> {
+  const c = messageConditions(f);
   // One row more than asked for tells whether another page exists without a second query.
-  params.push(f.count + 1);
+  const params = [...c.params, f.count + 1];
   // ORDER BY `messages.id`, the bigint: a bare `id` there means the text alias, which sorts 9 after
   // 89 and makes the `id <` cursor skip some rows and repeat others.
   const rows = await db.query<{
@@ -131,8 +158,8 @@ export async function findMessages(db: Queryable, f: MessageFilter): Promise<Mes
   }>(
     `SELECT id::text AS id, sender, control_id, message_type, trigger_event, version, status, received_at,
             processing_ms, duplicates, error->>'code' AS error_code, patient_key, patient_name
-       FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY ${order} DESC LIMIT $${params.length}`,
+       FROM messages ${whereClause(c)}
+      ORDER BY ${c.order} DESC LIMIT $${params.length}`,
     params,
   );
   const more = rows.length > f.count;

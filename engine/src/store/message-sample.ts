@@ -3,6 +3,7 @@
  * with only what mapping needs (id, MSH-10, raw bytes, receipt time), never the stored output.
  */
 import type { Queryable } from './db';
+import { messageConditions, whereClause } from './message-query';
 
 /** What a dry run maps. */
 export interface SampledMessage {
@@ -54,14 +55,14 @@ export async function readSenderMessages(
   before: string | undefined,
   limit: number,
 ): Promise<SampledMessage[]> {
-  const column = sender.includes('^') ? 'sender' : 'sending_facility';
-  // ORDER BY the bigint: a bare `id` is the text alias, which sorts 9 after 89, and the `id <`
-  // cursor then skips rows (a 10,000-message dry run saw 6,756).
+  // The message list's sender rule and paging (store/message-query.ts).
+  const c = messageConditions({ sender, ...(before !== undefined ? { before } : {}) }, [
+    `status <> 'rejected'`,
+  ]);
+  const params = [...c.params, limit];
   const rows = await db.query<SampleRow>(
-    `SELECT ${COLUMNS} FROM messages
-      WHERE ${column} = $1 AND status <> 'rejected' AND ($2::bigint IS NULL OR id < $2::bigint)
-      ORDER BY messages.id DESC LIMIT $3`,
-    [sender, before ?? null, limit],
+    `SELECT ${COLUMNS} FROM messages ${whereClause(c)} ORDER BY ${c.order} DESC LIMIT $${params.length}`,
+    params,
   );
   return rows.map(toSample);
 }
