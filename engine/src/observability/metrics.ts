@@ -7,6 +7,8 @@ import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllowedSender } from '../config/schema';
 import type { Queryable } from '../store/db';
+import { NOTICE_STATUSES } from '../store/notification-store';
+import { deliveryFigures } from '../store/operations-figures';
 import { SenderLabels } from './sender-labels';
 
 export interface EngineMetrics {
@@ -117,9 +119,6 @@ export interface BacklogSources {
   readonly queues: readonly Queue[];
 }
 
-/** The states of a `notifications` row (migration 008). */
-export const NOTICE_STATES = ['pending', 'retrying', 'delivered', 'failed'] as const;
-
 /** Job states worth a gauge: what waits, runs, is held back, gave up, or finished and is kept. */
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
@@ -172,15 +171,10 @@ export function registerBacklogGauges(metrics: EngineMetrics, sources: BacklogSo
     registers: [metrics.registry],
     async collect() {
       this.reset();
-      const rows = await sources.db
-        .query<{ status: string; n: string }>(
-          `SELECT status, count(*)::text AS n FROM notifications GROUP BY status`,
-        )
-        .catch(() => undefined);
-      if (rows === undefined) return;
+      const figures = await deliveryFigures(sources.db).catch(() => undefined);
+      if (figures === undefined) return;
       // Every state, zeros included: a state with no notice is a series at 0, not a gap.
-      for (const status of NOTICE_STATES) this.set({ status }, 0);
-      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      for (const status of NOTICE_STATUSES) this.set({ status }, figures[status]);
     },
   });
 }

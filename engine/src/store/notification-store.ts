@@ -6,7 +6,9 @@
 import type { Queryable } from './db';
 
 export type NoticeChannel = 'davinci' | 'subscription' | 'webhook' | 'inbox';
-export type NoticeStatus = 'pending' | 'delivered' | 'retrying' | 'failed';
+/** Every state of a notice (migration 008). */
+export const NOTICE_STATUSES = ['pending', 'retrying', 'delivered', 'failed'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
 
 /** Why a recipient is told: which attribution source, for which practitioner, through what. */
 export interface NoticeReason {

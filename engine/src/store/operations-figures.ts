@@ -3,6 +3,7 @@
  * notices by delivery state, each one grouped query over an indexed time range.
  */
 import type { Queryable } from './db';
+import type { NoticeStatus } from './notification-store';
 
 /** One sender's messages received in the window, by what became of them. */
 export interface SenderFigures {
@@ -49,21 +50,20 @@ export async function senderFigures(db: Queryable, since: Date): Promise<SenderF
   }));
 }
 
-/** Notices written in the window, by their delivery state now. */
-export interface DeliveryFigures {
-  readonly pending: number;
-  readonly retrying: number;
-  readonly delivered: number;
-  readonly failed: number;
-}
+/** Notices written in the window, by their delivery state now; 0 for a state none is in. */
+export type DeliveryFigures = Readonly<Record<NoticeStatus, number>>;
 
-/** Counts the notices created at or after `since` by status. */
-export async function deliveryFigures(db: Queryable, since: Date): Promise<DeliveryFigures> {
+/**
+ * Counts the notices created at or after `since` by status; without `since`, every notice kept
+ * (the `notification_states` gauge).
+ */
+export async function deliveryFigures(db: Queryable, since?: Date): Promise<DeliveryFigures> {
   const rows = await db.query<{ status: string; n: string }>(
-    `SELECT status, count(*)::text AS n FROM notifications WHERE created_at >= $1 GROUP BY status`,
-    [since],
+    `SELECT status, count(*)::text AS n FROM notifications
+      ${since !== undefined ? 'WHERE created_at >= $1' : ''} GROUP BY status`,
+    since !== undefined ? [since] : [],
   );
-  const of = (status: string): number => Number(rows.find((r) => r.status === status)?.n ?? 0);
+  const of = (status: NoticeStatus): number => Number(rows.find((r) => r.status === status)?.n ?? 0);
   return {
     pending: of('pending'),
     retrying: of('retrying'),
