@@ -75,6 +75,9 @@ interface Candidate {
   readonly patientKey: string | null;
 }
 
+/** `Type/id`: how a candidate is named in sets and in `fhir_search_index.reference`. */
+const refOf = (c: { readonly type: string; readonly id: string }): string => `${c.type}/${c.id}`;
+
 /** How many reference hops a batch follows from a deleted resource to what it alone kept alive. */
 const MAX_REFERENCE_ROUNDS = 4;
 
@@ -195,20 +198,20 @@ async function resourcesToDelete(
     const eligible = await untouchedElsewhere(tx, await onlyFromPurged(tx, round, ids), ids);
     // Earlier rounds' choices are decided again with this round's: one kept now can hold them.
     deleted = await unreferenced(tx, [...deleted, ...eligible]);
-    const chosen = new Set(deleted.map((c) => `${c.type}/${c.id}`));
-    const fresh = eligible.filter((c) => chosen.has(`${c.type}/${c.id}`));
+    const chosen = new Set(deleted.map(refOf));
+    const fresh = eligible.filter((c) => chosen.has(refOf(c)));
     const targets = await tx.query<{ reference: string; type: string; id: string }>(
       `SELECT DISTINCT s.reference, s.resource_type AS type, s.id FROM fhir_search_index s
          JOIN unnest($1::text[], $2::text[]) AS c(type, id) ON s.resource_type = c.type AND s.id = c.id
         WHERE s.reference IS NOT NULL`,
       [fresh.map((c) => c.type), fresh.map((c) => c.id)],
     );
-    const keyByRef = new Map(fresh.map((c) => [`${c.type}/${c.id}`, c.patientKey]));
+    const keyByRef = new Map(fresh.map((c) => [refOf(c), c.patientKey]));
     round = [];
     for (const t of targets) {
       const slash = t.reference.indexOf('/');
       if (slash <= 0) continue;
-      const referrer = keyByRef.get(`${t.type}/${t.id}`) ?? null;
+      const referrer = keyByRef.get(refOf(t)) ?? null;
       consider(t.reference.slice(0, slash), t.reference.slice(slash + 1), referrer);
     }
   }
@@ -238,8 +241,8 @@ async function onlyFromPurged(
       FOR UPDATE OF r`,
     [cs.map((c) => c.type), cs.map((c) => c.id), ids],
   );
-  const ok = new Set(rows.map((r) => `${r.type}/${r.id}`));
-  return cs.filter((c) => ok.has(`${c.type}/${c.id}`));
+  const ok = new Set(rows.map(refOf));
+  return cs.filter((c) => ok.has(refOf(c)));
 }
 
 /**
@@ -262,8 +265,8 @@ async function untouchedElsewhere(
              OR k.output->'stored'->'repointed' @> jsonb_build_array(jsonb_build_object('type', c.type, 'id', c.id))))`,
     [cs.map((c) => c.type), cs.map((c) => c.id), cs.map((c) => c.patientKey), ids],
   );
-  const touched = new Set(rows.map((r) => `${r.type}/${r.id}`));
-  return cs.filter((c) => !touched.has(`${c.type}/${c.id}`));
+  const touched = new Set(rows.map(refOf));
+  return cs.filter((c) => !touched.has(refOf(c)));
 }
 
 /**
@@ -275,7 +278,7 @@ async function unreferenced(tx: Queryable, cs: readonly Candidate[]): Promise<Ca
   let set = [...cs];
   for (;;) {
     if (set.length === 0) return set;
-    const refs = set.map((c) => `${c.type}/${c.id}`);
+    const refs = set.map(refOf);
     const rows = await tx.query<{ reference: string }>(
       `SELECT DISTINCT s.reference FROM fhir_search_index s
         WHERE s.reference = ANY($1::text[]) AND NOT ((s.resource_type || '/' || s.id) = ANY($1::text[]))`,
@@ -283,6 +286,6 @@ async function unreferenced(tx: Queryable, cs: readonly Candidate[]): Promise<Ca
     );
     if (rows.length === 0) return set;
     const held = new Set(rows.map((r) => r.reference));
-    set = set.filter((c) => !held.has(`${c.type}/${c.id}`));
+    set = set.filter((c) => !held.has(refOf(c)));
   }
 }
