@@ -4,6 +4,7 @@
  */
 import type { ReactElement } from 'react';
 import { isConsoleApiError } from '../api/api-error';
+import { IssueLines } from './issue-lines';
 
 export interface ApiErrorNoticeProps {
   readonly error: unknown;
@@ -12,26 +13,15 @@ export interface ApiErrorNoticeProps {
 }
 
 export function ApiErrorNotice({ error, title }: ApiErrorNoticeProps): ReactElement {
-  const apiError = isConsoleApiError(error) ? error : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  const issues =
-    apiError?.issues.filter((i) => i.diagnostics !== undefined && i.diagnostics !== message) ?? [];
+  const issues = isConsoleApiError(error)
+    ? error.issues.filter((i) => i.diagnostics !== undefined && i.diagnostics !== message)
+    : [];
   return (
     <div className="status status-error" role="alert">
       <p className="status-title">{title}</p>
       <p>{message}</p>
-      {issues.length > 0 ? (
-        <ul className="issue-lines">
-          {issues.map((i, n) => (
-            <li key={n}>
-              {[...(i.location ?? []), ...(i.expression ?? [])].length > 0 ? (
-                <code>{[...(i.location ?? []), ...(i.expression ?? [])].join(', ')}</code>
-              ) : null}{' '}
-              {i.diagnostics}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {issues.length > 0 ? <IssueLines issues={issues} /> : null}
     </div>
   );
 }

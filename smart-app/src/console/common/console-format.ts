@@ -20,6 +20,11 @@ export function formatMs(ms: number | null | undefined): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** "1 message", "3 messages". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** A 0–1 rate as a percentage with one decimal. */
 export function formatRate(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;

@@ -7,6 +7,8 @@ import { useState, type SubmitEvent, type ReactElement } from 'react';
 import { useApi } from '../api/api-context';
 import type { ErrorGroup } from '../api/api-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
+import { plural } from '../common/console-format';
+import { Field } from '../common/field';
 import { StatusPanel } from '../../components/status-panel';
 import { dayBoundary } from '../messages/message-filter';
 import { ErrorGroupCard } from './error-group-card';
@@ -50,27 +52,23 @@ export function ErrorsScreen(): ReactElement {
     <section aria-labelledby="errors-heading">
       <h1 id="errors-heading">Errors</h1>
       <form className="filter-form inline" role="search" aria-label="Filter errors" onSubmit={onSubmit}>
-        <div className="field">
-          <label htmlFor="errors-sender">Sender</label>
-          <input
-            id="errors-sender"
-            value={form.sender}
-            onChange={(e) => {
-              setForm((f) => ({ ...f, sender: e.target.value }));
-            }}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="errors-from">Since</label>
-          <input
-            id="errors-from"
-            type="date"
-            value={form.from}
-            onChange={(e) => {
-              setForm((f) => ({ ...f, from: e.target.value }));
-            }}
-          />
-        </div>
+        <Field
+          id="errors-sender"
+          label="Sender"
+          value={form.sender}
+          onChange={(sender) => {
+            setForm((f) => ({ ...f, sender }));
+          }}
+        />
+        <Field
+          id="errors-from"
+          label="Since"
+          type="date"
+          value={form.from}
+          onChange={(from) => {
+            setForm((f) => ({ ...f, from }));
+          }}
+        />
         <div className="actions">
           <button type="submit">Apply</button>
           <button
@@ -89,7 +87,7 @@ export function ErrorsScreen(): ReactElement {
         <p className="count" role="status">
           {groups.length === 0
             ? 'No failed messages.'
-            : `${total} failed message${total === 1 ? '' : 's'} in ${groups.length} group${groups.length === 1 ? '' : 's'}.`}
+            : `${plural(total, 'failed message')} in ${plural(groups.length, 'group')}.`}
         </p>
       ) : null}
       {replays.length > 0 ? (

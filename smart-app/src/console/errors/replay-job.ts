@@ -3,6 +3,7 @@
  * for the progress bar, and whether to keep asking the engine.
  */
 import type { ReplayJob } from '../api/api-types';
+import { plural } from '../common/console-format';
 
 /** True once the engine will not change the job any more. */
 export function replayFinished(job: ReplayJob): boolean {
@@ -13,10 +14,6 @@ export function replayFinished(job: ReplayJob): boolean {
 export function replayFraction(job: ReplayJob): number {
   if (job.total <= 0) return replayFinished(job) ? 1 : 0;
   return Math.min(1, (job.queued + job.skipped) / job.total);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** "Queued 3 of 5 messages again", "Done: 5 queued again, 1 skipped (rejected)". */

@@ -5,6 +5,7 @@
  * github.com/benjamine/jsondiffpatch/blob/master/docs/deltas.md).
  */
 import type { DryRunResult, DryRunSummary, JsonDelta } from '../api/mapping-types';
+import { plural } from '../common/console-format';
 
 export type DryRunVerdict = 'failed' | 'changed' | 'unchanged';
 
@@ -18,10 +19,6 @@ export function summarize(results: readonly DryRunResult[]): DryRunSummary {
   const counts = { changed: 0, unchanged: 0, failed: 0 };
   for (const r of results) counts[verdictOf(r)] += 1;
   return counts;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** "2 changed, 5 unchanged, 1 failed (of 8 messages)". */

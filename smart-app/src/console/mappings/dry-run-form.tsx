@@ -4,6 +4,7 @@
  */
 import { useState, type SubmitEvent, type ReactElement } from 'react';
 import type { DryRunMessages } from '../api/mapping-types';
+import { Field } from '../common/field';
 
 type Mode = 'ids' | 'hl7' | 'sender';
 
@@ -87,42 +88,36 @@ export function DryRunForm({ initialIds, running, onRun }: DryRunFormProps): Rea
         {choice('hl7', 'A pasted message')}
       </fieldset>
       {mode === 'ids' ? (
-        <div className="field">
-          <label htmlFor="dry-run-ids">Message ids</label>
-          <input
-            id="dry-run-ids"
-            value={values.ids}
-            onChange={(e) => {
-              set('ids', e.target.value);
-            }}
-          />
-        </div>
+        <Field
+          id="dry-run-ids"
+          label="Message ids"
+          value={values.ids}
+          onChange={(v) => {
+            set('ids', v);
+          }}
+        />
       ) : null}
       {mode === 'sender' ? (
         <div className="filter-grid">
-          <div className="field">
-            <label htmlFor="dry-run-sender">Sender</label>
-            <input
-              id="dry-run-sender"
-              value={values.sender}
-              onChange={(e) => {
-                set('sender', e.target.value);
-              }}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="dry-run-last">Last messages</label>
-            <input
-              id="dry-run-last"
-              type="number"
-              min={1}
-              max={10000}
-              value={values.last}
-              onChange={(e) => {
-                set('last', e.target.value);
-              }}
-            />
-          </div>
+          <Field
+            id="dry-run-sender"
+            label="Sender"
+            value={values.sender}
+            onChange={(v) => {
+              set('sender', v);
+            }}
+          />
+          <Field
+            id="dry-run-last"
+            label="Last messages"
+            type="number"
+            min={1}
+            max={10000}
+            value={values.last}
+            onChange={(v) => {
+              set('last', v);
+            }}
+          />
         </div>
       ) : null}
       {mode === 'hl7' ? (

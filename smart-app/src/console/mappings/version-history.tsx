@@ -8,6 +8,7 @@ import { useApi } from '../api/api-context';
 import type { DeployResult, MappingFileContent, MappingVersion } from '../api/mapping-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
 import { formatInstant } from '../common/console-format';
+import { ResultsTable } from '../common/results-table';
 import { Disclosure } from '../../components/disclosure';
 import { encodeMappingPath } from '../routing/console-route';
 
@@ -18,6 +19,8 @@ export interface VersionHistoryProps {
   readonly canRollBack: boolean;
   readonly onRolledBack: (result: DeployResult) => void;
 }
+
+const COLUMNS = ['Version', 'Action', 'Author', 'When', <span className="visually-hidden">Actions</span>];
 
 function VersionContent({
   path,
@@ -79,51 +82,35 @@ export function VersionHistory({ path, etag, canRollBack, onRolledBack }: Versio
         <p className="note">No versions recorded yet: the first deploy keeps the file as it was before.</p>
       ) : null}
       {list.length > 0 ? (
-        <div className="table-scroll">
-          <table className="results versions">
-            <caption className="visually-hidden">Versions of {path}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Action</th>
-                <th scope="col">Author</th>
-                <th scope="col">When</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((v) => (
-                <tr key={v.version}>
-                  <th scope="row">{v.version}</th>
-                  <td>{v.action}</td>
-                  <td>{v.author}</td>
-                  <td>{formatInstant(v.at)}</td>
-                  <td>
-                    <Disclosure className="json-block" summary={`View version ${v.version}`}>
-                      {() => <VersionContent path={path} version={v.version} />}
-                    </Disclosure>
-                    {v.version !== newest ? (
-                      <button
-                        type="button"
-                        disabled={!canRollBack || rollback.isPending || etag === undefined}
-                        {...(!canRollBack ? { title: 'Rolling back needs the admin role' } : {})}
-                        onClick={() => {
-                          rollback.mutate(v.version);
-                        }}
-                      >
-                        Roll back to {v.version}
-                      </button>
-                    ) : (
-                      <span className="muted">current</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ResultsTable className="versions" caption={`Versions of ${path}`} columns={COLUMNS}>
+          {list.map((v) => (
+            <tr key={v.version}>
+              <th scope="row">{v.version}</th>
+              <td>{v.action}</td>
+              <td>{v.author}</td>
+              <td>{formatInstant(v.at)}</td>
+              <td>
+                <Disclosure className="json-block" summary={`View version ${v.version}`}>
+                  {() => <VersionContent path={path} version={v.version} />}
+                </Disclosure>
+                {v.version !== newest ? (
+                  <button
+                    type="button"
+                    disabled={!canRollBack || rollback.isPending || etag === undefined}
+                    {...(!canRollBack ? { title: 'Rolling back needs the admin role' } : {})}
+                    onClick={() => {
+                      rollback.mutate(v.version);
+                    }}
+                  >
+                    Roll back to {v.version}
+                  </button>
+                ) : (
+                  <span className="muted">current</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ResultsTable>
       ) : null}
     </section>
   );

@@ -8,6 +8,7 @@ import { useState, type ReactElement } from 'react';
 import { useApi } from '../api/api-context';
 import type { MessagePage } from '../api/api-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
+import { plural } from '../common/console-format';
 import { StatusPanel } from '../../components/status-panel';
 import { navigate } from '../routing/console-navigation';
 import { routeHref } from '../routing/console-route';
@@ -52,8 +53,8 @@ function MessageBrowserFor({ filter }: { readonly filter: MessageFilter }): Reac
           <p className="count" role="status" aria-live="polite">
             {page.messages.length === 0
               ? 'No messages match.'
-              : `Page ${pages.length}: ${page.messages.length} message${page.messages.length === 1 ? '' : 's'}${
-                  active > 0 ? ` matching ${active} filter${active === 1 ? '' : 's'}` : ''
+              : `Page ${pages.length}: ${plural(page.messages.length, 'message')}${
+                  active > 0 ? ` matching ${plural(active, 'filter')}` : ''
                 }, newest first.`}
           </p>
           {page.messages.length > 0 ? (

@@ -4,6 +4,7 @@
  */
 import { useState, type SubmitEvent, type ReactElement } from 'react';
 import { MESSAGE_STATUSES, type MessageStatus } from '../api/api-types';
+import { Field } from '../common/field';
 import { EMPTY_FILTER, filterProblems, type MessageFilter } from './message-filter';
 
 export interface MessageFilterFormProps {
@@ -39,24 +40,16 @@ export function MessageFilterForm({ filter, onSearch }: MessageFilterFormProps):
     <form className="filter-form" role="search" aria-label="Find messages" onSubmit={onSubmit}>
       <div className="filter-grid">
         {TEXT_FIELDS.map((f) => (
-          <div className="field" key={f.key}>
-            <label htmlFor={`filter-${f.key}`}>{f.label}</label>
-            <input
-              id={`filter-${f.key}`}
-              value={form[f.key]}
-              {...(f.hint !== undefined
-                ? { placeholder: f.hint, 'aria-describedby': `filter-${f.key}-hint` }
-                : {})}
-              onChange={(e) => {
-                set(f.key, e.target.value);
-              }}
-            />
-            {f.hint !== undefined ? (
-              <span id={`filter-${f.key}-hint`} className="visually-hidden">
-                {f.hint}
-              </span>
-            ) : null}
-          </div>
+          <Field
+            key={f.key}
+            id={`filter-${f.key}`}
+            label={f.label}
+            value={form[f.key]}
+            hint={f.hint}
+            onChange={(v) => {
+              set(f.key, v);
+            }}
+          />
         ))}
         <div className="field">
           <label htmlFor="filter-status">Status</label>
@@ -75,28 +68,24 @@ export function MessageFilterForm({ filter, onSearch }: MessageFilterFormProps):
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="filter-from">Received from</label>
-          <input
-            id="filter-from"
-            type="date"
-            value={form.from}
-            onChange={(e) => {
-              set('from', e.target.value);
-            }}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-until">Received until</label>
-          <input
-            id="filter-until"
-            type="date"
-            value={form.until}
-            onChange={(e) => {
-              set('until', e.target.value);
-            }}
-          />
-        </div>
+        <Field
+          id="filter-from"
+          label="Received from"
+          type="date"
+          value={form.from}
+          onChange={(v) => {
+            set('from', v);
+          }}
+        />
+        <Field
+          id="filter-until"
+          label="Received until"
+          type="date"
+          value={form.until}
+          onChange={(v) => {
+            set('until', v);
+          }}
+        />
       </div>
       {form.errorKey !== '' ? (
         <p className="note">

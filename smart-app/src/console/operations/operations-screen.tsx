@@ -9,6 +9,7 @@ import { useApi } from '../api/api-context';
 import type { ConsoleRole, OperationsFigures } from '../api/api-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
 import { formatInstant, formatMs, formatRate } from '../common/console-format';
+import { ResultsTable } from '../common/results-table';
 import { StatusPanel } from '../../components/status-panel';
 
 const PERIODS: readonly { readonly hours: number; readonly label: string }[] = [
@@ -18,6 +19,9 @@ const PERIODS: readonly { readonly hours: number; readonly label: string }[] = [
 ];
 
 const REFRESH_MS = 15_000;
+
+const SENDER_COLUMNS = ['Sender', 'Received', 'Processed', 'Failed', 'Rejected', 'Ignored', 'Error rate'];
+const QUEUE_COLUMNS = ['Queue', 'Waiting', 'Active', 'Delayed', 'Failed', 'Completed'];
 
 export function OperationsScreen({ role }: { readonly role: ConsoleRole }): ReactElement {
   const api = useApi();
@@ -106,65 +110,34 @@ export function OperationsScreen({ role }: { readonly role: ConsoleRole }): Reac
           </div>
 
           <h2>Senders</h2>
-          <div className="table-scroll">
-            <table className="results senders">
-              <caption className="visually-hidden">Messages per sender</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Sender</th>
-                  <th scope="col">Received</th>
-                  <th scope="col">Processed</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Rejected</th>
-                  <th scope="col">Ignored</th>
-                  <th scope="col">Error rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {ops.senders.map((s) => (
-                  <tr key={s.sender}>
-                    <th scope="row">{s.sender}</th>
-                    <td>{s.received}</td>
-                    <td>{s.processed}</td>
-                    <td>{s.failed}</td>
-                    <td>{s.rejected}</td>
-                    <td>{s.ignored}</td>
-                    <td>{formatRate(s.errorRate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ResultsTable className="senders" caption="Messages per sender" columns={SENDER_COLUMNS}>
+            {ops.senders.map((s) => (
+              <tr key={s.sender}>
+                <th scope="row">{s.sender}</th>
+                <td>{s.received}</td>
+                <td>{s.processed}</td>
+                <td>{s.failed}</td>
+                <td>{s.rejected}</td>
+                <td>{s.ignored}</td>
+                <td>{formatRate(s.errorRate)}</td>
+              </tr>
+            ))}
+          </ResultsTable>
           {ops.senders.length === 0 ? <p className="note">No messages in this period.</p> : null}
 
           <h2>Queues</h2>
-          <div className="table-scroll">
-            <table className="results queues">
-              <caption className="visually-hidden">Queue depths</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Active</th>
-                  <th scope="col">Delayed</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Completed</th>
-                </tr>
-              </thead>
-              <tbody>
-                {ops.queues.map((q) => (
-                  <tr key={q.name}>
-                    <th scope="row">{q.name}</th>
-                    <td>{q.waiting}</td>
-                    <td>{q.active}</td>
-                    <td>{q.delayed}</td>
-                    <td>{q.failed}</td>
-                    <td>{q.completed}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ResultsTable className="queues" caption="Queue depths" columns={QUEUE_COLUMNS}>
+            {ops.queues.map((q) => (
+              <tr key={q.name}>
+                <th scope="row">{q.name}</th>
+                <td>{q.waiting}</td>
+                <td>{q.active}</td>
+                <td>{q.delayed}</td>
+                <td>{q.failed}</td>
+                <td>{q.completed}</td>
+              </tr>
+            ))}
+          </ResultsTable>
         </>
       ) : null}
     </section>

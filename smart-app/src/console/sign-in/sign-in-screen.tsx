@@ -7,6 +7,7 @@
 import { useState, type SubmitEvent, type ReactElement } from 'react';
 import { isConsoleApiError } from '../api/api-error';
 import type { SignInMethods } from '../api/api-types';
+import { Field } from '../common/field';
 import { useSignIn } from '../session/console-session';
 
 export interface SignInScreenProps {
@@ -65,28 +66,24 @@ export function SignInScreen({ methods, ended }: SignInScreenProps): ReactElemen
       ) : null}
       {methods.password ? (
         <form className="sign-in-form" onSubmit={onSubmit} aria-describedby="sign-in-error">
-          <label htmlFor="sign-in-username">User name</label>
-          <input
+          <Field
             id="sign-in-username"
+            label="User name"
             name="username"
             autoComplete="username"
             required
             value={username}
-            onChange={(e) => {
-              setUsername(e.target.value);
-            }}
+            onChange={setUsername}
           />
-          <label htmlFor="sign-in-password">Password</label>
-          <input
+          <Field
             id="sign-in-password"
+            label="Password"
             name="password"
             type="password"
             autoComplete="current-password"
             required
             value={password}
-            onChange={(e) => {
-              setPassword(e.target.value);
-            }}
+            onChange={setPassword}
           />
           <button type="submit" className="primary" disabled={signIn.isPending}>
             {signIn.isPending ? 'Signing in…' : 'Sign in'}
