@@ -5,7 +5,8 @@
 import type { ReactElement } from 'react';
 import type { ResultFlag } from '../timeline/timeline-types';
 
-export type BadgeTone = 'critical' | 'abnormal' | 'corrected' | 'new' | 'info' | 'muted';
+/** `ok` is the analyst console's (processed, delivered, passed). */
+export type BadgeTone = 'critical' | 'abnormal' | 'corrected' | 'new' | 'info' | 'muted' | 'ok';
 
 export function Badge({
   tone,

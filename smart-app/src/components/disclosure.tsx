@@ -8,10 +8,17 @@ export interface DisclosureProps {
   readonly summary: string;
   readonly children: () => ReactNode;
   readonly className?: string;
+  /** Open (and so rendered) from the start. */
+  readonly defaultOpen?: boolean;
 }
 
-export function Disclosure({ summary, children, className }: DisclosureProps): ReactElement {
-  const [open, setOpen] = useState(false);
+export function Disclosure({
+  summary,
+  children,
+  className,
+  defaultOpen = false,
+}: DisclosureProps): ReactElement {
+  const [open, setOpen] = useState(defaultOpen);
   return (
     <details
       className={className}

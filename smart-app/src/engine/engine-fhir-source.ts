@@ -6,6 +6,7 @@
  * completed with the Organizations, Practitioners and Locations it names but does not carry.
  */
 import type { Bundle, BundleEntry } from '../fhir/fhir-resources';
+import { outcomeText } from '../fhir/operation-outcome';
 import { missingReferences } from './missing-references';
 import { SessionExpiredError } from '../smart/session-errors';
 import type { EngineSession } from './engine-session';
@@ -38,12 +39,9 @@ const IDS_PER_SEARCH = 100;
 /** Rounds of completion: a bed's ward, floor, building and site arrive one `partOf` level a round. */
 const MAX_COMPLETION_ROUNDS = 8;
 
-async function outcomeText(res: Response): Promise<string> {
+async function failureText(res: Response): Promise<string> {
   try {
-    const body: unknown = await res.json();
-    const issue = (body as { issue?: { diagnostics?: unknown; details?: { text?: unknown } }[] }).issue?.[0];
-    const text = issue?.diagnostics ?? issue?.details?.text;
-    return typeof text === 'string' ? text : `HTTP ${res.status}`;
+    return outcomeText(await res.json()) ?? `HTTP ${res.status}`;
   } catch {
     // Not an OperationOutcome (a proxy's page): the status is what there is.
     return `HTTP ${res.status}`;
@@ -78,7 +76,7 @@ export function createEngineFhirSource(options: EngineFhirSourceOptions): Timeli
         options.session.invalidate();
         continue;
       }
-      if (!res.ok) throw new EngineRequestError(await outcomeText(res), res.status);
+      if (!res.ok) throw new EngineRequestError(await failureText(res), res.status);
       return res.json() as Promise<unknown>;
     }
     throw new SessionExpiredError('The engine no longer accepts this session.');

@@ -4,14 +4,10 @@
  * rather than by parsing status codes or message text.
  */
 
+import { outcomeIssues, outcomeText, type OutcomeIssue } from '../../fhir/operation-outcome';
+
 /** One OperationOutcome issue as the console reads it. */
-export interface ApiIssue {
-  readonly severity: string;
-  readonly code: string;
-  readonly diagnostics?: string;
-  readonly expression?: readonly string[];
-  readonly location?: readonly string[];
-}
+export type ApiIssue = OutcomeIssue;
 
 /** What a failure means for the person at the console. */
 export type ApiErrorKind =
@@ -91,34 +87,6 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function strings(v: unknown): readonly string[] | undefined {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined;
-}
-
-/** The issues of an OperationOutcome body; none when the body is something else. */
-export function issuesOf(body: unknown): ApiIssue[] {
-  if (!isRecord(body) || body['resourceType'] !== 'OperationOutcome' || !Array.isArray(body['issue'])) {
-    return [];
-  }
-  return body['issue'].filter(isRecord).map((i) => {
-    const details = isRecord(i['details']) ? i['details']['text'] : undefined;
-    const diagnostics = typeof i['diagnostics'] === 'string' ? i['diagnostics'] : details;
-    const expression = strings(i['expression']);
-    const location = strings(i['location']);
-    return {
-      severity: typeof i['severity'] === 'string' ? i['severity'] : 'error',
-      code: typeof i['code'] === 'string' ? i['code'] : 'exception',
-      ...(typeof diagnostics === 'string' ? { diagnostics } : {}),
-      ...(expression !== undefined ? { expression } : {}),
-      ...(location !== undefined ? { location } : {}),
-    };
-  });
-}
-
 /** The sentence a person reads for a failure of this kind, when the engine gave none. */
 function fallbackMessage(kind: ApiErrorKind, status: number, retryAfterSec: number | undefined): string {
   switch (kind) {
@@ -164,10 +132,10 @@ export function apiErrorFromResponse(status: number, headers: Headers, bodyText:
   } catch {
     body = undefined;
   }
-  const issues = issuesOf(body);
+  const issues = outcomeIssues(body);
   const kind = kindOf(status);
   const retryAfterSec = parseRetryAfter(headers.get('retry-after'));
-  const said = issues.find((i) => i.diagnostics !== undefined)?.diagnostics;
+  const said = outcomeText(body);
   // A wait the person can act on beats the engine's generic words.
   const message =
     kind === 'rate-limited' || said === undefined ? fallbackMessage(kind, status, retryAfterSec) : said;

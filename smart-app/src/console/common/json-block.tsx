@@ -8,22 +8,12 @@ import { Disclosure } from '../../components/disclosure';
 export interface JsonBlockProps {
   readonly summary: string;
   readonly value: unknown;
-  readonly open?: boolean;
 }
 
-export function JsonBlock({ summary, value, open }: JsonBlockProps): ReactElement {
-  const body = (): ReactElement => <pre className="code-block">{JSON.stringify(value, null, 2)}</pre>;
-  if (open === true) {
-    return (
-      <details className="json-block" open>
-        <summary>{summary}</summary>
-        {body()}
-      </details>
-    );
-  }
+export function JsonBlock({ summary, value }: JsonBlockProps): ReactElement {
   return (
     <Disclosure className="json-block" summary={summary}>
-      {body}
+      {() => <pre className="code-block">{JSON.stringify(value, null, 2)}</pre>}
     </Disclosure>
   );
 }

@@ -7,17 +7,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReactElement } from 'react';
 import { useApi } from '../api/api-context';
-import { issuesOf } from '../api/api-error';
 import type { MessageDetail, MessageIssue } from '../api/api-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
-import { formatInstant, formatMs } from '../common/console-format';
+import { formatInstant, formatMs, plural } from '../common/console-format';
 import { JsonBlock } from '../common/json-block';
 import { StatusBadge } from '../common/status-badge';
 import { Disclosure } from '../../components/disclosure';
 import { StatusPanel } from '../../components/status-panel';
+import { outcomeIssues } from '../../fhir/operation-outcome';
 import { RouteLink } from '../routing/console-navigation';
 import { routeHref } from '../routing/console-route';
-import { IssueTable } from './issue-table';
+import { IssueTable, issueRule } from './issue-table';
 import { NotificationTable } from './notification-table';
 import { SegmentTable } from './segment-table';
 
@@ -27,13 +27,13 @@ const PENDING_POLL_MS = 1000;
 /** The issues to show: the engine's list, else those of the stored error outcome. */
 function issuesOfMessage(m: MessageDetail): readonly MessageIssue[] {
   if (m.issues !== undefined) return m.issues;
-  return issuesOf(m.error);
+  return outcomeIssues(m.error);
 }
 
 /** The mapping file to open in the workbench: the failing rule's file, else the message's mapping. */
 export function workbenchFile(m: MessageDetail): string | undefined {
   const ruleRef = issuesOfMessage(m)
-    .map((i) => i.rule ?? (i.expression ?? []).find((e) => e.includes('#')))
+    .map(issueRule)
     .find((r) => r !== undefined);
   const file = ruleRef?.split('#')[0] ?? m.mappingFile ?? undefined;
   return file === undefined || file === '' ? undefined : file;
@@ -161,7 +161,7 @@ export function MessageView({ id }: { readonly id: string }): ReactElement {
         {entries.length > 0 ? (
           <>
             <p className="note">
-              {entries.length} resource{entries.length === 1 ? '' : 's'}:{' '}
+              {plural(entries.length, 'resource')}:{' '}
               {entries
                 .map((e) =>
                   typeof e.resource?.['resourceType'] === 'string' ? e.resource['resourceType'] : '?',
