@@ -17,17 +17,17 @@ import { MessageView } from './messages/message-view';
 import { OperationsScreen } from './operations/operations-screen';
 import { useConsoleLocation } from './routing/console-navigation';
 import { parseRoute, type ConsoleRoute } from './routing/console-route';
+import { csrfTokenOf, SESSION_KEY, useConsoleSession } from './session/console-session';
+import { ConsoleShell } from './shell/console-shell';
+import { SignInScreen } from './sign-in/sign-in-screen';
 
 /**
  * The workbench brings CodeMirror and the schema tooling, most of the console's weight: loaded
- * when an analyst opens it, so sign-in, messages and errors start without it.
+ * when an analyst opens it, so sign-in, messages and errors start without it (its one split).
  */
 const MappingWorkbench = lazy(async () => ({
   default: (await import('./mappings/mapping-workbench')).MappingWorkbench,
 }));
-import { csrfTokenOf, SESSION_KEY, useConsoleSession } from './session/console-session';
-import { ConsoleShell } from './shell/console-shell';
-import { SignInScreen } from './sign-in/sign-in-screen';
 
 export interface ConsoleAppProps {
   /** For component tests; @defaultValue globalThis.fetch */

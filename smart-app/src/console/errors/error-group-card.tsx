@@ -8,15 +8,20 @@ import { useState, type ReactElement } from 'react';
 import { useApi } from '../api/api-context';
 import type { ErrorGroup, MessagePage } from '../api/api-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
-import { formatInstant } from '../common/console-format';
+import { formatInstant, plural } from '../common/console-format';
 import { MessageTable } from '../messages/message-table';
-import { EMPTY_FILTER } from '../messages/message-filter';
+import { EMPTY_FILTER, messageQuery, replayFilter, type MessageFilter } from '../messages/message-filter';
 import { RouteLink } from '../routing/console-navigation';
 import { routeHref } from '../routing/console-route';
 import { useReplay, type StartedReplay } from './use-replay';
 
 /** Messages listed per group; the whole group is replayed by filter, not by this list. */
 const GROUP_PAGE = 100;
+
+/** Every failed message with the group's cause: its list, its replay and its browser link. */
+function groupFilter(group: ErrorGroup): MessageFilter {
+  return { ...EMPTY_FILTER, status: 'failed', errorKey: group.key };
+}
 
 export interface ErrorGroupCardProps {
   readonly group: ErrorGroup;
@@ -43,7 +48,7 @@ export function ErrorGroupCard({ group, index, onReplayStarted }: ErrorGroupCard
   const [confirming, setConfirming] = useState(false);
   const replayGroup = (): void => {
     setConfirming(false);
-    replay.mutate({ filter: { status: 'failed', errorKey: group.key } });
+    replay.mutate({ filter: replayFilter(groupFilter(group)) });
   };
 
   return (
@@ -109,20 +114,14 @@ export function ErrorGroupCard({ group, index, onReplayStarted }: ErrorGroupCard
           >
             Replay group ({group.count})
           </button>
-          <RouteLink
-            href={routeHref({
-              screen: 'messages',
-              filter: { ...EMPTY_FILTER, status: 'failed', errorKey: group.key },
-            })}
-          >
+          <RouteLink href={routeHref({ screen: 'messages', filter: groupFilter(group) })}>
             Open in message browser
           </RouteLink>
         </div>
         {confirming ? (
           <div className="confirm" role="group" aria-label="Confirm replay">
             <p>
-              Replay all {group.count} failed message{group.count === 1 ? '' : 's'} of this group with the
-              deployed mappings?
+              Replay all {plural(group.count, 'failed message')} of this group with the deployed mappings?
             </p>
             <button type="button" className="primary" onClick={replayGroup}>
               Replay all
@@ -180,10 +179,10 @@ function GroupMessages({
   replaying,
 }: GroupMessagesProps): ReactElement {
   const api = useApi();
-  const params = new URLSearchParams({ status: 'failed', errorKey: group.key, _count: String(GROUP_PAGE) });
+  const url = `/api/messages?${messageQuery(groupFilter(group), GROUP_PAGE).toString()}`;
   const query = useQuery({
-    queryKey: ['messages', `/api/messages?${params.toString()}`],
-    queryFn: ({ signal }) => api.get<MessagePage>(`/api/messages?${params.toString()}`, signal),
+    queryKey: ['messages', url],
+    queryFn: ({ signal }) => api.get<MessagePage>(url, signal),
   });
   if (query.isPending) return <p className="note">Loading the group’s messages…</p>;
   if (query.isError) {

@@ -2,9 +2,9 @@
  * A dry run's answer: the summary first (how many outputs change, stay, fail), then each message
  * with how its output changes against the deployed mapping's, its errors, and both outputs.
  */
-import type { ReactElement } from 'react';
-import type { ApiIssue } from '../api/api-error';
-import type { DryRunAnswer, DryRunResult } from '../api/mapping-types';
+import { useMemo, type ReactElement } from 'react';
+import type { DryRunAnswer, DryRunResult, JsonDelta } from '../api/mapping-types';
+import { IssueLines } from '../common/issue-lines';
 import { JsonBlock } from '../common/json-block';
 import { StatusBadge } from '../common/status-badge';
 import { Disclosure } from '../../components/disclosure';
@@ -27,32 +27,18 @@ function deltaOf(r: DryRunResult): DryRunResult['delta'] {
   return undefined;
 }
 
-function IssueLines({ issues }: { readonly issues: readonly ApiIssue[] }): ReactElement {
-  return (
-    <ul className="issue-lines">
-      {issues.map((e, i) => (
-        <li key={i}>
-          {e.expression !== undefined && e.expression.length > 0 ? (
-            <code>{e.expression.join(', ')}</code>
-          ) : null}{' '}
-          {e.diagnostics ?? e.code}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 function ResultItem({
   result,
+  delta,
   index,
   openDiff,
 }: {
   readonly result: DryRunResult;
+  readonly delta: JsonDelta | undefined;
   readonly index: number;
   readonly openDiff: boolean;
 }): ReactElement {
   const verdict = verdictOf(result);
-  const delta = deltaOf(result);
   const label = resultLabel(result, index);
   return (
     <li className={`dry-run-result verdict-${verdict}`} data-verdict={verdict}>
@@ -83,16 +69,9 @@ function ResultItem({
       ) : null}
       {result.ignored !== undefined ? <p className="note">Ignored: {result.ignored}</p> : null}
       {delta !== undefined && verdict === 'changed' ? (
-        openDiff ? (
-          <details className="json-block" open>
-            <summary>Diff against the deployed output</summary>
-            <DiffView delta={delta} left={result.deployedOutput} />
-          </details>
-        ) : (
-          <Disclosure className="json-block" summary="Diff against the deployed output">
-            {() => <DiffView delta={delta} left={result.deployedOutput} />}
-          </Disclosure>
-        )
+        <Disclosure className="json-block" summary="Diff against the deployed output" defaultOpen={openDiff}>
+          {() => <DiffView delta={delta} left={result.deployedOutput} />}
+        </Disclosure>
       ) : null}
       {result.output !== undefined ? (
         <JsonBlock summary="FHIR output (edited)" value={result.output} />
@@ -105,6 +84,10 @@ function ResultItem({
 }
 
 export function DryRunResults({ answer }: { readonly answer: DryRunAnswer }): ReactElement {
+  // Diffing two Bundles per result is the costly part: once per answer, not on every render of
+  // the bench (the "edited" mark, a deploy or golden-test run, the engine's problems), which
+  // also keeps each DiffView's formatted HTML memoised.
+  const deltas = useMemo(() => answer.results.map(deltaOf), [answer]);
   let opened = 0;
   return (
     <section className="dry-run-results" aria-labelledby="dry-run-heading">
@@ -117,7 +100,9 @@ export function DryRunResults({ answer }: { readonly answer: DryRunAnswer }): Re
         {answer.results.map((r, i) => {
           const open = verdictOf(r) === 'changed' && opened < OPEN_DIFFS;
           if (open) opened += 1;
-          return <ResultItem key={r.id ?? `pasted-${i}`} result={r} index={i} openDiff={open} />;
+          return (
+            <ResultItem key={r.id ?? `pasted-${i}`} result={r} delta={deltas[i]} index={i} openDiff={open} />
+          );
         })}
       </ol>
     </section>

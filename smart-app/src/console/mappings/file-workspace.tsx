@@ -6,24 +6,23 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import type { JSONSchema7 } from 'json-schema';
-import { lazy, Suspense, useRef, useState, type ReactElement } from 'react';
+import { useRef, useState, type ReactElement } from 'react';
 import { useApi } from '../api/api-context';
 import { isConsoleApiError } from '../api/api-error';
 import type { ConsoleRole } from '../api/api-types';
 import type { DeployResult, MappingFileContent, MappingFileEntry } from '../api/mapping-types';
 import { ApiErrorNotice } from '../common/api-error-notice';
 import { formatInstant } from '../common/console-format';
+import { Badge } from '../../components/badge';
 import { StatusPanel } from '../../components/status-panel';
 import { encodeMappingPath } from '../routing/console-route';
 import { DryRunForm } from './dry-run-form';
 import { DryRunResults } from './dry-run-results';
 import { GoldenTestResults } from './golden-test-results';
+import { MappingEditor } from './mapping-editor';
 import { problemsForFile, type ElsewhereProblem, type FileProblems } from './server-problems';
 import { useWorkbenchActions } from './use-workbench-actions';
 import { VersionHistory } from './version-history';
-
-/** CodeMirror is most of the console's weight: it loads when a file is opened. */
-const MappingEditor = lazy(() => import('./mapping-editor').then((m) => ({ default: m.MappingEditor })));
 
 const NO_PROBLEMS: FileProblems = { here: [], elsewhere: [] };
 
@@ -117,7 +116,7 @@ export function FileWorkspace({ path, entry, role, messageId }: FileWorkspacePro
     <div className="file-workspace">
       <div className="view-head">
         <h2 id="file-heading">
-          {path} {dirty ? <span className="badge badge-abnormal">edited</span> : null}
+          {path} {dirty ? <Badge tone="abnormal">edited</Badge> : null}
         </h2>
         <p className="note">
           {entry?.deployed !== undefined
@@ -148,19 +147,17 @@ export function FileWorkspace({ path, entry, role, messageId }: FileWorkspacePro
           ) : null}
         </div>
       ) : null}
-      <Suspense fallback={<StatusPanel kind="loading" title="Loading the editor…" />}>
-        <MappingEditor
-          key={revision}
-          path={path}
-          initialText={file.data.content}
-          schema={schema.data}
-          problems={problems.here}
-          onChange={(t) => {
-            text.current = t;
-            setDirty(t !== baseline.current);
-          }}
-        />
-      </Suspense>
+      <MappingEditor
+        key={revision}
+        path={path}
+        initialText={file.data.content}
+        schema={schema.data}
+        problems={problems.here}
+        onChange={(t) => {
+          text.current = t;
+          setDirty(t !== baseline.current);
+        }}
+      />
       <div className="actions workbench-actions">
         <button
           type="button"

@@ -57,10 +57,16 @@ export function useSignIn(methods: SignInMethods) {
 }
 
 /** Sign-out: the session ends at the engine and nothing read under it stays in the page. */
-export async function signOut(api: ConsoleApi, client: QueryClient): Promise<void> {
+async function signOut(api: ConsoleApi, client: QueryClient): Promise<void> {
   const before = client.getQueryData<ConsoleSession>(SESSION_KEY);
   await api.request('POST', '/console/auth/logout');
   const methods = before?.methods ?? { password: true, oidc: false };
   client.removeQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] });
   client.setQueryData<ConsoleSession>(SESSION_KEY, { signedIn: false, methods });
+}
+
+export function useSignOut() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({ mutationFn: () => signOut(api, client) });
 }

@@ -2,14 +2,13 @@
  * The frame around every screen once signed in: the screens as a navigation list (the current one
  * marked for screen readers), who is signed in with which role, and sign-out.
  */
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type ReactElement, type ReactNode } from 'react';
-import { useApi } from '../api/api-context';
+import { useEffect, type ReactElement, type ReactNode } from 'react';
+import { Badge } from '../../components/badge';
 import { ApiErrorNotice } from '../common/api-error-notice';
 import { routeHref, type ConsoleScreen } from '../routing/console-route';
 import { RouteLink } from '../routing/console-navigation';
 import { EMPTY_FILTER } from '../messages/message-filter';
-import { signOut, type SignedInSession } from '../session/console-session';
+import { useSignOut, type SignedInSession } from '../session/console-session';
 
 export interface ConsoleShellProps {
   readonly session: SignedInSession;
@@ -33,29 +32,13 @@ const NAV: readonly {
 ];
 
 export function ConsoleShell({ session, screen, children }: ConsoleShellProps): ReactElement {
-  const api = useApi();
-  const client = useQueryClient();
-  const [signOutError, setSignOutError] = useState<unknown>(undefined);
-  const [signingOut, setSigningOut] = useState(false);
+  const signOut = useSignOut();
   const current = NAV.find((item) => item.screens.includes(screen))?.label;
 
   useEffect(() => {
     // Tabs and history entries say which screen they are.
     document.title = current !== undefined ? `${current} · Analyst console` : 'Analyst console';
   }, [current]);
-
-  const onSignOut = (): void => {
-    setSigningOut(true);
-    signOut(api, client).then(
-      () => {
-        setSigningOut(false);
-      },
-      (err: unknown) => {
-        setSigningOut(false);
-        setSignOutError(err);
-      },
-    );
-  };
 
   return (
     <div className="console">
@@ -77,14 +60,20 @@ export function ConsoleShell({ session, screen, children }: ConsoleShellProps): 
         </nav>
         <div className="console-user">
           <span>
-            {session.user.name} <span className="badge badge-muted">{session.user.role}</span>
+            {session.user.name} <Badge tone="muted">{session.user.role}</Badge>
           </span>
-          <button type="button" onClick={onSignOut} disabled={signingOut}>
+          <button
+            type="button"
+            onClick={() => {
+              signOut.mutate();
+            }}
+            disabled={signOut.isPending}
+          >
             Sign out
           </button>
         </div>
       </header>
-      {signOutError !== undefined ? <ApiErrorNotice error={signOutError} title="Could not sign out" /> : null}
+      {signOut.isError ? <ApiErrorNotice error={signOut.error} title="Could not sign out" /> : null}
       <main className="console-main">{children}</main>
     </div>
   );
