@@ -2,8 +2,7 @@
 // engine: the session cookie policy and CSRF header on every change (never on a GET), JSON in
 // and out, and every failure turned into a typed ConsoleApiError (OperationOutcome words, 401 to
 // sign-in, 412 stale, 422 with its issues, 429 with the wait, a proxy's HTML page, no answer).
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   apiErrorFromResponse,
@@ -12,6 +11,7 @@ import {
   type ConsoleApiError,
 } from '../src/console/api/api-error';
 import { createConsoleApi, sameOriginPath } from '../src/console/api/console-api';
+import { startLoopbackServer, type LoopbackServer } from './fixtures/loopback-server';
 
 interface Seen {
   readonly method: string;
@@ -20,28 +20,21 @@ interface Seen {
   readonly body: string;
 }
 
-let server: Server;
+let server: LoopbackServer;
 let base = '';
 let seen: Seen[] = [];
 let answer: { status: number; body?: string; headers?: Record<string, string> } = { status: 200, body: '{}' };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(answer.body ?? '');
-    });
+  server = await startLoopbackServer((req, body, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.body ?? '');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
 beforeEach(() => {
   seen = [];

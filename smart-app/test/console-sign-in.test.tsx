@@ -48,6 +48,20 @@ function engine(answers: Record<string, Answer[]>): { fetch: typeof fetch; calls
 }
 
 const SIGNED_OUT = { signedIn: false, methods: { password: true, oidc: true } };
+
+/** The engine's session answer for a signed-in user. */
+function signedIn(name: string, role: 'analyst' | 'admin', csrfToken: string): Answer {
+  return {
+    status: 200,
+    body: {
+      signedIn: true,
+      user: { name, role },
+      csrfToken,
+      expiresAt: '2030-01-01T00:00:00Z',
+      methods: { password: true, oidc: false },
+    },
+  };
+}
 const LOGIN_FAILED = {
   resourceType: 'OperationOutcome',
   issue: [{ severity: 'error', code: 'login', diagnostics: 'unknown user or wrong password' }],
@@ -116,16 +130,7 @@ describe('console sign-in', () => {
     window.history.replaceState(null, '', '/console/errors');
     const e = engine({
       'GET /console/auth/session': [
-        {
-          status: 200,
-          body: {
-            signedIn: true,
-            user: { name: 'root', role: 'admin' },
-            csrfToken: 'tok-2',
-            expiresAt: '2030-01-01T00:00:00Z',
-            methods: { password: true, oidc: false },
-          },
-        },
+        signedIn('root', 'admin', 'tok-2'),
         { status: 200, body: { signedIn: false, methods: { password: true, oidc: false } } },
       ],
       'GET /api/errors': [{ status: 401, body: LOGIN_FAILED }],
@@ -140,18 +145,7 @@ describe('console sign-in', () => {
   it('signs out with the CSRF token and forgets what it read', async () => {
     window.history.replaceState(null, '', '/console/operations');
     const e = engine({
-      'GET /console/auth/session': [
-        {
-          status: 200,
-          body: {
-            signedIn: true,
-            user: { name: 'root', role: 'admin' },
-            csrfToken: 'tok-3',
-            expiresAt: '2030-01-01T00:00:00Z',
-            methods: { password: true, oidc: false },
-          },
-        },
-      ],
+      'GET /console/auth/session': [signedIn('root', 'admin', 'tok-3')],
       'GET /api/operations': [
         {
           status: 200,

@@ -1,12 +1,11 @@
 // The token exchange against a real HTTP server on a loopback port standing in for the engine's
 // /auth/token and /fhir: the RFC 8693 form, caching, re-exchange after the EHR token is refreshed
 // and before expiry, one exchange in flight, the 401 retry, error mapping, and paging.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngineFhirSource } from '../src/engine/engine-fhir-source';
 import { createEngineSession, type EngineSessionOptions } from '../src/engine/engine-session';
 import { parseExchangeResponse } from '../src/engine/exchange-response';
+import { startLoopbackServer, type LoopbackServer } from './fixtures/loopback-server';
 
 interface Seen {
   readonly path: string;
@@ -14,44 +13,31 @@ interface Seen {
   readonly authorization?: string;
 }
 
-let server: Server;
+let server: LoopbackServer;
 let base = '';
 let seen: Seen[] = [];
 let tokenAnswers: { status: number; body: unknown }[] = [];
 let fhirAnswers: { status: number; body: unknown }[] = [];
 let issued = 0;
 
-function read(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => resolve(body));
-  });
-}
-
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    void read(req).then((body) => {
-      seen.push({
-        path: req.url ?? '',
-        body,
-        ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
-      });
-      const answer =
-        req.url === '/auth/token'
-          ? (tokenAnswers.shift() ?? { status: 200, body: grantBody((issued += 1)) })
-          : (fhirAnswers.shift() ?? { status: 200, body: { resourceType: 'Bundle', entry: [] } });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body));
+  server = await startLoopbackServer((req, body, res) => {
+    seen.push({
+      path: req.url ?? '',
+      body,
+      ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
     });
+    const answer =
+      req.url === '/auth/token'
+        ? (tokenAnswers.shift() ?? { status: 200, body: grantBody((issued += 1)) })
+        : (fhirAnswers.shift() ?? { status: 200, body: { resourceType: 'Bundle', entry: [] } });
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer.body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
 beforeEach(() => {
   seen = [];
