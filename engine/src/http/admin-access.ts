@@ -11,7 +11,7 @@ import { decideAccess } from './fhir-access';
 import { outcome, sendOutcome } from './operation-outcome';
 
 /** What one audited action says besides who did it and to which patients. */
-export type AdminAuditEntry = Pick<AuditEvent, 'action' | 'outcome'> & {
+export type AdminAuditEntry = Pick<AuditEvent, 'action' | 'outcome' | 'detail'> & {
   readonly resourceId?: string;
   readonly query?: string;
 };

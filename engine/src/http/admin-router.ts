@@ -12,17 +12,16 @@ import { getMessage } from '../store/message-archive';
 import { findMessages } from '../store/message-query';
 import { resetForReplay } from '../store/replay-reset';
 import { JobPriority, queueArchivedMessage, type ProcessJobData } from '../queue/process-queue';
-import { errorKeyParam, patientNameQuery, UNTIL_AFTER_SINCE, untilAfterSince } from './message-filter-params';
+import {
+  filterAuditQuery,
+  messageFilterFields,
+  toMessageFilter,
+  UNTIL_AFTER_SINCE,
+  untilAfterSince,
+} from './message-filter-params';
 import { buildMessageView } from './message-view';
 import { outcome, sendOutcome } from './operation-outcome';
-import {
-  decimalInt,
-  isoInstant,
-  MAX_FILTER_LENGTH,
-  messageId,
-  parseParams,
-  safeText,
-} from './request-params';
+import { decimalInt, messageId, parseParams } from './request-params';
 
 /** One audited access to the archive. */
 export interface AdminAuditEvent {
@@ -40,31 +39,13 @@ export interface AdminRouterDeps {
   readonly audit: (event: AdminAuditEvent) => Promise<void>;
 }
 
-const STATUSES = ['received', 'processed', 'ignored', 'failed', 'rejected'] as const;
-
 /**
  * `GET /api/messages`: every filter checked here, so nothing malformed (a NUL byte, an id beyond
- * bigint, an impossible date) reaches PostgreSQL. Unknown parameters are refused, not ignored:
- * a dropped filter would return more messages than asked for.
+ * bigint, an impossible date) reaches PostgreSQL.
  */
 const listQuery = z
   .strictObject({
-    sender: safeText(MAX_FILTER_LENGTH).optional(),
-    type: safeText(7)
-      .refine((v) => /^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(v), 'must be a message type: ADT or ADT^A01')
-      .optional(),
-    status: z
-      .enum(STATUSES, {
-        error: (iss) =>
-          Array.isArray(iss.input) ? 'must be given at most once' : `must be one of ${STATUSES.join(', ')}`,
-      })
-      .optional(),
-    controlId: safeText(MAX_FILTER_LENGTH).optional(),
-    patient: safeText(MAX_FILTER_LENGTH).optional(),
-    name: patientNameQuery.optional(),
-    since: isoInstant.optional(),
-    until: isoInstant.optional(),
-    errorKey: errorKeyParam.optional(),
+    ...messageFilterFields,
     before: messageId.optional(),
     _count: decimalInt(1, 1000).default(100),
   })
@@ -84,25 +65,15 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     const q = parseParams(res, listQuery, req.query);
     if (q === undefined) return;
     const { messages, nextBefore } = await findMessages(deps.db, {
-      ...stripUndefined({
-        sender: q.sender,
-        type: q.type,
-        status: q.status,
-        controlId: q.controlId,
-        patient: q.patient,
-        name: q.name,
-        errorKey: q.errorKey,
-        before: q.before,
-      }),
-      ...(q.since !== undefined ? { since: q.since } : {}),
-      ...(q.until !== undefined ? { until: q.until } : {}),
+      ...toMessageFilter(q),
+      ...(q.before !== undefined ? { before: q.before } : {}),
       count: q._count,
     });
     await deps.audit({
       ctx,
       action: 'search',
       messageIds: messages.map((m) => m.id),
-      query: auditedQuery(req.query as Record<string, string>),
+      query: filterAuditQuery(req.query),
     });
     // The same filters and `_count` with the cursor moved on: the pages partition the result.
     const next =
@@ -169,25 +140,4 @@ function allowed(res: Response, interaction: Interaction): AccessContext | undef
     return undefined;
   }
   return ctx;
-}
-
-/**
- * The query for the audit row. The audit log redacts every value but IDs and codes
- * (auth/audit-log.ts), `name` among them; here `patient` is an MRN, not the FHIR resource id the
- * log takes it for, so it is redacted before.
- */
-function auditedQuery(query: Record<string, string>): string {
-  const { patient, ...rest } = query;
-  return new URLSearchParams({
-    ...rest,
-    ...(patient !== undefined ? { patient: 'REDACTED' } : {}),
-  }).toString();
-}
-
-function stripUndefined<T extends Record<string, unknown>>(
-  o: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
-  };
 }

@@ -12,13 +12,19 @@ import type { AuditEvent } from '../auth/audit-log';
 import { recordedProgress } from '../pipeline/bulk-replay';
 import { newReplayJobId, REPLAY_JOB_ID_RE, type ReplayJobData } from '../queue/replay-queue';
 import type { Db } from '../store/db';
-import { MessageStatus } from '../store/message-archive';
-import { findMessages, type MessageFilter } from '../store/message-query';
+import { findMessages } from '../store/message-query';
 import { compareIds } from '../store/replay-reset';
 import { adminAccess } from './admin-access';
-import { errorKeyParam, patientNameQuery, UNTIL_AFTER_SINCE, untilAfterSince } from './message-filter-params';
+import {
+  filterAuditQuery,
+  messageFilterFields,
+  toMessageFilter,
+  UNTIL_AFTER_SINCE,
+  untilAfterSince,
+  type MessageFilterParams,
+} from './message-filter-params';
 import { outcome, sendOutcome } from './operation-outcome';
-import { isoInstant, MAX_FILTER_LENGTH, messageId, parseParams, safeText } from './request-params';
+import { messageId, parseParams } from './request-params';
 
 /** Most ids one request may name. */
 export const MAX_REPLAY_IDS = 10_000;
@@ -34,23 +40,9 @@ export interface ReplayRouteDeps {
   readonly audit: (event: AuditEvent) => Promise<void>;
 }
 
-const STATUSES = Object.values(MessageStatus);
-
 /** The filters of `GET /api/messages` except paging, as JSON values. */
 const replayFilter = z
-  .strictObject({
-    sender: safeText(MAX_FILTER_LENGTH).optional(),
-    type: safeText(7)
-      .refine((v) => /^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(v), 'must be a message type: ADT or ADT^A01')
-      .optional(),
-    status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
-    controlId: safeText(MAX_FILTER_LENGTH).optional(),
-    patient: safeText(MAX_FILTER_LENGTH).optional(),
-    name: patientNameQuery.optional(),
-    since: isoInstant.optional(),
-    until: isoInstant.optional(),
-    errorKey: errorKeyParam.optional(),
-  })
+  .strictObject(messageFilterFields)
   // A replay of the whole archive is never what an empty filter meant.
   .refine((f) => Object.values(f).some((v) => v !== undefined), 'must name at least one filter field')
   .refine(untilAfterSince, UNTIL_AFTER_SINCE);
@@ -83,49 +75,26 @@ const replayBody = z
     path: ['ids'],
   });
 
-type ReplayFilter = z.infer<typeof replayFilter>;
-
 const jobPath = z.object({
   jobId: z.string().regex(REPLAY_JOB_ID_RE, 'must be a replay job id (rp-<uuid>)'),
 });
 
-/** The archive-search filter of a replay filter. */
-function toMessageFilter(f: ReplayFilter, before: string | undefined, count: number): MessageFilter {
-  return {
-    ...(f.sender !== undefined ? { sender: f.sender } : {}),
-    ...(f.type !== undefined ? { type: f.type } : {}),
-    ...(f.status !== undefined ? { status: f.status } : {}),
-    ...(f.controlId !== undefined ? { controlId: f.controlId } : {}),
-    ...(f.patient !== undefined ? { patient: f.patient } : {}),
-    ...(f.name !== undefined ? { name: f.name } : {}),
-    ...(f.since !== undefined ? { since: f.since } : {}),
-    ...(f.until !== undefined ? { until: f.until } : {}),
-    ...(f.errorKey !== undefined ? { errorKey: f.errorKey } : {}),
-    ...(before !== undefined ? { before } : {}),
-    count,
-  };
-}
-
 /** The ids a filter matches, or undefined when more than `max` do. */
-async function resolveFilter(db: Db, f: ReplayFilter, max: number): Promise<string[] | undefined> {
+async function resolveFilter(db: Db, f: MessageFilterParams, max: number): Promise<string[] | undefined> {
+  const filter = toMessageFilter(f);
   const ids: string[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await findMessages(db, toMessageFilter(f, before, 1000));
+    const page = await findMessages(db, {
+      ...filter,
+      ...(before !== undefined ? { before } : {}),
+      count: 1000,
+    });
     ids.push(...page.messages.map((m) => m.id));
     if (ids.length > max) return undefined;
     if (page.nextBefore === undefined) return ids;
     before = page.nextBefore;
   }
-}
-
-/** The filter as the audit row's query (values the audit log redacts as it does for searches). */
-function filterQuery(f: ReplayFilter): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f)) {
-    if (v !== undefined) q.set(k, v instanceof Date ? v.toISOString() : v);
-  }
-  return q.toString();
 }
 
 /** BullMQ's job states as the API names them. */
@@ -184,16 +153,17 @@ export function createReplayRouter(deps: ReplayRouteDeps): Router {
     const jobId = newReplayJobId();
     const requestedBy = ctx.subject ?? ctx.clientId;
     await deps.replayQueue.add('replay', { messageIds: ids, requestedBy, traceId: `t-${jobId}` }, { jobId });
-    await deps.audit({
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      action: 'operation',
-      resourceType: 'Message',
-      resourceId: jobId,
-      ...(body.filter !== undefined ? { query: filterQuery(body.filter) } : {}),
-      outcome: 'success',
-      detail: { operation: 'replay', by: body.filter !== undefined ? 'filter' : 'ids', total: ids.length },
-    });
+    await access.audit(
+      ctx,
+      {
+        action: 'operation',
+        outcome: 'success',
+        resourceId: jobId,
+        ...(body.filter !== undefined ? { query: filterAuditQuery(body.filter) } : {}),
+        detail: { operation: 'replay', by: body.filter !== undefined ? 'filter' : 'ids', total: ids.length },
+      },
+      [],
+    );
     res.status(202).json({ jobId, total: ids.length });
   });
 
