@@ -32,6 +32,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'dist', 'assets'), { recursive: true });
   await writeFile(join(dir, 'dist', 'index.html'), '<!doctype html><title>app</title>');
   await writeFile(join(dir, 'dist', 'launch.html'), '<!doctype html><title>launch</title>');
+  await writeFile(join(dir, 'dist', 'console.html'), '<!doctype html><title>console</title>');
   await writeFile(join(dir, 'dist', 'assets', 'index-abc123.js'), 'console.log(1)');
   ({ server, base } = await listen(join(dir, 'dist')));
 });
@@ -77,6 +78,13 @@ describe('/app/', () => {
     expect(res.status).toBe(301);
     expect(res.headers.get('location')).toBe('/app/');
     expect((await fetch(`${base}/app/nothing.js`)).status).toBe(404);
+  });
+
+  it('never serves the console page under the frameable policy, but sends it to /console/', async () => {
+    const res = await fetch(`${base}/app/console.html`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/console/');
+    expect(await res.text()).not.toContain('<title>console</title>');
   });
 
   it('answers 503 with the fix while the app is not built', async () => {

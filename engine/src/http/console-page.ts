@@ -8,28 +8,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestHandler, Response } from 'express';
 import { outcome, sendOutcome } from './operation-outcome';
+import { setPageSecurityHeaders, type PageReach } from './page-security';
 
 /** The built page's file name in the app's `dist`. */
 export const CONSOLE_PAGE_FILE = 'console.html';
 
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-  "base-uri 'self'",
-].join('; ');
+/** Never framed, and talks only to this engine. */
+const CONSOLE_REACH: PageReach = { connectSrc: "'self'", frameAncestors: "'none'" };
 
 /** Headers for the console page and its sign-in answers. */
 export function setConsoleSecurityHeaders(res: Response): void {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  // Older browsers that ignore frame-ancestors.
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
+  setPageSecurityHeaders(res, CONSOLE_REACH);
 }
 
 /**

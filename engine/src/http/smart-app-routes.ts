@@ -7,8 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import express, { type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import { EXCHANGE_APP_SCOPES } from '../auth/exchange-scopes';
+import { CONSOLE_PAGE_FILE } from './console-page';
+import { setPageSecurityHeaders, type PageReach } from './page-security';
 
 /** `smart-app/dist` of this checkout. */
 export const SMART_APP_DIST_DIR = resolve(import.meta.dirname, '../../../smart-app/dist');
@@ -40,25 +42,9 @@ const ASSET_MAX_AGE_S = 365 * 24 * 60 * 60;
 
 /**
  * The pages run inside EHR iframes (any EHR origin may frame them) and talk to the EHR's
- * authorization server and FHIR API (any origin), but run only this origin's scripts and styles.
+ * authorization server and FHIR API (any origin).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  'connect-src *',
-  'frame-ancestors *',
-  "object-src 'none'",
-  "base-uri 'self'",
-].join('; ');
-
-function setSecurityHeaders(res: Response): void {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  // The redirect back from the EHR carries the authorization code in the URL.
-  res.setHeader('Referrer-Policy', 'no-referrer');
-}
+const APP_REACH: PageReach = { connectSrc: '*', frameAncestors: '*' };
 
 /** The `/app` router; mount it at `/app`. */
 export function createSmartAppRouter(options: SmartAppRouteOptions): Router {
@@ -84,13 +70,18 @@ export function createSmartAppRouter(options: SmartAppRouteOptions): Router {
       );
   });
 
+  // The console's page is built here too, but served at /console under its own, stricter policy.
+  router.get(`/${CONSOLE_PAGE_FILE}`, (_req, res) => {
+    res.redirect(301, '/console/');
+  });
+
   router.use(
     express.static(options.distDir, {
       index: 'index.html',
       redirect: true,
       fallthrough: true,
       setHeaders: (res, path) => {
-        setSecurityHeaders(res);
+        setPageSecurityHeaders(res, APP_REACH);
         const immutable = path.startsWith(join(options.distDir, 'assets'));
         res.setHeader(
           'Cache-Control',
