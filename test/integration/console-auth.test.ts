@@ -19,7 +19,7 @@ import { hashPassword } from '../../engine/src/auth/console-password';
 import { writeConsoleUsersFile, type ConsoleUser } from '../../engine/src/auth/console-users';
 import { requireScope } from '../../engine/src/auth/require-auth';
 import { createConsole } from '../../engine/src/http/console-routes';
-import { requireConsoleRole } from '../../engine/src/http/console-session-auth';
+import { requireConsoleSession } from '../../engine/src/http/console-session-auth';
 import { createLogger } from '../../engine/src/observability/logger';
 import { createRedis } from '../../engine/src/queue/redis-connection';
 import {
@@ -300,7 +300,7 @@ describe('console roles', () => {
 
   beforeAll(async () => {
     // The engine's own console wiring over the engine's database, in front of two test routes:
-    // one behind requireConsoleRole('admin') as Bull Board is, one that needs Mapping.u.
+    // one behind requireConsoleSession and Queue.u as Bull Board is, one that needs Mapping.u.
     const c = createConsole({
       config: engine.config,
       db: engine.db,
@@ -313,7 +313,7 @@ describe('console roles', () => {
     const app = express();
     app.use('/console', c.loadSession);
     app.use('/console', c.router);
-    app.use('/console/queues', requireConsoleRole('admin'), (_req, res) => {
+    app.use('/console/queues', requireConsoleSession, requireScope('Queue', 'u'), (_req, res) => {
       res.json({ scopes: getAccessContext(res).scopes });
     });
     app.post('/api/deploy', c.authorize, requireScope('Mapping', 'u'), (_req, res) => {

@@ -39,11 +39,6 @@ export function scopesOf(role: ConsoleRole): readonly string[] {
   return role === 'admin' ? ADMIN_SCOPES : ANALYST_SCOPES;
 }
 
-/** True when `held` is at least `needed` (an admin can do what an analyst can). */
-export function roleSatisfies(held: ConsoleRole, needed: ConsoleRole): boolean {
-  return needed === 'analyst' || held === 'admin';
-}
-
 /** The audit subject of a console user. */
 export function consoleSubject(userName: string): string {
   return `console-user/${userName}`;

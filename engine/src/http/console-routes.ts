@@ -36,7 +36,7 @@ export interface ConsoleDeps {
 export interface Console {
   /** Every /api router's admission: bearer token, else session cookie plus CSRF header. */
   readonly authorize: RequestHandler;
-  /** Mount at `/console` before anything under it that asks for a role (`requireConsoleRole`). */
+  /** Mount at `/console` before anything under it that asks for a role (`requireConsoleSession`). */
   readonly loadSession: RequestHandler;
   /** Mount at `/console`: sign-in routes and the page. */
   readonly router: Router;
@@ -93,7 +93,7 @@ export function createConsole(deps: ConsoleDeps): Console {
   router.use('/auth', (req, res) => {
     sendOutcome(res, outcome('not-found', `no route for ${req.method} /console/auth${req.path}`));
   });
-  // Bull Board, mounted by the operations routes behind requireConsoleRole('admin').
+  // Bull Board, mounted by the operations routes behind requireConsoleSession and the `Queue.u` scope.
   router.use('/queues', (_req, _res, next) => next('router'));
   router.get('/', (req, res, next) => {
     // `/console` itself: the page's relative URLs need the trailing slash.

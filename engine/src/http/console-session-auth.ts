@@ -9,13 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import type { CookieOptions, NextFunction, Request, RequestHandler, Response } from 'express';
 import { setAccessContext } from '../auth/access-context';
-import {
-  CONSOLE_CLIENT_ID,
-  consoleSubject,
-  roleSatisfies,
-  scopesOf,
-  type ConsoleRole,
-} from '../auth/console-roles';
+import { CONSOLE_CLIENT_ID, consoleSubject, scopesOf } from '../auth/console-roles';
 import type { ConsoleSession, ConsoleSessionStore } from '../auth/console-sessions';
 import type { ConsoleUserDirectory } from '../auth/console-users';
 import { outcome, sendOutcome } from './operation-outcome';
@@ -47,7 +41,7 @@ export interface ConsoleSessionAuthDeps {
 export interface ConsoleSessionAuth {
   /** Admits a request to an /api router: bearer token, else session cookie plus CSRF header. */
   readonly authorize: RequestHandler;
-  /** Mount at `/console`: looks up the session, if any, for the console routes and `requireConsoleRole`. */
+  /** Mount at `/console`: looks up the session, if any, for the console routes and `requireConsoleSession`. */
   readonly loadSession: RequestHandler;
 }
 
@@ -169,37 +163,32 @@ function wantsHtml(req: Request): boolean {
 }
 
 /**
- * Admits only console sessions of at least `role` (an admin may do what an analyst may); mount
- * after `loadSession`, e.g. `app.use('/console/queues', requireConsoleRole('admin'), board)`.
- * Without a session a page request is sent to the sign-in (`/console/`), anything else gets 401;
- * a lesser role gets 403. A changing request needs the CSRF header or, failing that, an `Origin`
- * (or `Sec-Fetch-Site: same-origin`) showing it came from this engine's own pages.
+ * Admits console sessions alone, for pages under `/console` that are not the console's own
+ * (Bull Board); mount after `loadSession`, then decide with scopes as for any caller:
+ * `app.use('/console/queues', requireConsoleSession, requireScope('Queue', 'u'), board)`.
+ * Without a session a page request is sent to the sign-in (`/console/`), anything else gets 401.
+ * A changing request needs the CSRF header or, failing that, an `Origin` (or
+ * `Sec-Fetch-Site: same-origin`) showing it came from this engine's own pages.
  */
-export function requireConsoleRole(role: ConsoleRole): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const found = consoleSessionOf(res);
-    if (found === undefined) {
-      if (wantsHtml(req)) {
-        res.setHeader('Cache-Control', 'no-store');
-        res.redirect(302, '/console/');
-        return;
-      }
-      sendOutcome(res, outcome('login', 'sign in to the console first'));
+export const requireConsoleSession: RequestHandler = (req, res, next) => {
+  const found = consoleSessionOf(res);
+  if (found === undefined) {
+    if (wantsHtml(req)) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(302, '/console/');
       return;
     }
-    if (!roleSatisfies(found.session.role, role)) {
-      sendOutcome(res, outcome('forbidden', `this needs the console role '${role}'`));
-      return;
-    }
-    if (
-      !SAFE_METHODS.has(req.method) &&
-      !csrfMatches(req, found.session) &&
-      res.locals[LOCALS_SAME_ORIGIN] !== true
-    ) {
-      sendOutcome(res, outcome('forbidden', `a cross-site request: send the ${CSRF_HEADER} header`));
-      return;
-    }
-    grantAccess(res, found.session);
-    next();
-  };
-}
+    sendOutcome(res, outcome('login', 'sign in to the console first'));
+    return;
+  }
+  if (
+    !SAFE_METHODS.has(req.method) &&
+    !csrfMatches(req, found.session) &&
+    res.locals[LOCALS_SAME_ORIGIN] !== true
+  ) {
+    sendOutcome(res, outcome('forbidden', `a cross-site request: send the ${CSRF_HEADER} header`));
+    return;
+  }
+  grantAccess(res, found.session);
+  next();
+};

@@ -29,7 +29,7 @@ import { createInboxRouter } from './inbox-routes';
 import { createMappingRouter } from './mapping-routes';
 import { createSmartAppRouter, SMART_APP_DIST_DIR } from './smart-app-routes';
 import { createConsole } from './console-routes';
-import { requireConsoleRole } from './console-session-auth';
+import { requireConsoleSession } from './console-session-auth';
 import { createOperationsRouter } from './operations-routes';
 import { createQueueBoardRouter, QUEUE_BOARD_PATH } from './queue-board-routes';
 import { createReplayRouter } from './replay-routes';
@@ -111,7 +111,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     distDir: SMART_APP_DIST_DIR,
   });
   const apiAuthorize = analystConsole.authorize;
-  // Before anything under /console: requireConsoleRole reads the session it finds.
+  // Before anything under /console: requireConsoleSession reads the session it finds.
   app.use('/console', analystConsole.loadSession);
   app.use('/console', analystConsole.router);
   app.use(
@@ -151,7 +151,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     createQueueBoardRouter({
       queues: deps.queues,
       bearer: deps.auth.authorize,
-      consoleAdmin: requireConsoleRole('admin'),
+      consoleSession: requireConsoleSession,
     }),
   );
   app.use(

@@ -4,20 +4,13 @@
  * never reachable without an admin: a console session of role `admin` (sign-in redirect for a
  * page, 401 otherwise, 403 for an analyst), or a bearer token whose scopes allow `Queue.u`.
  */
-import express, {
-  type NextFunction,
-  type Request,
-  type RequestHandler,
-  type Response,
-  type Router,
-} from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { allowsResource, getAccessContext } from '../auth/access-context';
-import { outcome, sendOutcome } from './operation-outcome';
+import { requireScope } from '../auth/require-auth';
 
 /** Where the board is mounted: its pages and API build their URLs from it. */
 export const QUEUE_BOARD_PATH = '/console/queues';
@@ -27,29 +20,15 @@ export interface QueueBoardDeps {
   readonly queues: readonly Queue[];
   /** The bearer-token check, for scripts (an Authorization header decides alone). */
   readonly bearer: RequestHandler;
-  /** `requireConsoleRole('admin')`: the console session check, mounted after `loadSession`. */
-  readonly consoleAdmin: RequestHandler;
+  /** `requireConsoleSession`: the console session check, mounted after `loadSession`. */
+  readonly consoleSession: RequestHandler;
 }
 
-/** Admits an admin session, or a bearer token with `Queue.u`. */
-function admitAdmins(deps: QueueBoardDeps): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    if (req.get('authorization') === undefined) {
-      await deps.consoleAdmin(req, res, next);
-      return;
-    }
-    await deps.bearer(req, res, (err?: unknown) => {
-      if (err !== undefined) {
-        next(err);
-        return;
-      }
-      if (!allowsResource(getAccessContext(res), 'Queue', 'u')) {
-        sendOutcome(res, outcome('forbidden', "the token's scopes do not allow 'u' on Queue"));
-        return;
-      }
-      next();
-    });
-  };
+/** Admits an admin session, or a bearer token with `Queue.u`: one scope check for both. */
+function admitAdmins(deps: QueueBoardDeps): RequestHandler[] {
+  const authenticate: RequestHandler = (req, res, next) =>
+    (req.get('authorization') === undefined ? deps.consoleSession : deps.bearer)(req, res, next);
+  return [authenticate, requireScope('Queue', 'u')];
 }
 
 /** The board's router, mounted at QUEUE_BOARD_PATH. */
@@ -65,7 +44,7 @@ export function createQueueBoardRouter(deps: QueueBoardDeps): Router {
     options: { uiConfig: { boardTitle: 'Engine queues' } },
   });
   const router = express.Router();
-  router.use(admitAdmins(deps));
+  router.use(...admitAdmins(deps));
   // The adapter's router is untyped (`any`) in its declarations; it is an express Router.
   router.use(serverAdapter.getRouter() as Router);
   return router;
