@@ -7,6 +7,11 @@ export interface OperationOutcomeIssue {
   readonly severity: 'fatal' | 'error' | 'warning' | 'information';
   readonly code: string;
   readonly diagnostics?: string;
+  /**
+   * Where in a text the issue is, as R4's `issue.location` (deprecated there for FHIRPath, still
+   * the place for a line in a file): the mapping API's `rules/patient.yaml:12`.
+   */
+  readonly location?: readonly string[];
   /** HL7 or FHIRPath locations, e.g. `PID-3.1` or `mappings/adt.yaml#patient.id`. */
   readonly expression?: readonly string[];
 }

@@ -7,15 +7,9 @@ import type { Response } from 'express';
 import { formatProblem, type MappingProblem } from '../mapping/mapping-error';
 import { outcome, sendOutcome, type OperationOutcome, type OperationOutcomeIssue } from './operation-outcome';
 
-/** An issue about a place in a mapping file. */
-export interface MappingFileIssue extends OperationOutcomeIssue {
-  /** `["<file>:<line>"]`, or `["<file>"]` when the problem has no line. */
-  readonly location: readonly string[];
-}
-
-/** One issue per problem. */
-export function problemIssues(problems: readonly MappingProblem[]): MappingFileIssue[] {
-  return problems.map((p) => {
+/** One issue per problem, `location` `["<file>:<line>"]` (or `["<file>"]` without a line). */
+export function problemIssues(problems: readonly MappingProblem[]): OperationOutcomeIssue[] {
+  return problems.map((p): OperationOutcomeIssue => {
     const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
     return {
       severity: 'error',
@@ -38,7 +32,7 @@ export function sendProblems(
   lead?: string,
   status = 422,
 ): void {
-  const issues: OperationOutcomeIssue[] = problemIssues(problems);
+  const issues = problemIssues(problems);
   const body: OperationOutcome = {
     resourceType: 'OperationOutcome',
     issue: lead === undefined ? issues : [...outcome('invalid', lead).issue, ...issues],

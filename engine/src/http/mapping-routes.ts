@@ -165,7 +165,7 @@ export function createMappingRouter(deps: MappingRouterDeps): Router {
     res.type('application/schema+json').sendFile(MAPPING_SCHEMA_FILE);
   });
 
-  addMappingTrialRoutes(router, { db: deps.db, dir: deps.dir, audit: deps.audit, access, workspace });
+  addMappingTrialRoutes(router, { db: deps.db, access, workspace });
 
   router.get('/*path', async (req, res) => {
     if ((await canRead(res, 'read')) === undefined) return;

@@ -9,7 +9,6 @@ import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AccessContext } from '../auth/access-context';
-import type { AuditEvent } from '../auth/audit-log';
 import { judgeGoldenCases } from '../mapping/golden-examples';
 import { mappingPathProblem } from '../mapping/mapping-files';
 import { isMappingLoadError } from '../mapping/mapping-error';
@@ -32,9 +31,7 @@ import {
 
 export interface MappingTrialDeps {
   readonly db: Db;
-  /** MAPPINGS_DIR. */
-  readonly dir: string;
-  readonly audit: (event: AuditEvent) => Promise<void>;
+  /** The mapping router's access rule and audit (`Mapping` rows). */
   readonly access: AdminAccess;
   readonly workspace: MappingWorkspace;
 }
@@ -171,19 +168,20 @@ export function addMappingTrialRoutes(router: Router, deps: MappingTrialDeps): v
     const report = await dryRunMappings(dryRunMessages(deps.db, selector), sets.deployed, sets.candidate, {
       includeOutputs: countOf(selector) <= MAX_MESSAGES_WITH_OUTPUT,
     });
-    await deps.audit({
-      clientId: ctx.clientId,
-      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
-      action: 'operation',
-      resourceType: 'Mapping',
-      resourceId: 'dry-run',
-      outcome: 'success',
-      detail: {
-        selector: 'ids' in selector ? 'ids' : 'sender' in selector ? 'sender' : 'hl7',
-        messages: report.results.length,
-        files: overlay.size,
+    await access.audit(
+      ctx,
+      {
+        action: 'operation',
+        outcome: 'success',
+        resourceId: 'dry-run',
+        detail: {
+          selector: 'ids' in selector ? 'ids' : 'sender' in selector ? 'sender' : 'hl7',
+          messages: report.results.length,
+          files: overlay.size,
+        },
       },
-    });
+      [],
+    );
     res.json({ deployedVersion: sets.deployed.version, candidateVersion: sets.candidate.version, ...report });
   });
 
@@ -202,7 +200,7 @@ export function addMappingTrialRoutes(router: Router, deps: MappingTrialDeps): v
       sendProblems(res, err.problems);
       return;
     }
-    const judged = await judgeGoldenCases(path.join(deps.dir, 'tests'), candidate);
+    const judged = await judgeGoldenCases(path.join(workspace.dir, 'tests'), candidate);
     const results = judged.map((r) => ({
       name: r.name,
       status: r.status === 'pass' ? ('pass' as const) : ('fail' as const),
