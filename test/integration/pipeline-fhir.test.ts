@@ -230,6 +230,24 @@ describe('HL7 to stored FHIR', () => {
     expect((await fhir(`Patient/${patientId}`))['generalPractitioner']).toBeUndefined();
   });
 
+  it('stores the vitals, allergies, procedure, diagnoses and coverage of an admission', async () => {
+    expect((await sendAndFinish(example('adt-a01-clinical'))).status).toBe('processed');
+    const [p] = entries(await fhir(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN777`)}`));
+    const id = String(p!['id']);
+    const vitals = entries(await fhir(`Observation?patient=${id}&category=vital-signs`));
+    expect(vitals).toHaveLength(5);
+    const allergies = entries(await fhir(`AllergyIntolerance?patient=${id}`));
+    expect(allergies.map((a) => a['criticality']).sort()).toEqual(['high', undefined]);
+    expect(entries(await fhir(`Procedure?patient=${id}`))).toHaveLength(1);
+    const [e] = entries(await fhir(`Encounter?patient=${id}`));
+    expect((e!['diagnosis'] as unknown[]).length).toBe(2);
+    // The /fhir API does not serve Coverage yet (store/fhir-search-params.ts): read the row.
+    const coverages = await engine.db.query<{ resource: { beneficiary: unknown } }>(
+      `SELECT resource FROM fhir_resources WHERE resource_type = 'Coverage' AND NOT deleted`,
+    );
+    expect(coverages.map((c) => c.resource.beneficiary)).toContainEqual({ reference: `Patient/${id}` });
+  });
+
   it('records a message type with no mapping as ignored', async () => {
     const row = await sendAndFinish(adtMessage({ controlId: 'A09-1', event: 'A09' }));
     expect(row.status).toBe('ignored');

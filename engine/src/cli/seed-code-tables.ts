@@ -32,6 +32,11 @@ const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0201': 'TelecommunicationUseCode',
   'v2-0202': 'TelecommunicationEquipmentType',
   'v2-0203': 'IdentifierType',
+  'v2-0052': 'DiagnosisType',
+  'v2-0127-category': 'AllergenType[AllergyIntoleranceCategory]',
+  'v2-0127-type': 'AllergyType',
+  'v2-0128-criticality': 'AllergySeverity[AllergyIntolerance.criticality]',
+  'v2-0128-severity': 'AllergySeverity[AllergyIntolerance.reaction.severity]',
 };
 
 /** Events the guide's Event[EncounterStatus] map leaves out (A11 stays the guide's `cancelled`). */
@@ -43,6 +48,15 @@ const EVENT_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [
 
 /** Observation result status I (specimen in lab, results pending) is left unmapped by the guide; FHIR calls that registered. */
 const OBSERVATION_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [['I', 'registered']];
+
+/**
+ * Diagnosis types the guide's DiagnosisType map leaves without a diagnosis-role code (working,
+ * final): Encounter.diagnosis.use keeps the v2 code itself, whose binding is only preferred.
+ */
+const DIAGNOSIS_TYPE_ADDITIONS: readonly (readonly [string, string])[] = [
+  ['W', 'W'],
+  ['F', 'F'],
+];
 
 /** HL7 table 0112 (UB-04 patient status) to FHIR discharge-disposition, whose displays come from the guide. */
 const DISCHARGE_0112: readonly (readonly [string, string])[] = [
@@ -187,6 +201,14 @@ export async function seedCodeTables(referenceDir: string, outDir: string): Prom
   tables.set(
     'v2-0085',
     withAdditions(results, 'http://hl7.org/fhir/observation-status', OBSERVATION_STATUS_ADDITIONS),
+  );
+  tables.set(
+    'v2-0052',
+    withAdditions(
+      tables.get('v2-0052') ?? [],
+      'http://terminology.hl7.org/CodeSystem/v2-0052',
+      DIAGNOSIS_TYPE_ADDITIONS,
+    ),
   );
   tables.set('v2-0112', await discharge(referenceDir));
   tables.set('v2-0023', await admitSource());
