@@ -1,7 +1,8 @@
 /**
- * The base mappings' PID rules where the guide sets conditions a golden example shows only one
- * side of: whether PID-25 or PID-24 wins, and race codes outside the OMB categories. (PID-29/PID-30
- * are shown by the adt-a08 goldens.)
+ * The base mappings' PID and NK1 rules where the guide sets conditions a golden example shows only
+ * one side of: whether PID-25 or PID-24 wins, race codes outside the OMB categories, and which
+ * next of kin become a RelatedPerson. (PID-29/PID-30 are shown by the adt-a08 and
+ * adt-a04-demographics goldens.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
@@ -120,5 +121,31 @@ describe('PID race, ethnicity, language and identifiers', () => {
       system: 'http://hl7.org/fhir/sid/us-ssn',
       value: '987-65-4321',
     });
+  });
+});
+
+describe('NK1 to RelatedPerson (guide NK1[RelatedPerson])', () => {
+  const related = (resources: Resource[]): Resource[] =>
+    resources.filter((r) => r.resourceType === 'RelatedPerson');
+
+  it('makes a RelatedPerson of each next of kin but not of an employer, each still a Patient.contact', () => {
+    const resources = mapA04({}, [
+      'NK1|1|Rivera^Luz|MTH^Mother^HL70063',
+      'NK1|2||EMR^Employer^HL70063|||||||||||Acme Freight',
+    ]);
+    const people = related(resources);
+    expect(people).toHaveLength(1);
+    expect(people[0]?.['patient']).toEqual({ reference: `Patient/${patientOf(resources).id}` });
+    expect(patientOf(resources)['contact']).toHaveLength(2);
+  });
+
+  it('keeps one id per patient and set id, so a replay or an update lands on the same RelatedPerson', () => {
+    const first = related(mapA04({}, ['NK1|1|Rivera^Luz|MTH^Mother^HL70063']))[0]?.id;
+    const updated = related(mapA04({}, ['NK1|1|Rivera^Luz|MTH^Mother^HL70063|1 Main St^^Town^OH']))[0]?.id;
+    const otherPatient = related(mapA04({ 3: 'MRN8^^^FAC^MR' }, ['NK1|1|Rivera^Luz|MTH^Mother^HL70063']))[0]
+      ?.id;
+    expect(first).toBeDefined();
+    expect(updated).toBe(first);
+    expect(otherPatient).not.toBe(first);
   });
 });
