@@ -28,11 +28,17 @@ const ctx: ConvertContext = {
     ],
     [
       'identifier-systems',
-      table('identifier-systems', 'USSSA,urn:ietf:rfc:3986,http://hl7.org/fhir/sid/us-ssn,'),
+      table(
+        'identifier-systems',
+        'USSSA,urn:ietf:rfc:3986,http://hl7.org/fhir/sid/us-ssn,\nNC,urn:ietf:rfc:3986,urn:oid:2.16.840.1.113883.4.3.37,',
+      ),
     ],
     [
       'v2-0203',
-      table('v2-0203', 'MR,http://terminology.hl7.org/CodeSystem/v2-0203,MR,Medical record number'),
+      table(
+        'v2-0203',
+        'MR,http://terminology.hl7.org/CodeSystem/v2-0203,MR,Medical record number\nDL,http://terminology.hl7.org/CodeSystem/v2-0203,DL,Driver license number',
+      ),
     ],
     ['v2-0200', table('v2-0200', 'L,http://hl7.org/fhir/name-use,official,Official')],
     ['v2-0190', table('v2-0190', 'H,http://hl7.org/fhir/address-use,home,Home')],
@@ -104,6 +110,31 @@ describe('composite datatypes', () => {
       system: 'urn:care:id:GOOD%20HEALTH',
       value: '77',
     });
+  });
+
+  it('DLN to Identifier: typed DL, the issuing state as an authority, the expiry as period.end', () => {
+    const dl = {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+          code: 'DL',
+          display: 'Driver license number',
+        },
+      ],
+    };
+    expect(convert('DLN', 'Identifier', 'OK4821907^OH^20280623')).toEqual({
+      type: dl,
+      system: 'urn:care:id:OH',
+      value: 'OK4821907',
+      period: { end: '2028-06-23' },
+    });
+    expect(convert('DLN', 'Identifier', 'D123&x^NC&North Carolina&FIPS5_2')).toEqual({
+      type: dl,
+      system: 'urn:oid:2.16.840.1.113883.4.3.37',
+      value: 'D123',
+    });
+    expect(convert('DLN', 'Identifier', '^OH^20280623')).toBeUndefined();
+    expect(convert('DLN', 'string', 'OK4821907^OH')).toBe('OK4821907');
   });
 
   it('XPN to HumanName with use from table 0200', () => {

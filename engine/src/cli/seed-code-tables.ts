@@ -17,6 +17,7 @@ interface Row {
 /** Guide concept map file (under codesystems/) for each table, by table name. */
 const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0001': 'AdministrativeSex',
+  'v2-0002': 'MaritalStatus',
   'v2-0003': 'EventType',
   'encounter-status': 'Event[EncounterStatus]',
   'v2-0004': 'PatientClass[EncounterClass]',
@@ -26,6 +27,7 @@ const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0078': 'InterpretationCodes',
   'v2-0085': 'ObservationResultStatusCodesInterpretation',
   'v2-0123': 'ResultStatus[Non-Queries]',
+  'v2-0131': 'ContactRole',
   'v2-0190': 'AddressType[Use]',
   'v2-0190-type': 'AddressType[Type]',
   'v2-0200': 'NameType',
@@ -109,6 +111,79 @@ const CODING_SYSTEMS: readonly (readonly [string, string])[] = [
   ['HL70005', 'http://terminology.hl7.org/CodeSystem/v3-Race'],
 ];
 
+const CDCREC = 'urn:oid:2.16.840.1.113883.6.238';
+const NULL_FLAVOR = 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor';
+
+/**
+ * HL7 table 0005 (race) to the US Core OMB race categories (ValueSet omb-race-category: five CDCREC
+ * codes and two null flavors). The guide leaves PID-10 to the realm's extension and has no map;
+ * since v2.4 table 0005 holds the CDC codes, so a code maps to itself. Only these go in the
+ * extension's `ombCategory`; any other CDCREC code is a `detailed` race (rules/patient.yaml).
+ */
+const OMB_RACE: readonly Row[] = [
+  { code: '1002-5', system: CDCREC, target: '1002-5', display: 'American Indian or Alaska Native' },
+  { code: '2028-9', system: CDCREC, target: '2028-9', display: 'Asian' },
+  { code: '2054-5', system: CDCREC, target: '2054-5', display: 'Black or African American' },
+  { code: '2076-8', system: CDCREC, target: '2076-8', display: 'Native Hawaiian or Other Pacific Islander' },
+  { code: '2106-3', system: CDCREC, target: '2106-3', display: 'White' },
+  { code: 'ASKU', system: NULL_FLAVOR, target: 'ASKU', display: 'Asked but no answer' },
+  { code: 'UNK', system: NULL_FLAVOR, target: 'UNK', display: 'Unknown' },
+];
+
+/**
+ * HL7 table 0189 (ethnic group) to the US Core OMB ethnicity categories (ValueSet
+ * omb-ethnicity-category): the v2.5 codes H, N, U and the CDC codes later versions use.
+ */
+const OMB_ETHNICITY: readonly Row[] = [
+  { code: '2135-2', system: CDCREC, target: '2135-2', display: 'Hispanic or Latino' },
+  { code: '2186-5', system: CDCREC, target: '2186-5', display: 'Not Hispanic or Latino' },
+  { code: 'H', system: CDCREC, target: '2135-2', display: 'Hispanic or Latino' },
+  { code: 'N', system: CDCREC, target: '2186-5', display: 'Not Hispanic or Latino' },
+  { code: 'U', system: NULL_FLAVOR, target: 'UNK', display: 'Unknown' },
+  { code: 'ASKU', system: NULL_FLAVOR, target: 'ASKU', display: 'Asked but no answer' },
+  { code: 'UNK', system: NULL_FLAVOR, target: 'UNK', display: 'Unknown' },
+];
+
+/**
+ * ISO 639-2 (three-letter, bibliographic and terminology forms) codes of the guide's
+ * PrimaryLanguage languages: table 0296 suggests ISO 639, but BCP 47 (urn:ietf:bcp:47) takes the
+ * two-letter code where one exists, so `eng` is `en`.
+ */
+const ISO_639_2: readonly (readonly [string, string])[] = [
+  ['ara', 'ar'],
+  ['ben', 'bn'],
+  ['ces', 'cs'],
+  ['chi', 'zh'],
+  ['cze', 'cs'],
+  ['dan', 'da'],
+  ['deu', 'de'],
+  ['dut', 'nl'],
+  ['ell', 'el'],
+  ['eng', 'en'],
+  ['fin', 'fi'],
+  ['fra', 'fr'],
+  ['fre', 'fr'],
+  ['fry', 'fy'],
+  ['ger', 'de'],
+  ['gre', 'el'],
+  ['hin', 'hi'],
+  ['hrv', 'hr'],
+  ['ita', 'it'],
+  ['jpn', 'ja'],
+  ['kor', 'ko'],
+  ['nld', 'nl'],
+  ['nor', 'no'],
+  ['pan', 'pa'],
+  ['pol', 'pl'],
+  ['por', 'pt'],
+  ['rus', 'ru'],
+  ['spa', 'es'],
+  ['srp', 'sr'],
+  ['swe', 'sv'],
+  ['tel', 'te'],
+  ['zho', 'zh'],
+];
+
 /** Well-known assigning authorities (namespace or OID) to identifier systems. */
 const IDENTIFIER_SYSTEMS: readonly (readonly [string, string])[] = [
   ['2.16.840.1.113883.4.1', 'http://hl7.org/fhir/sid/us-ssn'],
@@ -127,6 +202,26 @@ async function readGuideMap(dir: string, name: string): Promise<Row[]> {
     const [code = '', , , , , , target = '', alt = '', display = '', system = ''] = c;
     if (code === '' || target === '' || system === '') continue;
     rows.push({ code, system, target, display: display !== '' ? display : alt });
+  }
+  return rows;
+}
+
+/**
+ * The guide's PrimaryLanguage map lists only its BCP 47 targets (no v2 codes): a sender's BCP 47
+ * code maps to itself, and an ISO 639-2 code of the same language to its BCP 47 form.
+ */
+async function languages(dir: string): Promise<Row[]> {
+  const text = await readFile(path.join(dir, 'HL7 Concept Map_ PrimaryLanguage - Sheet1.csv'), 'utf8');
+  const rows: Row[] = [];
+  for (const line of text.split(/\r\n|\r|\n/).slice(2)) {
+    const c = parseCsvLine(line).map((x) => x.trim());
+    const [, , , , , , target = '', , display = '', system = ''] = c;
+    if (target !== '' && system !== '') rows.push({ code: target, system, target, display });
+  }
+  const byTarget = new Map(rows.map((r) => [r.target, r]));
+  for (const [code, target] of ISO_639_2) {
+    const row = byTarget.get(target);
+    if (row !== undefined) rows.push({ ...row, code });
   }
   return rows;
 }
@@ -212,6 +307,9 @@ export async function seedCodeTables(referenceDir: string, outDir: string): Prom
   );
   tables.set('v2-0112', await discharge(referenceDir));
   tables.set('v2-0023', await admitSource());
+  tables.set('v2-0296', await languages(referenceDir));
+  tables.set('v2-0005', [...OMB_RACE]);
+  tables.set('v2-0189', [...OMB_ETHNICITY]);
   tables.set('coding-systems', constant(CODING_SYSTEMS));
   tables.set('identifier-systems', constant(IDENTIFIER_SYSTEMS));
   const written: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * Coded and identifying HL7 datatypes (CWE/CE, HD, CX, EI, XCN's identifier) to FHIR Coding,
+ * Coded and identifying HL7 datatypes (CWE/CE, HD, CX, DLN, EI, XCN's identifier) to FHIR Coding,
  * CodeableConcept, Identifier and system URIs, following the V2-to-FHIR datatype maps.
  */
 import type { ConvertContext } from './conversion-types';
@@ -138,6 +138,24 @@ export function cxToIdentifier(
     end !== undefined ? toDate(end) : undefined,
   );
   return identifier(v.part(1), system, identifierType(v.part(5), ctx), validity);
+}
+
+/**
+ * DLN to Identifier (guide DLN[Identifier]): DLN.1 value typed DL, DLN.3 expiry as period.end.
+ * The guide reads DLN.2 (issuing state, a CWE) as the system URI; a state code is no URI, so it
+ * resolves like an assigning authority: a row in `identifier-systems` (a state's OID), else
+ * `urn:care:id:<code>`.
+ */
+export function dlnToIdentifier(
+  v: Hl7Value,
+  ctx: ConvertContext,
+  toDate: (t: string) => string | undefined,
+): object | undefined {
+  const issuer = v.partValue(2);
+  const system = authoritySystem(issuer?.part(1) ?? issuer?.part(4), undefined, ctx);
+  const expiry = v.part(3);
+  const end = expiry !== undefined ? toDate(expiry) : undefined;
+  return identifier(v.part(1), system, identifierType('DL', ctx), period(undefined, end));
 }
 
 /** XCN's identifier system: NPI when XCN.13 says so, else the XCN.9 authority. */
