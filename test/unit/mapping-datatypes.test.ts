@@ -256,6 +256,33 @@ describe('numeric datatypes', () => {
     });
   });
 
+  it('codes a unit UCUM only when the sender said so or the code is valid UCUM', () => {
+    const q = (u: string) => convert('NM', 'Quantity', '1', { unit: new Hl7Value(u, 0, d) });
+    // No system named: UCUM by the validator, else the code is only the unit's text.
+    expect(q('mmol/L')).toEqual({
+      value: 1,
+      unit: 'mmol/L',
+      system: 'http://unitsofmeasure.org',
+      code: 'mmol/L',
+    });
+    expect(q('mm[Hg]^millimetre of mercury')).toEqual({
+      value: 1,
+      unit: 'millimetre of mercury',
+      system: 'http://unitsofmeasure.org',
+      code: 'mm[Hg]',
+    });
+    expect(q('mEq/L')).toEqual({ value: 1, unit: 'mEq/L' });
+    expect(q('bpm^beats per minute')).toEqual({ value: 1, unit: 'beats per minute' });
+    // The sender's word stands: UCUM said is UCUM, another system is that system.
+    expect(q('mEq/L^^UCUM')).toEqual({
+      value: 1,
+      unit: 'mEq/L',
+      system: 'http://unitsofmeasure.org',
+      code: 'mEq/L',
+    });
+    expect(q('mg/dL^^LN')).toEqual({ value: 1, unit: 'mg/dL', system: 'http://loinc.org', code: 'mg/dL' });
+  });
+
   it('SN to Quantity with comparator, Range and Ratio', () => {
     expect(convert('SN', 'Quantity', '<^0.5')).toEqual({ value: 0.5, comparator: '<' });
     expect(convert('SN', 'Quantity', '^1^-^3')).toBeUndefined();

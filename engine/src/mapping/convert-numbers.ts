@@ -1,10 +1,12 @@
 /**
  * Numeric HL7 datatypes (NM, SN, reference range text) to FHIR decimal, Quantity, Range and
- * Ratio. Units come from the rule's `unit:` location (OBX-6) and are UCUM unless it says otherwise.
+ * Ratio. Units come from the rule's `unit:` location (OBX-6). A unit is coded UCUM only when the
+ * sender said UCUM or the code is valid UCUM; otherwise it keeps the sender's system, or is text.
  */
 import type { ConvertContext } from './conversion-types';
 import { codingSystem } from './convert-codes';
 import type { Hl7Value } from './hl7-value';
+import { isUcumCode } from './ucum-units';
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const UCUM = 'http://unitsofmeasure.org';
@@ -17,14 +19,24 @@ export function parseDecimal(text: string | undefined): number | undefined {
   return NUMBER.test(t) ? Number(t) : undefined;
 }
 
-/** The unit part of a Quantity from a CWE unit (OBX-6): UCUM when no other system is named. */
+/**
+ * The unit part of a Quantity from a CWE unit (OBX-6). The system is the one the sender named
+ * (CWE-3, UCUM included); with none named, UCUM when the code is valid UCUM, else none, and the
+ * code stays as the unit's text (FHIR allows a code only with its system).
+ */
 export function unitOf(unit: Hl7Value | undefined, ctx: ConvertContext): Record<string, string> {
   if (unit === undefined) return {};
   const code = unit.part(1);
   const text = unit.part(2) ?? code;
   const systemName = unit.part(3);
   const system =
-    systemName === undefined || /^UCUM$/i.test(systemName) ? UCUM : codingSystem(systemName, ctx);
+    systemName === undefined
+      ? code !== undefined && isUcumCode(code)
+        ? UCUM
+        : undefined
+      : systemName.toUpperCase() === 'UCUM'
+        ? UCUM
+        : codingSystem(systemName, ctx);
   return {
     ...(text !== undefined ? { unit: text } : {}),
     ...(system !== undefined && code !== undefined ? { system, code } : {}),
