@@ -44,6 +44,8 @@ export async function startTestEngine(o: TestEngineOptions = {}): Promise<TestEn
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: schema,
     MAPPINGS_DIR: './mappings',
+    // Times sent without an offset are read in this zone: pinned so no test depends on the host's.
+    DEFAULT_TIMEZONE: 'UTC',
     LOG_LEVEL: 'silent',
     WORKER_CONCURRENCY: '4',
     ...o.env,

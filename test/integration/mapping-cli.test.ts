@@ -11,10 +11,17 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const tsx = (script: string, args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', script, ...args], { timeout: 60_000 }).catch(
-    (err: unknown) => err as { code: number; stdout: string; stderr: string },
-  );
+const tsx = (script: string, args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, ['--import', 'tsx', script, ...args], {
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  }).catch((err: unknown) => err as { code: number; stdout: string; stderr: string });
+
+/** Encounter.period.start of the Bundle `map` printed. */
+function periodStart(stdout: string): unknown {
+  const bundle = JSON.parse(stdout) as { entry: { resource: { resourceType: string; period?: unknown } }[] };
+  return bundle.entry.find((e) => e.resource.resourceType === 'Encounter')?.resource.period;
+}
 
 const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-cli-')), 'mappings');
 cpSync('mappings', dir, { recursive: true });
@@ -49,6 +56,43 @@ describe('mapping CLIs', () => {
     const out = await tsx('engine/src/cli/map.ts', ['no/such/file.hl7']);
     expect((out as { code: number }).code).toBe(2);
     expect(out.stderr.trim()).toBe('cannot read no/such/file.hl7: no such file');
+  });
+
+  it('map reads times without an offset in the sender zone, else DEFAULT_TIMEZONE', async () => {
+    // adt-a04 comes from LAKESIDE, which has no sender.yaml, and sends no offsets.
+    const chicago = await tsx('engine/src/cli/map.ts', ['mappings/tests/adt-a04.hl7'], {
+      DEFAULT_TIMEZONE: 'America/Chicago',
+    });
+    expect(periodStart(chicago.stdout)).toEqual({ start: '2003-01-15T10:20:00-06:00' });
+    expect(chicago.stderr).toMatch(/times without an offset read in America\/Chicago/);
+    const harborview = await tsx(
+      'engine/src/cli/map.ts',
+      ['mappings/tests/adt-a04.hl7', '--sender', 'HARBORVIEW'],
+      { DEFAULT_TIMEZONE: 'America/Chicago' },
+    );
+    expect(periodStart(harborview.stdout)).toEqual({ start: '2003-01-15T10:20:00-05:00' });
+    const wrong = await tsx('engine/src/cli/map.ts', ['mappings/tests/adt-a04.hl7'], {
+      DEFAULT_TIMEZONE: 'Central',
+    });
+    expect(wrong).toMatchObject({ code: 2 });
+    expect(wrong.stderr.trim()).toBe(
+      'DEFAULT_TIMEZONE: "Central" is not an IANA time zone such as America/New_York, or UTC',
+    );
+  });
+
+  it('mappings:check names the line of an unknown sender time zone', async () => {
+    const zoned = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-cli-tz-')), 'mappings');
+    cpSync('mappings', zoned, { recursive: true });
+    writeFileSync(
+      path.join(zoned, 'senders/HARBORVIEW/sender.yaml'),
+      'description: x\ntimezone: America/Boston\n',
+    );
+    const out = await tsx('engine/src/cli/mappings-check.ts', [zoned]);
+    rmSync(path.dirname(zoned), { recursive: true, force: true });
+    expect(out).toMatchObject({ code: 1 });
+    expect(out.stderr).toMatch(
+      /senders\/HARBORVIEW\/sender\.yaml:2: timezone: "America\/Boston" is not an IANA time zone.*\[unknown-time-zone\]/,
+    );
   });
 
   it('mappings:check names the file, line and rule of every problem, and exits 1', async () => {

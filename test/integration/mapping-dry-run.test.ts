@@ -82,7 +82,9 @@ beforeAll(async () => {
   cpSync('mappings', dir, { recursive: true });
   patientYaml = readFileSync(path.join(dir, PATIENT), 'utf8');
   client = await createSystemClient('system/*.rs system/Mapping.rs');
-  engine = await startTestEngine({ env: { MAPPINGS_DIR: dir, SMART_CLIENTS_FILE: client.clientsFile } });
+  engine = await startTestEngine({
+    env: { MAPPINGS_DIR: dir, SMART_CLIENTS_FILE: client.clientsFile, DEFAULT_TIMEZONE: 'America/Denver' },
+  });
   base = engine.config.http.publicUrl;
   analyst = await client.token(base, 'system/Mapping.rs system/Message.rs');
   mappingOnly = await client.token(base, 'system/Mapping.rs');
@@ -181,6 +183,40 @@ describe('mapping dry run', () => {
     const missing = await post('/api/mappings/dry-run', { messages: { ids: [ids[0], '999999999'] } });
     expect(missing.body['summary']).toEqual({ changed: 0, unchanged: 1, failed: 1 });
     expect(resultsOf(missing)[1]).toMatchObject({ id: '999999999', failed: true });
+  });
+
+  it("reads times without an offset in DEFAULT_TIMEZONE, or in a candidate sender.yaml's zone", async () => {
+    const local = adtMessage({ controlId: 'LOCAL-1', facility: SENDER, mrn: 'LOC1' }).replaceAll('-0500', '');
+    const provenanceOf = (r: Reply): Record<string, unknown> | undefined =>
+      resultsOf(r)[0]
+        ?.output?.entry.map((e) => e.resource)
+        .find((e) => e['resourceType'] === 'Provenance');
+    const deployed = await post('/api/mappings/dry-run', { messages: { hl7: local } });
+    expect(provenanceOf(deployed)).toMatchObject({
+      occurredDateTime: '2026-11-25T08:00:00-07:00',
+      extension: [{ url: 'urn:care:fhir:assumed-timezone', valueString: 'America/Denver' }],
+    });
+    const zoned = await post('/api/mappings/dry-run', {
+      files: { [`senders/${SENDER}/sender.yaml`]: 'timezone: America/New_York\n' },
+      messages: { hl7: local },
+    });
+    expect(zoned.body['summary']).toEqual({ changed: 1, unchanged: 0, failed: 0 });
+    expect(provenanceOf(zoned)).toMatchObject({
+      occurredDateTime: '2026-11-25T08:00:00-05:00',
+      extension: [{ url: 'urn:care:fhir:assumed-timezone', valueString: 'America/New_York' }],
+    });
+    const unknown = await post('/api/mappings/dry-run', {
+      files: { [`senders/${SENDER}/sender.yaml`]: 'description: x\ntimezone: America/Springfield\n' },
+      messages: { hl7: local },
+    });
+    expect(unknown.status).toBe(422);
+    const issues = unknown.body['issue'] as { location: string[]; diagnostics: string }[];
+    expect(issues.map((i) => [i.location[0], i.diagnostics])).toEqual([
+      [
+        `senders/${SENDER}/sender.yaml:2`,
+        expect.stringContaining('"America/Springfield" is not an IANA time zone'),
+      ],
+    ]);
   });
 
   it('refuses an invalid candidate (422, file and line) and bad requests (400)', async () => {

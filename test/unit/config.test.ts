@@ -64,4 +64,30 @@ describe('loadConfig', () => {
       /ENDPOINT_ALLOWED_HOSTS[\s\S]*MLLP_TLS_CA|MLLP_TLS_CA[\s\S]*ENDPOINT_ALLOWED_HOSTS/,
     );
   });
+
+  it('takes DEFAULT_TIMEZONE as an IANA zone, else the host zone', () => {
+    expect(loadConfig({ DEFAULT_TIMEZONE: 'America/Chicago' }).defaultTimezone).toBe('America/Chicago');
+    expect(loadConfig({ DEFAULT_TIMEZONE: 'UTC' }).defaultTimezone).toBe('UTC');
+    expect(loadConfig({}).defaultTimezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(loadConfig({ DEFAULT_TIMEZONE: '' }).defaultTimezone).toBe(
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+    );
+  });
+
+  it('refuses an unknown zone, an offset or a legacy name, naming the setting with the others', () => {
+    for (const zone of ['America/Gotham', '-05:00', 'EST', ' America/Chicago']) {
+      expect(() => loadConfig({ DEFAULT_TIMEZONE: zone }), zone).toThrow(
+        /DEFAULT_TIMEZONE: .*IANA time zone/,
+      );
+    }
+    try {
+      loadConfig({ DEFAULT_TIMEZONE: 'Mars/Olympus_Mons', MLLP_TLS_CA: 'ca.pem' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'MLLP_TLS_CA needs MLLP_TLS_CERT and MLLP_TLS_KEY',
+        'DEFAULT_TIMEZONE: "Mars/Olympus_Mons" is not an IANA time zone such as America/New_York, or UTC',
+      ]);
+    }
+  });
 });

@@ -42,6 +42,8 @@ describe.skipIf(!exists)('FHIR-Converter corpus', () => {
     const result = mapMessage(message, set, {
       messageId: `corpus-${file}`,
       receivedAt: '2024-01-02T03:04:05Z',
+      // A zone with daylight saving time, so the corpus's offset-less times exercise the rules.
+      defaultTimezone: 'America/New_York',
     });
     if (MUST_MAP.has(key)) expect(result.status).toBe('mapped');
     if (result.status !== 'mapped') return;

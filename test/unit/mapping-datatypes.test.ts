@@ -8,7 +8,12 @@ import type { CodeTable } from '../../engine/src/mapping/code-tables';
 import { parseCodeTable } from '../../engine/src/mapping/code-tables';
 import type { ConvertContext } from '../../engine/src/mapping/conversion-types';
 import { findConverter } from '../../engine/src/mapping/conversions';
-import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../engine/src/mapping/convert-datetime';
+import {
+  readFhirDateTime,
+  toFhirDate,
+  toFhirDateTime,
+  toFhirInstant,
+} from '../../engine/src/mapping/convert-datetime';
 import { Hl7Value } from '../../engine/src/mapping/hl7-value';
 
 const d: Hl7Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
@@ -18,6 +23,7 @@ function table(name: string, rows: string): CodeTable {
 }
 
 const ctx: ConvertContext = {
+  timezone: 'UTC',
   tables: new Map([
     [
       'coding-systems',
@@ -59,31 +65,80 @@ function convert(hl7: string, fhir: string, raw: string, extra: Partial<ConvertC
   return f(new Hl7Value(raw, 0, d), { ...ctx, ...extra });
 }
 
+const NY = 'America/New_York';
+
 describe('DTM, DT and TS', () => {
-  it('keeps the sender offset at dateTime precision', () => {
-    expect(toFhirDateTime('20240305101500-0500')).toBe('2024-03-05T10:15:00-05:00');
-    expect(toFhirDateTime('198908181126+0215')).toBe('1989-08-18T11:26:00+02:15');
-    expect(toFhirDateTime('20210817151943.4+0200')).toBe('2021-08-17T15:19:43.4+02:00');
+  it('keeps the sender offset exactly as sent, whatever the zone', () => {
+    expect(toFhirDateTime('20240305101500-0500', NY)).toBe('2024-03-05T10:15:00-05:00');
+    expect(toFhirDateTime('198908181126+0215', NY)).toBe('1989-08-18T11:26:00+02:15');
+    expect(toFhirDateTime('20210817151943.4+0200', NY)).toBe('2021-08-17T15:19:43.4+02:00');
+    // An offset that disagrees with the zone's rules is still the sender's word.
+    expect(readFhirDateTime('20260701120000-0500', NY)).toEqual({
+      value: '2026-07-01T12:00:00-05:00',
+      zoneAssumed: false,
+    });
   });
 
-  it('reduces a time without offset to its date unless a timezone is configured', () => {
-    expect(toFhirDateTime('200301151030')).toBe('2003-01-15');
-    expect(toFhirDateTime('200301151030', '-05:00')).toBe('2003-01-15T10:30:00-05:00');
-    expect(toFhirDateTime('2024')).toBe('2024');
-    expect(toFhirDateTime('202403')).toBe('2024-03');
+  it('reads a time without offset in the zone: EST in winter, EDT in summer', () => {
+    expect(readFhirDateTime('202611201738', NY)).toEqual({
+      value: '2026-11-20T17:38:00-05:00',
+      zoneAssumed: true,
+    });
+    expect(toFhirDateTime('20260704093000', NY)).toBe('2026-07-04T09:30:00-04:00');
+    expect(toFhirDateTime('2026112017', NY)).toBe('2026-11-20T17:00:00-05:00');
+    expect(toFhirDateTime('202611201738', 'UTC')).toBe('2026-11-20T17:38:00+00:00');
+    expect(toFhirDateTime('202611201738', 'Asia/Kolkata')).toBe('2026-11-20T17:38:00+05:30');
   });
 
-  it('gives an instant only with minutes and a zone', () => {
-    expect(toFhirInstant('20240305101500-0500')).toBe('2024-03-05T10:15:00-05:00');
-    expect(toFhirInstant('20240305')).toBeUndefined();
-    expect(toFhirInstant('202403051015')).toBeUndefined();
-    expect(toFhirInstant('202403051015', 'Z')).toBe('2024-03-05T10:15:00Z');
+  it('moves a time in the spring-forward gap forward by the gap', () => {
+    // 02:00-03:00 on 2026-03-08 does not exist in New York: 02:30 is read as 03:30 EDT.
+    expect(toFhirDateTime('20260308023000', NY)).toBe('2026-03-08T03:30:00-04:00');
+    expect(toFhirDateTime('20260308015959', NY)).toBe('2026-03-08T01:59:59-05:00');
+    expect(toFhirDateTime('20260308030000', NY)).toBe('2026-03-08T03:00:00-04:00');
+  });
+
+  it('takes the earlier offset for a fall-back time that happens twice', () => {
+    // 01:00-02:00 on 2026-11-01 happens at -04:00 and again at -05:00: the first is taken.
+    expect(toFhirDateTime('20261101013000', NY)).toBe('2026-11-01T01:30:00-04:00');
+    expect(toFhirDateTime('20261101005959', NY)).toBe('2026-11-01T00:59:59-04:00');
+    expect(toFhirDateTime('20261101020000', NY)).toBe('2026-11-01T02:00:00-05:00');
+  });
+
+  it('keeps seconds and every digit of the fraction', () => {
+    expect(toFhirDateTime('20261120173807.1234', NY)).toBe('2026-11-20T17:38:07.1234-05:00');
+    expect(toFhirDateTime('20260704093005.5', NY)).toBe('2026-07-04T09:30:05.5-04:00');
+    expect(toFhirInstant('20261120173807.12', NY)).toBe('2026-11-20T17:38:07.12-05:00');
+  });
+
+  it('keeps a date (or a year and month) a date, assuming no zone', () => {
+    expect(readFhirDateTime('20261120', NY)).toEqual({ value: '2026-11-20', zoneAssumed: false });
+    expect(toFhirDateTime('2024', NY)).toBe('2024');
+    expect(toFhirDateTime('202403', NY)).toBe('2024-03');
+    expect(convert('DT', 'dateTime', '20261120', { timezone: NY })).toBe('2026-11-20');
+    expect(convert('DTM', 'date', '202611201738', { timezone: NY })).toBe('2026-11-20');
+  });
+
+  it('gives an instant only with minutes', () => {
+    expect(toFhirInstant('20240305101500-0500', NY)).toBe('2024-03-05T10:15:00-05:00');
+    expect(toFhirInstant('20240305', NY)).toBeUndefined();
+    expect(toFhirInstant('2024030510', NY)).toBeUndefined();
+    expect(toFhirInstant('202403051015', NY)).toBe('2024-03-05T10:15:00-05:00');
+  });
+
+  it('tells the context when a conversion assumed the zone, and only then', () => {
+    const noted: string[] = [];
+    const noting = { timezone: NY, noteZoneAssumed: () => noted.push('assumed') };
+    expect(convert('DTM', 'dateTime', '20260101120000-0500', noting)).toBe('2026-01-01T12:00:00-05:00');
+    expect(convert('DTM', 'dateTime', '20260101', noting)).toBe('2026-01-01');
+    expect(noted).toEqual([]);
+    expect(convert('DTM', 'instant', '202601011200', noting)).toBe('2026-01-01T12:00:00-05:00');
+    expect(noted).toEqual(['assumed']);
   });
 
   it('rejects impossible dates and non-HL7 text', () => {
     expect(toFhirDate('20240230')).toBeUndefined();
     expect(toFhirDate('04/24/2007')).toBeUndefined();
-    expect(toFhirDateTime('20241305')).toBeUndefined();
+    expect(toFhirDateTime('20241305', NY)).toBeUndefined();
     expect(toFhirDate('19800214')).toBe('1980-02-14');
   });
 });

@@ -14,7 +14,11 @@ beforeAll(async () => {
 });
 
 const map = (segments: string[]) => () =>
-  mapMessage(parseHl7(segments.join('\r')), set, { messageId: 'm1', receivedAt: '2024-03-05T10:00:00Z' });
+  mapMessage(parseHl7(segments.join('\r')), set, {
+    messageId: 'm1',
+    receivedAt: '2024-03-05T10:00:00Z',
+    defaultTimezone: 'UTC',
+  });
 const MSH = (type: string) => `MSH|^~\\&|APP|FAC|CARE|CARE|20240305101500-0500||${type}|C1|P|2.5.1`;
 
 describe('identity rules', () => {

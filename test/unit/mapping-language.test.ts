@@ -41,7 +41,11 @@ const ADT = [
 ].join('\r');
 
 function map(set: MappingSet, text = ADT): MapResult {
-  return mapMessage(parseHl7(text), set, { messageId: 'm1', receivedAt: '2024-01-01T00:00:00Z' });
+  return mapMessage(parseHl7(text), set, {
+    messageId: 'm1',
+    receivedAt: '2024-01-01T00:00:00Z',
+    defaultTimezone: 'UTC',
+  });
 }
 
 function resources(result: MapResult, type: string): BundleEntry['resource'][] {

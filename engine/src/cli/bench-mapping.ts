@@ -73,6 +73,7 @@ function mapText(text: string, set: MappingSet, n: number): void {
   const result = mapMessage(parseHl7(text), set, {
     messageId: `bench-${n}`,
     receivedAt: '2024-01-01T00:00:00Z',
+    defaultTimezone: 'UTC',
   });
   if (result.status !== 'mapped') throw new Error(`bench message was not mapped: ${result.reason}`);
 }

@@ -12,8 +12,9 @@ async function main(): Promise<number> {
     const events = set.mappings
       .filter((m) => m.sender === undefined)
       .flatMap((m) => m.events.map((e) => `${m.messageType}^${e}`));
+    const zones = [...set.timezones].map(([sender, zone]) => `${sender} ${zone}`);
     console.log(
-      `${dir}: OK (version ${set.version}); maps ${events.join(' ')}; sender overrides: ${set.senders.join(', ') || 'none'}`,
+      `${dir}: OK (version ${set.version}); maps ${events.join(' ')}; sender overrides: ${set.senders.join(', ') || 'none'}; sender time zones: ${zones.join(', ') || 'none'}`,
     );
     return 0;
   } catch (err) {

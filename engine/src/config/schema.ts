@@ -4,6 +4,7 @@
  */
 import { parseAllowedHosts, PUBLIC_ONLY_POLICY, type AddressPolicy } from '../notify/endpoint-address-policy';
 import { CodedError } from '../errors/coded-error';
+import { parseDefaultTimezone } from './default-timezone';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -53,6 +54,7 @@ const envSchema = z.object({
   DATABASE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
   MAPPINGS_DIR: z.string().default('./mappings'),
+  DEFAULT_TIMEZONE: z.string().optional(),
   SMART_CLIENTS_FILE: optionalPath,
   EHR_ISSUERS_FILE: optionalPath,
   SMART_APP_CLIENT_ID: z.string().min(1).default('care-timeline'),
@@ -197,6 +199,8 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly mappingsDir: string;
+  /** IANA zone for HL7 times sent without an offset; a sender's `sender.yaml` overrides it. */
+  readonly defaultTimezone: string;
   readonly smartClientsFile?: string;
   readonly ehrIssuersFile?: string;
   /** The SMART app's client id at the EHR (SMART_APP_CLIENT_ID); EHR tokens of other clients are not exchanged. */
@@ -292,10 +296,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const cors = parseCorsOrigins(e.CORS_ALLOWED_ORIGINS);
   problems.push(...cors.problems);
+  const timezone = parseDefaultTimezone(e.DEFAULT_TIMEZONE);
+  if ('problem' in timezone) problems.push(timezone.problem);
   if ((e.CONSOLE_OIDC_ISSUER === undefined) !== (e.CONSOLE_OIDC_CLIENT_ID === undefined)) {
     problems.push('CONSOLE_OIDC_ISSUER and CONSOLE_OIDC_CLIENT_ID must be set together');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || 'problem' in timezone) throw new ConfigError(problems);
 
   const tls =
     e.MLLP_TLS_CERT !== undefined && e.MLLP_TLS_KEY !== undefined
@@ -344,6 +350,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.DATABASE_TIMEOUT_MS,
     },
     mappingsDir: e.MAPPINGS_DIR,
+    defaultTimezone: timezone.zone,
     ...(e.SMART_CLIENTS_FILE !== undefined ? { smartClientsFile: e.SMART_CLIENTS_FILE } : {}),
     ...(e.EHR_ISSUERS_FILE !== undefined ? { ehrIssuersFile: e.EHR_ISSUERS_FILE } : {}),
     smartAppClientId: e.SMART_APP_CLIENT_ID,

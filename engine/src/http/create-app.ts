@@ -119,6 +119,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     createMappingRouter({
       db: deps.db,
       dir: deps.config.mappingsDir,
+      defaultTimezone: deps.config.defaultTimezone,
       authorize: apiAuthorize,
       audit: deps.auth.audit,
       ...(deps.reloadMappings !== undefined ? { reload: deps.reloadMappings } : {}),

@@ -32,6 +32,8 @@ export interface MappingRouterDeps {
   readonly db: Db;
   /** MAPPINGS_DIR. */
   readonly dir: string;
+  /** DEFAULT_TIMEZONE: dry runs map as the engine does. */
+  readonly defaultTimezone: string;
   /** Verifies the caller and leaves the AccessContext in `res.locals.auth`. */
   readonly authorize: RequestHandler;
   /** The audit writer the admin API uses (auth runtime's `audit`). */
@@ -165,7 +167,7 @@ export function createMappingRouter(deps: MappingRouterDeps): Router {
     res.type('application/schema+json').sendFile(MAPPING_SCHEMA_FILE);
   });
 
-  addMappingTrialRoutes(router, { db: deps.db, access, workspace });
+  addMappingTrialRoutes(router, { db: deps.db, access, workspace, defaultTimezone: deps.defaultTimezone });
 
   router.get('/*path', async (req, res) => {
     if ((await canRead(res, 'read')) === undefined) return;

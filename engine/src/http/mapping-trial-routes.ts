@@ -34,6 +34,8 @@ export interface MappingTrialDeps {
   /** The mapping router's access rule and audit (`Mapping` rows). */
   readonly access: AdminAccess;
   readonly workspace: MappingWorkspace;
+  /** DEFAULT_TIMEZONE, for senders whose `sender.yaml` names no zone. */
+  readonly defaultTimezone: string;
 }
 
 /** Results carry both Bundles when this many messages or fewer were asked for. */
@@ -166,6 +168,7 @@ export function addMappingTrialRoutes(router: Router, deps: MappingTrialDeps): v
     const sets = await setsOf(res, workspace, overlay);
     if (sets === undefined) return;
     const report = await dryRunMappings(dryRunMessages(deps.db, selector), sets.deployed, sets.candidate, {
+      defaultTimezone: deps.defaultTimezone,
       includeOutputs: countOf(selector) <= MAX_MESSAGES_WITH_OUTPUT,
     });
     await access.audit(

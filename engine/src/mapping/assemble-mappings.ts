@@ -77,7 +77,6 @@ function sourceOf(
     events,
     resources,
     ...(sender !== undefined ? { sender } : {}),
-    ...(data.timezone !== undefined ? { timezone: data.timezone } : {}),
     ...(data.eventTime !== undefined
       ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } }
       : {}),

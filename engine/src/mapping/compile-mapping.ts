@@ -16,7 +16,6 @@ export interface MappingSource {
   readonly messageType: string;
   readonly events: readonly string[];
   readonly sender?: string;
-  readonly timezone?: string;
   readonly eventTime?: { readonly rules: readonly RawRule[]; readonly origin: RawOrigin };
   /** One entry per resource rule name: its layers, base first. */
   readonly resources: readonly (readonly RawResourceEntry[])[];
@@ -36,6 +35,14 @@ function lastDefined<K extends keyof RawResource>(
 
 function siteOf(origin: RawOrigin, rule: string, bound: boolean): RuleSite {
   return { origin, rule, bound };
+}
+
+/** True when a rule, its fallbacks or the objects it builds read `context: assumedTimezone`. */
+function readsAssumedZone(rule: CompiledRule): boolean {
+  const s = rule.source;
+  if (s.kind === 'context' && s.key === 'assumedTimezone') return true;
+  if (s.kind === 'object' && s.elements.some((e) => e.rules.some(readsAssumedZone))) return true;
+  return rule.otherwise !== undefined && readsAssumedZone(rule.otherwise);
 }
 
 /** Compiles one resource rule from its layers; undefined when it has errors (reported). */
@@ -85,9 +92,18 @@ export function compileResource(
     if (layer.raw.elements === undefined) continue;
     const site = at(siteOf(layer.origin, name, bound), 'elements');
     for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) {
+      if (e.required === true) {
+        ctx.report(
+          MappingErrorCode.SchemaViolation,
+          `required: on an element applies inside object: (the object is not built without it); a resource's own elements cannot be required`,
+          { file: layer.origin.file, pointer: [...layer.origin.pointer, 'elements', e.key.join('.')] },
+          `${name}.${e.key.join('.')}`,
+        );
+      }
       elements.set(e.key.join('.'), e);
     }
   }
+  const deferred = [...elements.values()].some((e) => e.rules.some(readsAssumedZone));
   return {
     name,
     resourceType: type.value,
@@ -97,6 +113,7 @@ export function compileResource(
       .map((part) => typeof part === 'object' && part.required === true),
     required: lastDefined(layers, 'required')?.value === true,
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
+    ...(deferred ? { readsAssumedZone: true as const } : {}),
     update: lastDefined(layers, 'update')?.value ?? 'replace',
     ...(covers !== undefined ? { covers } : {}),
     forEach: levels,
@@ -138,6 +155,5 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
     tables: base.tables,
     resources,
     ...(src.sender !== undefined ? { sender: src.sender } : {}),
-    ...(src.timezone !== undefined ? { timezone: src.timezone } : {}),
   };
 }

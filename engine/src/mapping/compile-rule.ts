@@ -260,11 +260,13 @@ export function compileElements(
       const compiled = target !== undefined ? compileRule(rule, target, rsite, ctx) : undefined;
       if (compiled !== undefined) rules.push(compiled);
     });
+    const required = list.some((rule) => typeof rule === 'object' && rule.required === true);
     out.push({
       key: resolved.keys,
       array: resolved.target?.array ?? false,
       choice: resolved.choicePrefix !== undefined,
       rules,
+      ...(required ? { required: true as const } : {}),
       ...(resolved.allowed !== undefined ? { allowed: resolved.allowed } : {}),
     });
   }

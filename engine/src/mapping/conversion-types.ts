@@ -11,8 +11,13 @@ export interface ConvertContext {
   readonly tables: ReadonlyMap<string, CodeTable>;
   /** The value of the rule's `unit:` location (NM/SN to Quantity). */
   readonly unit?: Hl7Value | undefined;
-  /** Offset (`-05:00`) assumed for times sent without one; unset drops the time to keep the date exact. */
-  readonly timezone?: string | undefined;
+  /** IANA zone times sent without an offset are read in: the sender's, else DEFAULT_TIMEZONE. */
+  readonly timezone: string;
+  /**
+   * Called when a value was read in `timezone` because it carried no offset, so the message's
+   * Provenance can say which zone was assumed (`context: assumedTimezone`).
+   */
+  readonly noteZoneAssumed?: () => void;
 }
 
 /** Turns one HL7 value into one FHIR value, or undefined when there is nothing usable. */

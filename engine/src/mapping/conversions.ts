@@ -14,7 +14,7 @@ import {
   xcnSystem,
   xcnToIdentifier,
 } from './convert-codes';
-import { toFhirDate, toFhirDateTime, toFhirInstant } from './convert-datetime';
+import { readFhirDateTime, readFhirInstant, toFhirDate, type FhirDateTime } from './convert-datetime';
 import {
   nmToDecimal,
   nmToInteger,
@@ -56,14 +56,17 @@ export const STRING_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const text: Converter = (v) => v.text();
-const dateTime: Converter = (v, ctx) => {
-  const t = v.text();
-  return t === undefined ? undefined : toFhirDateTime(t, ctx.timezone);
-};
-const instant: Converter = (v, ctx) => {
-  const t = v.text();
-  return t === undefined ? undefined : toFhirInstant(t, ctx.timezone);
-};
+/** A dateTime or instant conversion that tells the context when it assumed the zone. */
+function zoned(read: (text: string, zone: string) => FhirDateTime | undefined): Converter {
+  return (v, ctx) => {
+    const t = v.text();
+    const r = t === undefined ? undefined : read(t, ctx.timezone);
+    if (r?.zoneAssumed === true) ctx.noteZoneAssumed?.();
+    return r?.value;
+  };
+}
+const dateTime = zoned(readFhirDateTime);
+const instant = zoned(readFhirInstant);
 const date: Converter = (v) => {
   const t = v.text();
   return t === undefined ? undefined : toFhirDate(t);

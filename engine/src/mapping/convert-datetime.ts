@@ -1,7 +1,10 @@
 /**
- * HL7 DTM/DT/TS to FHIR date, dateTime and instant. The sender's UTC offset is kept as sent,
- * because the store orders updates by event time and a shifted time would reorder them.
+ * HL7 DTM/DT/TS to FHIR date, dateTime and instant. A UTC offset the sender sent is kept as
+ * sent, because the store orders updates by event time and a shifted time would reorder them.
+ * A time sent without one is read in the sender's IANA zone (luxon, DST rules included) and
+ * written with the offset that zone had then, so the time of day survives.
  */
+import { DateTime } from 'luxon';
 
 const DTM = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$/;
 
@@ -14,6 +17,13 @@ interface DtmParts {
   readonly second?: string | undefined;
   readonly fraction?: string | undefined;
   readonly offset?: string | undefined;
+}
+
+/** A FHIR dateTime and whether a zone had to be assumed to write it. */
+export interface FhirDateTime {
+  readonly value: string;
+  /** True when the HL7 time had no offset and the given zone supplied it. */
+  readonly zoneAssumed: boolean;
 }
 
 function parseDtm(text: string): DtmParts | undefined {
@@ -42,31 +52,82 @@ function formatOffset(offset: string): string {
   return `${offset.slice(0, 3)}:${offset.slice(3)}`;
 }
 
-/** `YYYY`, `YYYY-MM` or `YYYY-MM-DD` from a DT or DTM. */
-export function toFhirDate(text: string): string | undefined {
-  const p = parseDtm(text);
-  if (p === undefined) return undefined;
+function dateOf(p: DtmParts): string {
   return [p.year, p.month, p.day].filter((x) => x !== undefined).join('-');
 }
 
 /**
- * A FHIR dateTime. A time needs a zone in FHIR: with no offset in the message and no `timezone`
- * configured, the value is reduced to its date rather than guessed.
+ * The local time `p` in `zone`, resolved the way RFC 9557 / Temporal's `compatible`
+ * disambiguation (and java.time) do:
+ * - a local time that does not exist (the hour skipped when clocks spring forward, 02:30 on
+ *   2026-03-08 in New York) is moved forward by the gap: 03:30-04:00, the instant a clock that
+ *   missed the change would have meant. luxon does this itself.
+ * - a local time that happens twice (01:30 on 2026-11-01 in New York) takes the earlier of its
+ *   two offsets, the first occurrence (01:30-04:00). luxon would pick the later one, so the
+ *   candidates are compared here: the first reading is the one the sender's clock showed first,
+ *   and a feed that meant the second has no way to say so without an offset anyway.
  */
-export function toFhirDateTime(text: string, timezone?: string): string | undefined {
-  const p = parseDtm(text);
-  if (p === undefined) return undefined;
-  const date = [p.year, p.month, p.day].filter((x) => x !== undefined).join('-');
-  const zone = p.offset !== undefined ? formatOffset(p.offset) : timezone;
-  if (p.hour === undefined || p.day === undefined || zone === undefined) return date;
-  const frac = p.fraction !== undefined && p.second !== undefined ? `.${p.fraction}` : '';
-  return `${date}T${p.hour}:${p.minute ?? '00'}:${p.second ?? '00'}${frac}${zone}`;
+function resolveLocal(p: DtmParts, zone: string): DateTime {
+  const local = DateTime.fromObject(
+    {
+      year: +p.year,
+      month: Number(p.month),
+      day: Number(p.day),
+      hour: Number(p.hour),
+      minute: Number(p.minute ?? '0'),
+      second: Number(p.second ?? '0'),
+    },
+    { zone },
+  );
+  if (!local.isValid) {
+    // Zones are checked where they are configured (sender.yaml, DEFAULT_TIMEZONE): reaching this
+    // is a bug, not a message problem.
+    throw new Error(`time zone "${zone}" cannot be used: ${local.invalidExplanation ?? 'invalid'}`);
+  }
+  const candidates = local.getPossibleOffsets();
+  return candidates.reduce((a, b) => (b.toMillis() < a.toMillis() ? b : a), local);
 }
 
-/** A FHIR instant: needs at least minutes and a zone; undefined otherwise. */
-export function toFhirInstant(text: string, timezone?: string): string | undefined {
+/** `YYYY`, `YYYY-MM` or `YYYY-MM-DD` from a DT or DTM. */
+export function toFhirDate(text: string): string | undefined {
+  const p = parseDtm(text);
+  return p === undefined ? undefined : dateOf(p);
+}
+
+/**
+ * A FHIR dateTime, telling whether `zone` was assumed. An offset in the message is kept exactly;
+ * a time without one is read in `zone`; a value with no time (a date, or a year and month) stays
+ * what it is, since FHIR dateTime allows a partial date without a zone.
+ * @param text - the DTM as sent
+ * @param zone - IANA zone of the sender (or DEFAULT_TIMEZONE), already validated
+ */
+export function readFhirDateTime(text: string, zone: string): FhirDateTime | undefined {
+  const p = parseDtm(text);
+  if (p === undefined) return undefined;
+  if (p.hour === undefined || p.day === undefined) return { value: dateOf(p), zoneAssumed: false };
+  // The fraction is kept digit for digit (HL7 allows four, luxon keeps milliseconds).
+  const frac = p.fraction !== undefined && p.second !== undefined ? `.${p.fraction}` : '';
+  if (p.offset !== undefined) {
+    const time = `${p.hour}:${p.minute ?? '00'}:${p.second ?? '00'}`;
+    return { value: `${dateOf(p)}T${time}${frac}${formatOffset(p.offset)}`, zoneAssumed: false };
+  }
+  const at = resolveLocal(p, zone);
+  return { value: `${at.toFormat("yyyy-MM-dd'T'HH:mm:ss")}${frac}${at.toFormat('ZZ')}`, zoneAssumed: true };
+}
+
+/** A FHIR dateTime (see readFhirDateTime). */
+export function toFhirDateTime(text: string, zone: string): string | undefined {
+  return readFhirDateTime(text, zone)?.value;
+}
+
+/** A FHIR instant: needs at least minutes; undefined for a date or an hour alone. */
+export function readFhirInstant(text: string, zone: string): FhirDateTime | undefined {
   const p = parseDtm(text);
   if (p?.minute === undefined) return undefined;
-  if (p.offset === undefined && timezone === undefined) return undefined;
-  return toFhirDateTime(text, timezone);
+  return readFhirDateTime(text, zone);
+}
+
+/** A FHIR instant (see readFhirInstant). */
+export function toFhirInstant(text: string, zone: string): string | undefined {
+  return readFhirInstant(text, zone)?.value;
 }

@@ -25,7 +25,13 @@ export interface Instance {
 /** Everything rules of one message share. */
 export interface ExecState {
   readonly convert: ConvertContext;
-  readonly context: { readonly messageId: string; readonly receivedAt: string; eventTime?: string };
+  readonly context: {
+    readonly messageId: string;
+    readonly receivedAt: string;
+    eventTime?: string;
+    /** Set once a value was read without an offset, in this zone. */
+    assumedTimezone?: string;
+  };
   readonly instances: ReadonlyMap<string, readonly Instance[]>;
   readonly all: readonly Instance[];
   readonly rules: ReadonlyMap<string, CompiledResourceRule>;
@@ -185,10 +191,31 @@ function evaluateObject(
   for (const inner of scopes) {
     if (rule.when !== undefined && !testCondition(rule.when, inner)) continue;
     const obj = buildElements(s.elements, inner, state, self);
-    if (Object.keys(obj).length > 0) out.push(obj);
+    if (Object.keys(obj).length > 0 && hasRequired(s.elements, obj)) out.push(obj);
     if (!all && out.length > 0) break;
   }
   return out;
+}
+
+/**
+ * True when every `required` element got a value: an extension whose value is missing is left
+ * out whole rather than built with its url alone, which FHIR refuses.
+ */
+function hasRequired(elements: readonly CompiledElement[], obj: Record<string, unknown>): boolean {
+  return elements.every((e) => {
+    if (e.required !== true) return true;
+    const keys = e.choice ? e.rules.map((r) => [...e.key.slice(0, -1), r.as ?? '']) : [e.key];
+    return keys.some((k) => isPresent(valueAt(obj, k)));
+  });
+}
+
+function valueAt(obj: Record<string, unknown>, keys: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const k of keys) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
 }
 
 /** Builds an object (a resource body or a nested element) from element rules. */

@@ -12,8 +12,12 @@ import type { MapResult } from './map-message';
 import { isMappingError } from './mapping-error';
 import type { MappingSet } from './mapping-types';
 
-/** The fixed context golden outputs are produced with, so they do not change run to run. */
-export const GOLDEN_CONTEXT = { receivedAt: '2024-01-01T00:00:00Z' } as const;
+/**
+ * The fixed context golden outputs are produced with, so they do not change run to run or host
+ * to host: times sent without an offset are read in UTC unless the example's sender has a
+ * `sender.yaml` with its own zone (as on a host with DEFAULT_TIMEZONE=UTC).
+ */
+export const GOLDEN_CONTEXT = { receivedAt: '2024-01-01T00:00:00Z', defaultTimezone: 'UTC' } as const;
 
 /** One golden example and how it fared. */
 export interface GoldenResult {

@@ -23,6 +23,7 @@ import type { MappingSet } from './mapping-types';
 import { parseMappingFile } from './parse-mapping-file';
 import type { ParsedMappingFile } from './parse-mapping-file';
 import type { RawMappingFile } from './raw-mapping';
+import { readSenderTimezones } from './sender-settings';
 
 /** Options for loadMappingSet and loadMappingSetFromTexts. */
 export interface LoadMappingOptions {
@@ -199,9 +200,10 @@ export async function loadMappingSetFromTexts(
     report,
   });
   const { base, senders } = assembleMappings(files, ctxFor, report);
+  const timezones = readSenderTimezones(files, report);
   const unique = dedupe(problems);
   if (unique.length > 0) throw new MappingLoadError(unique);
-  return createMappingSet(mappingSetVersion(ordered), base, senders);
+  return createMappingSet(mappingSetVersion(ordered), base, senders, timezones);
 }
 
 function dedupe(problems: readonly MappingProblem[]): MappingProblem[] {

@@ -22,6 +22,11 @@ export interface MapContext {
   readonly messageId: string;
   /** When the engine received it (FHIR instant). */
   readonly receivedAt: string;
+  /**
+   * IANA zone for times sent without an offset when the sender's `sender.yaml` names none
+   * (DEFAULT_TIMEZONE, else the host's zone: the caller decides, so mapping stays pure).
+   */
+  readonly defaultTimezone: string;
 }
 
 /** A FHIR R4 transaction Bundle entry that PUTs a resource at its deterministic id. */
@@ -53,6 +58,8 @@ export type MapResult =
       readonly eventTime: string;
       /** The mapping file used. */
       readonly mappingFile: string;
+      /** The zone some value was read in because it had no offset; absent when none was. */
+      readonly assumedTimezone?: string;
       /** Parts of the message no rule could map (kept on the archive row for the analyst). */
       readonly warnings: readonly OperationOutcomeIssue[];
     }
@@ -151,19 +158,28 @@ function uncovered(
   return issues;
 }
 
-/** Runs a compiled mapping on a message. */
+/**
+ * Runs a compiled mapping on a message.
+ * @param timezone - IANA zone its times without an offset are read in (the sender's, else the
+ *   default)
+ */
 export function executeMapping(
   mapping: CompiledMapping,
   message: Hl7Message,
   version: string,
-  ctx: MapContext,
+  ctx: Omit<MapContext, 'defaultTimezone'>,
+  timezone: string,
 ): MapResult {
   const root = rootScope(message);
   const instances = new Map<string, Instance[]>();
   const rules = new Map(mapping.resources.map((r) => [r.name, r]));
+  const context: ExecState['context'] = { messageId: ctx.messageId, receivedAt: ctx.receivedAt };
+  const noteZoneAssumed = (): void => {
+    context.assumedTimezone = timezone;
+  };
   const state: ExecState = {
-    convert: { tables: mapping.tables, timezone: mapping.timezone },
-    context: { messageId: ctx.messageId, receivedAt: ctx.receivedAt },
+    convert: { tables: mapping.tables, timezone, noteZoneAssumed },
+    context,
     instances,
     all: [],
     rules,
@@ -178,21 +194,19 @@ export function executeMapping(
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
   const full: ExecState = { ...state, all };
   const seen = new Set<string>();
-  const entry: BundleEntry[] = [];
-  for (const inst of all) {
-    if (seen.has(inst.reference) || inst.rule.referenceOnly) continue;
+  const built = new Map<Instance, BundleEntry>();
+  const emitted = all.filter((inst) => {
+    if (seen.has(inst.reference) || inst.rule.referenceOnly) return false;
     seen.add(inst.reference);
-    const directives: StoreDirectives = { keepStored: [], clear: [] };
-    const body = buildElements(inst.rule.elements, inst.scope, full, inst, directives);
-    const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-    const extension = requestExtensions(inst.rule.update, directives);
-    const request = {
-      method: 'PUT' as const,
-      url: inst.reference,
-      ...(extension.length > 0 ? { extension } : {}),
-    };
-    entry.push({ fullUrl: inst.reference, resource, request });
+    return true;
+  });
+  // Which zone was assumed is known once every other resource has read its times: the rules that
+  // record it (the Provenance) are built last, and the Bundle keeps the rules' order.
+  const last = (i: Instance): boolean => i.rule.readsAssumedZone === true;
+  for (const inst of [...emitted.filter((i) => !last(i)), ...emitted.filter(last)]) {
+    built.set(inst, buildEntry(inst, full));
   }
+  const entry = emitted.map((inst) => built.get(inst)).filter((e): e is BundleEntry => e !== undefined);
   return {
     status: 'mapped',
     bundle: { resourceType: 'Bundle', type: 'transaction', entry },
@@ -200,7 +214,21 @@ export function executeMapping(
     eventTime,
     mappingFile: mapping.file,
     warnings,
+    ...(context.assumedTimezone !== undefined ? { assumedTimezone: context.assumedTimezone } : {}),
   };
+}
+
+function buildEntry(inst: Instance, state: ExecState): BundleEntry {
+  const directives: StoreDirectives = { keepStored: [], clear: [] };
+  const body = buildElements(inst.rule.elements, inst.scope, state, inst, directives);
+  const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
+  const extension = requestExtensions(inst.rule.update, directives);
+  const request = {
+    method: 'PUT' as const,
+    url: inst.reference,
+    ...(extension.length > 0 ? { extension } : {}),
+  };
+  return { fullUrl: inst.reference, resource, request };
 }
 
 /**
@@ -210,9 +238,10 @@ export function executeMapping(
 export function mapMessage(message: Hl7Message, set: MappingSet, ctx: MapContext): MapResult {
   const header = readMessageHeader(message);
   const triggerEvent = header.triggerEvent !== '' ? header.triggerEvent : (readValue(message, 'EVN-1') ?? '');
-  const mapping = set.findMapping({ ...header, triggerEvent });
+  const key = { ...header, triggerEvent };
+  const mapping = set.findMapping(key);
   if (mapping === undefined) {
     return { status: 'ignored', reason: `no mapping for ${header.messageType}^${triggerEvent}` };
   }
-  return executeMapping(mapping, message, set.version, ctx);
+  return executeMapping(mapping, message, set.version, ctx, set.findTimezone(key) ?? ctx.defaultTimezone);
 }

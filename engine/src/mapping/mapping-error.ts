@@ -20,6 +20,7 @@ export const MappingErrorCode = {
   BadTable: 'bad-code-table',
   MissingRequired: 'missing-required',
   SegmentNotMapped: 'segment-not-mapped',
+  UnknownTimeZone: 'unknown-time-zone',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 

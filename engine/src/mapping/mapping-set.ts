@@ -10,11 +10,15 @@ function indexByEvent(mappings: readonly CompiledMapping[]): Map<string, Compile
   return index;
 }
 
-/** Builds the set; `senders` maps a sender directory name to its specialised mappings. */
+/**
+ * Builds the set; `senders` maps a sender directory name to its specialised mappings, and
+ * `timezones` a sender directory name to the zone of its `sender.yaml`.
+ */
 export function createMappingSet(
   version: string,
   base: readonly CompiledMapping[],
   senders: ReadonlyMap<string, readonly CompiledMapping[]>,
+  timezones: ReadonlyMap<string, string> = new Map(),
 ): MappingSet {
   const baseIndex = indexByEvent(base);
   const senderIndex = new Map([...senders].map(([name, ms]) => [name, indexByEvent(ms)]));
@@ -22,6 +26,7 @@ export function createMappingSet(
     version,
     mappings: [...base, ...[...senders.values()].flat()],
     senders: [...senders.keys()],
+    timezones,
     findMapping(key: MappingKey): CompiledMapping | undefined {
       const event = `${key.messageType}^${key.triggerEvent}`;
       for (const sender of [key.sender, key.sendingFacility]) {
@@ -29,6 +34,13 @@ export function createMappingSet(
         if (found !== undefined) return found;
       }
       return baseIndex.get(event);
+    },
+    findTimezone(key: MappingKey): string | undefined {
+      for (const sender of [key.sender, key.sendingFacility]) {
+        const zone = sender !== undefined ? timezones.get(sender) : undefined;
+        if (zone !== undefined) return zone;
+      }
+      return undefined;
     },
   };
 }

@@ -7,6 +7,12 @@ import type { Hl7Path } from '../hl7/read-value';
 import type { CodeTable } from './code-tables';
 import type { Converter } from './conversion-types';
 
+/**
+ * Facts of the message a `context:` rule reads: its archive id, receipt and event time, and the
+ * zone assumed for times it sent without an offset (only when some value was read that way).
+ */
+export type ContextKey = 'messageId' | 'receivedAt' | 'eventTime' | 'assumedTimezone';
+
 /** An HL7 location (`PID-3.4`) or a location inside the value bound by `from`/`forEach` (`$`, `$.9.1`). */
 export type CompiledPath =
   | { readonly kind: 'hl7'; readonly text: string; readonly path: Hl7Path }
@@ -56,7 +62,7 @@ export type CompiledSource =
     }
   | { readonly kind: 'const'; readonly value: unknown }
   | { readonly kind: 'template'; readonly parts: readonly (string | CompiledPath)[] }
-  | { readonly kind: 'context'; readonly key: 'messageId' | 'receivedAt' | 'eventTime' }
+  | { readonly kind: 'context'; readonly key: ContextKey }
   | {
       readonly kind: 'ref';
       readonly target: string;
@@ -93,6 +99,8 @@ export interface CompiledElement {
   readonly choice: boolean;
   /** Allowed codes, when the FHIR element is a code with a fixed value set. */
   readonly allowed?: ReadonlySet<string>;
+  /** Inside `object:`: without a value here the object is not built (`required: true`). */
+  readonly required?: true;
   readonly rules: readonly CompiledRule[];
 }
 
@@ -111,6 +119,11 @@ export interface CompiledResourceRule {
   readonly covers?: string;
   /** When true the resource is only referenced (its id computed), not put in the Bundle. */
   readonly referenceOnly: boolean;
+  /**
+   * True when an element reads `context: assumedTimezone`: such a resource (the Provenance) is
+   * built after all the others, once every time of the message has been read.
+   */
+  readonly readsAssumedZone?: true;
   readonly forEach: readonly ForEachLevel[];
   readonly when?: CompiledCondition;
   readonly elements: readonly CompiledElement[];
@@ -125,8 +138,6 @@ export interface CompiledMapping {
   readonly events: readonly string[];
   /** The sender directory the mapping was specialised for, if any. */
   readonly sender?: string;
-  /** Offset assumed for times sent without one (`timezone:` in the file). */
-  readonly timezone?: string;
   readonly eventTime: readonly CompiledRule[];
   /** Code tables visible to this mapping (a sender's own tables override the base ones). */
   readonly tables: ReadonlyMap<string, CodeTable>;
@@ -148,6 +159,14 @@ export interface MappingSet {
   readonly mappings: readonly CompiledMapping[];
   /** Sender directories that have overrides. */
   readonly senders: readonly string[];
+  /** Sender directory to the IANA zone its `sender.yaml` names. */
+  readonly timezones: ReadonlyMap<string, string>;
   /** Resolves by MSH-9 type^event, preferring `senders/<MSH-3^MSH-4>/`, then `senders/<MSH-4>/`. */
   findMapping(key: MappingKey): CompiledMapping | undefined;
+  /**
+   * The IANA zone of the sender's `sender.yaml`, `senders/<MSH-3^MSH-4>/` before
+   * `senders/<MSH-4>/` (each looked up on its own, so a facility's zone holds for all of its
+   * applications); undefined when neither names one and DEFAULT_TIMEZONE applies.
+   */
+  findTimezone(key: MappingKey): string | undefined;
 }

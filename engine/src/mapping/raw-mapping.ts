@@ -2,6 +2,7 @@
  * The shape of a mapping file as written, after it passed mapping.schema.json. These types
  * mirror the schema; the compiler turns them into the compiled rules execution uses.
  */
+import type { ContextKey } from './mapping-types';
 import type { UpdateMode } from './update-mode';
 
 /** A condition as written. */
@@ -35,7 +36,7 @@ export interface RawRuleObject {
   readonly join?: string;
   readonly value?: unknown;
   readonly template?: string;
-  readonly context?: 'messageId' | 'receivedAt' | 'eventTime';
+  readonly context?: ContextKey;
   readonly ref?: string;
   readonly refAll?: true;
   readonly object?: RawElements;
@@ -77,6 +78,7 @@ export interface RawMappingFile {
   readonly messageType?: string;
   readonly events?: readonly string[];
   readonly include?: readonly string[];
+  /** Only in `senders/<sender>/sender.yaml`: the sender's IANA zone. */
   readonly timezone?: string;
   readonly eventTime?: readonly RawRule[];
   readonly resources?: readonly RawResource[];

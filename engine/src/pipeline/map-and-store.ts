@@ -103,6 +103,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
     const result = mapMessage(parsed, set, {
       messageId: message.id,
       receivedAt: message.receivedAt.toISOString(),
+      defaultTimezone: config.defaultTimezone,
     });
     if (result.status === 'ignored') {
       return { status: 'ignored', output: { reason: result.reason }, mappingVersion: set.version };

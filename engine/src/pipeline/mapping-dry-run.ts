@@ -69,6 +69,8 @@ export interface DryRunReport {
 }
 
 export interface DryRunOptions {
+  /** The engine's DEFAULT_TIMEZONE, for senders whose `sender.yaml` names no zone. */
+  readonly defaultTimezone: string;
   /** Put both Bundles on each result. @defaultValue false */
   readonly includeOutputs?: boolean;
   /** Messages mapped between yields to the event loop, so ACKs keep flowing. @defaultValue 50 */
@@ -135,9 +137,14 @@ export function dryRunOne(
   message: DryRunMessage,
   deployed: MappingSet,
   candidate: MappingSet,
+  defaultTimezone: string,
   includeOutputs = false,
 ): DryRunResult {
-  const ctx: MapContext = { messageId: message.id ?? 'dry-run', receivedAt: message.receivedAt };
+  const ctx: MapContext = {
+    messageId: message.id ?? 'dry-run',
+    receivedAt: message.receivedAt,
+    defaultTimezone,
+  };
   let before: Mapped;
   let after: Mapped;
   if (message.unreadable !== undefined) {
@@ -182,7 +189,7 @@ export async function dryRunMappings(
   batches: AsyncIterable<readonly DryRunMessage[]> | Iterable<readonly DryRunMessage[]>,
   deployed: MappingSet,
   candidate: MappingSet,
-  options: DryRunOptions = {},
+  options: DryRunOptions,
 ): Promise<DryRunReport> {
   const yieldEvery = options.yieldEvery ?? 50;
   const results: DryRunResult[] = [];
@@ -192,7 +199,13 @@ export async function dryRunMappings(
   let sinceYield = 0;
   for await (const batch of batches) {
     for (const message of batch) {
-      const r = dryRunOne(message, deployed, candidate, options.includeOutputs === true);
+      const r = dryRunOne(
+        message,
+        deployed,
+        candidate,
+        options.defaultTimezone,
+        options.includeOutputs === true,
+      );
       results.push(r);
       if (r.failed) failed++;
       else if (r.changed) changed++;

@@ -109,6 +109,7 @@ export async function benchDryRun(databaseUrl: string, o: DryRunBenchOptions): P
       dryRunMessages(db, { sender: BENCH_SENDER, last: o.messages }),
       deployed,
       candidate,
+      { defaultTimezone: 'UTC' },
     );
     const seconds = (performance.now() - t) / 1000;
     const peak = sampler.stop();
