@@ -29,6 +29,7 @@ function resources(segments: readonly string[], type: string): BundleEntry['reso
   const result = mapMessage(parseHl7([...HEAD, ...segments].join('\r')), set, {
     messageId: 'm1',
     receivedAt: '2024-06-11T13:30:00Z',
+    defaultTimezone: 'UTC',
   });
   if (result.status !== 'mapped') throw new Error(result.reason);
   return result.bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === type);

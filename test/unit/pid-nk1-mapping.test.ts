@@ -29,7 +29,11 @@ function mapA04(pid: Readonly<Record<number, string>>, nk1: readonly string[] = 
     ...nk1,
     'PV1|1|O',
   ].join('\r');
-  const result = mapMessage(parseHl7(message), set, { messageId: 'm1', receivedAt: '2024-03-05T10:00:00Z' });
+  const result = mapMessage(parseHl7(message), set, {
+    messageId: 'm1',
+    receivedAt: '2024-03-05T10:00:00Z',
+    defaultTimezone: 'UTC',
+  });
   if (result.status !== 'mapped') throw new Error(`not mapped: ${result.reason}`);
   return result.bundle.entry.map((e) => e.resource as Resource);
 }
