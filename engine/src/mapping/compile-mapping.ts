@@ -4,6 +4,7 @@
  */
 import { at, compileCondition, compileLevels } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
+import { compileMerges } from './compile-merge';
 import { compileElements, compileRule } from './compile-rule';
 import type { RuleNames } from './compile-rule';
 import { MappingErrorCode } from './mapping-error';
@@ -98,6 +99,7 @@ export function compileResource(
     required: lastDefined(layers, 'required')?.value === true,
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
     update: lastDefined(layers, 'update')?.value ?? 'replace',
+    merge: compileMerges(layers, type.value, ctx),
     ...(covers !== undefined ? { covers } : {}),
     forEach: levels,
     elements: [...elements.values()],

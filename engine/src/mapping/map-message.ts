@@ -185,7 +185,7 @@ export function executeMapping(
     const directives: StoreDirectives = { keepStored: [], clear: [] };
     const body = buildElements(inst.rule.elements, inst.scope, full, inst, directives);
     const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-    const extension = requestExtensions(inst.rule.update, directives);
+    const extension = requestExtensions(inst.rule.update, directives, inst.rule.merge);
     const request = {
       method: 'PUT' as const,
       url: inst.reference,
