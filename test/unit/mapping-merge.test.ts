@@ -118,4 +118,19 @@ resources:
       ]),
     );
   });
+
+  it('is on the base visit mapping, with an A12 of its own', async () => {
+    const set = await loadSet();
+    expect(mergesOf(set, 'A02', 'Encounter')).toEqual([
+      { element: 'location', by: 'location.reference', notSent: { status: 'completed' } },
+    ]);
+    expect(mergesOf(set, 'A12', 'Encounter')).toEqual([
+      {
+        element: 'location',
+        by: 'location.reference',
+        keep: ['period.start'],
+        notSent: { status: 'completed' },
+      },
+    ]);
+  });
 });
