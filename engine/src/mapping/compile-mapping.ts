@@ -4,6 +4,7 @@
  */
 import { at, compileCondition, compileLevels } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
+import { compileMerges } from './compile-merge';
 import { compileElements, compileRule } from './compile-rule';
 import type { RuleNames } from './compile-rule';
 import { MappingErrorCode } from './mapping-error';
@@ -115,6 +116,7 @@ export function compileResource(
     referenceOnly: lastDefined(layers, 'referenceOnly')?.value === true,
     ...(deferred ? { readsAssumedZone: true as const } : {}),
     update: lastDefined(layers, 'update')?.value ?? 'replace',
+    merge: compileMerges(layers, type.value, ctx),
     ...(covers !== undefined ? { covers } : {}),
     forEach: levels,
     elements: [...elements.values()],

@@ -222,7 +222,7 @@ function buildEntry(inst: Instance, state: ExecState): BundleEntry {
   const directives: StoreDirectives = { keepStored: [], clear: [] };
   const body = buildElements(inst.rule.elements, inst.scope, state, inst, directives);
   const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-  const extension = requestExtensions(inst.rule.update, directives);
+  const extension = requestExtensions(inst.rule.update, directives, inst.rule.merge);
   const request = {
     method: 'PUT' as const,
     url: inst.reference,

@@ -2,6 +2,7 @@
  * The compiled form of mapping files. Loading turns YAML into these plain structures once, with
  * paths parsed, tables and conversions resolved, so executing a mapping does no lookups by name.
  */
+import type { ElementMerge } from '../fhir/merge-directive';
 import type { UpdateMode } from './update-mode';
 import type { Hl7Path } from '../hl7/read-value';
 import type { CodeTable } from './code-tables';
@@ -115,6 +116,8 @@ export interface CompiledResourceRule {
   readonly required: boolean;
   /** How the stored resource is updated (see update-mode.ts). */
   readonly update: UpdateMode;
+  /** List elements the store merges with what it holds (`merge:`), whatever `update` says. */
+  readonly merge: readonly ElementMerge[];
   /** A segment name every occurrence of which this rule's iteration must reach (`covers:`). */
   readonly covers?: string;
   /** When true the resource is only referenced (its id computed), not put in the Bundle. */

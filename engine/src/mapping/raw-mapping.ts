@@ -56,12 +56,26 @@ export type RawRule = string | RawRuleObject;
 /** Element name to one rule or a list of rules; null (in an extending rule) removes the element. */
 export type RawElements = Readonly<Record<string, RawRule | readonly RawRule[] | null>>;
 
+/**
+ * How a list element combines with the stored one (`merge:` of a resource rule): `union` adds
+ * the items the store lacks; `by` matches items on a path inside them and merges each pair.
+ */
+export type RawElementMerge =
+  | 'union'
+  | {
+      readonly by: string;
+      readonly keep?: readonly string[];
+      readonly notSent?: Readonly<Record<string, string>>;
+    };
+
 /** A resource rule as written. */
 export interface RawResource {
   readonly name: string;
   readonly type?: string;
   readonly mode?: 'replace' | 'extend';
   readonly update?: UpdateMode;
+  /** Top-level list elements that accumulate across messages instead of being replaced. */
+  readonly merge?: Readonly<Record<string, RawElementMerge>>;
   /** Every segment of this name must be reached by the rule's forEach, or the message fails. */
   readonly covers?: string;
   readonly required?: boolean;

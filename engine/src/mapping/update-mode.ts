@@ -4,6 +4,7 @@
  * `merge` keeps stored top-level elements the message does not carry; `replace` writes it whole.
  * A field sent as `""` (HL7's explicit null) does delete: the element is cleared.
  */
+import { mergeExtension, type ElementMerge, type MergeExtension } from '../fhir/merge-directive';
 
 export type UpdateMode = 'replace' | 'merge';
 
@@ -17,12 +18,18 @@ export const CLEAR_EXTENSION = 'urn:care:fhir:clear';
 /** An extension on `Bundle.entry.request`, as the mapper writes it. */
 export type RequestExtension =
   | { readonly url: typeof UPDATE_MODE_EXTENSION; readonly valueCode: UpdateMode }
-  | { readonly url: typeof KEEP_STORED_EXTENSION | typeof CLEAR_EXTENSION; readonly valueString: string };
+  | { readonly url: typeof KEEP_STORED_EXTENSION | typeof CLEAR_EXTENSION; readonly valueString: string }
+  | MergeExtension;
 
-/** The request extensions for a mode and the store directives; none for a plain PUT. */
+/**
+ * The request extensions for a mode, the store directives and the rule's merged list elements
+ * (fhir/merge-directive.ts); none for a plain PUT. A merge rule goes out whether or not this
+ * message fills its element: without it a `replace` update would drop the stored list.
+ */
 export function requestExtensions(
   mode: UpdateMode,
   directives: { readonly keepStored: readonly string[]; readonly clear: readonly string[] },
+  merges: readonly ElementMerge[] = [],
 ): RequestExtension[] {
   const list: RequestExtension[] =
     mode === 'merge' ? [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }] : [];
@@ -30,6 +37,7 @@ export function requestExtensions(
     list.push({ url: KEEP_STORED_EXTENSION, valueString: element });
   }
   for (const element of directives.clear) list.push({ url: CLEAR_EXTENSION, valueString: element });
+  for (const merge of merges) list.push(mergeExtension(merge));
   return list;
 }
 

@@ -8,8 +8,8 @@ import {
   KEEP_STORED_EXTENSION,
   readDirective,
   readUpdateMode,
-  type UpdateMode,
 } from '../mapping/update-mode';
+import { readMerges, type ElementMerge } from '../fhir/merge-directive';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
@@ -18,6 +18,7 @@ import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks'
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
 import type { TransactionBundle } from './fhir-types';
 import { createWriteQueue, type WriteQueue } from './fhir-write-queue';
+import { lateBody, withUpdateMode, type EntryDirectives } from './entry-body';
 import {
   advanceEventTime,
   hashBody,
@@ -81,17 +82,11 @@ export interface ApplyBundleResult {
   readonly changes: ResourceChange[];
 }
 
-interface PlannedEntry {
+interface PlannedEntry extends EntryDirectives {
   readonly type: string;
   readonly id: string;
   readonly method: 'PUT' | 'DELETE';
   readonly body: JsonObject | undefined;
-  /** `merge`: stored top-level elements the entry does not carry are kept. */
-  readonly update: UpdateMode;
-  /** Top-level elements whose stored value wins over the entry's (filled by a fallback). */
-  readonly keepStored: readonly string[];
-  /** Top-level elements the sender deleted (HL7 `""`): not kept from the stored version. */
-  readonly clear: readonly string[];
 }
 
 interface WriteContext {
@@ -141,7 +136,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
     if (method === 'DELETE') {
-      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [] };
+      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [], merges: [] };
     }
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
@@ -154,6 +149,10 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       );
     }
     const update = readUpdateMode(entry.request);
+    const merges = readMerges(entry.request);
+    if (merges.includes(undefined)) {
+      throw invalid('a merge extension names no element', `${at}.request.extension`);
+    }
     return {
       type,
       id,
@@ -162,6 +161,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       update,
       keepStored: readDirective(entry.request, KEEP_STORED_EXTENSION),
       clear: readDirective(entry.request, CLEAR_EXTENSION),
+      merges: merges.filter((m): m is ElementMerge => m !== undefined),
     };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
@@ -218,7 +218,8 @@ function noWriteChange(
   const { type, id } = entry;
   const previous = stored(current);
   if (current.eventMs > ctx.eventMs) {
-    if (received !== undefined && ctx.hooks.lateWrite?.(current, received) !== undefined) return undefined;
+    const late = received === undefined ? undefined : lateBody(entry, current, received, ctx.hooks.lateWrite);
+    if (late !== undefined) return undefined;
     return { type, id, outcome: SkipReason.OutOfOrder, previous, current: previous };
   }
   // A later event over the same content moves the stored event time: a write, under the lock.
@@ -253,7 +254,7 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
   if (current === undefined) return { type, id, outcome: SkipReason.NotFound };
   const previous = stored(current);
   if (current.eventMs > ctx.eventMs) {
-    const late = received === undefined ? undefined : ctx.hooks.lateWrite?.(current, received);
+    const late = received === undefined ? undefined : lateBody(entry, current, received, ctx.hooks.lateWrite);
     if (late === undefined) return { type, id, outcome: SkipReason.OutOfOrder, previous, current: previous };
     const versionId = await ctx.writes.queue(
       { ...versionOf(ctx, entry, late, false), eventTime: new Date(current.eventMs).toISOString() },
@@ -270,18 +271,6 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
   const versionId = await ctx.writes.queue(versionOf(ctx, entry, body, deleted), current);
   const outcome = deleted ? 'deleted' : 'updated';
   return { type, id, outcome, previous, current: written(versionId, body, deleted) };
-}
-
-/** The body to store: the message's resource, over the stored one's top-level elements in merge mode. */
-function withUpdateMode(entry: PlannedEntry, current: CurrentVersion, received: JsonObject): JsonObject {
-  if (current.deleted) return received;
-  const { meta: _meta, ...stored } = current.resource;
-  const body = entry.update === 'merge' ? { ...stored, ...received } : { ...received };
-  for (const element of entry.clear) Reflect.deleteProperty(body, element);
-  for (const element of entry.keepStored) {
-    if (stored[element] !== undefined) body[element] = stored[element];
-  }
-  return body;
 }
 
 /**
