@@ -20,6 +20,8 @@ export const MappingErrorCode = {
   BadTable: 'bad-code-table',
   MissingRequired: 'missing-required',
   SegmentNotMapped: 'segment-not-mapped',
+  /** A group a rule's `when` skipped, with the rule's `warnWhenSkipped` reason (a warning). */
+  RuleSkipped: 'rule-skipped',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 

@@ -69,6 +69,10 @@ export interface RawResource {
   readonly when?: RawCondition;
   readonly id?: readonly RawRule[];
   readonly elements?: RawElements;
+  /** With `when`: the warning recorded for each iteration the condition skips. */
+  readonly warnWhenSkipped?: string;
+  /** Top-level elements the stored resource must already hold, else the message fails. */
+  readonly expectStored?: RawElements;
 }
 
 /** A mapping or rule file as written. */
@@ -76,6 +80,8 @@ export interface RawMappingFile {
   readonly description?: string;
   readonly messageType?: string;
   readonly events?: readonly string[];
+  /** Why these events are left unmapped on purpose; the file then maps nothing. */
+  readonly ignore?: string;
   readonly include?: readonly string[];
   readonly timezone?: string;
   readonly eventTime?: readonly RawRule[];

@@ -7,12 +7,15 @@ import {
   CLEAR_EXTENSION,
   KEEP_STORED_EXTENSION,
   readDirective,
+  readExpectations,
   readUpdateMode,
+  type StoredExpectation,
   type UpdateMode,
 } from '../mapping/update-mode';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
+import { checkExpectations } from './check-expectations';
 import { lockKeys } from './advisory-locks';
 import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks';
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
@@ -92,6 +95,8 @@ interface PlannedEntry {
   readonly keepStored: readonly string[];
   /** Top-level elements the sender deleted (HL7 `""`): not kept from the stored version. */
   readonly clear: readonly string[];
+  /** What a stored version must already hold for the entry to be written over it. */
+  readonly expect: readonly StoredExpectation[];
 }
 
 interface WriteContext {
@@ -141,7 +146,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
     if (method === 'DELETE') {
-      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [] };
+      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [], expect: [] };
     }
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
@@ -162,6 +167,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       update,
       keepStored: readDirective(entry.request, KEEP_STORED_EXTENSION),
       clear: readDirective(entry.request, CLEAR_EXTENSION),
+      expect: expectationsOf(entry.request, at),
     };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
@@ -170,6 +176,18 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       ? p
       : { ...p, body: mapReferences(p.body, (ref) => fullUrls.get(ref) ?? ref) as JsonObject },
   );
+}
+
+function expectationsOf(
+  request: { readonly extension?: unknown } | undefined,
+  at: string,
+): StoredExpectation[] {
+  try {
+    return readExpectations(request);
+  } catch {
+    // A precondition that cannot be read must not be dropped: the entry is refused.
+    throw invalid('an expect-stored extension does not hold JSON', `${at}.request.extension`);
+  }
 }
 
 function versionOf(ctx: WriteContext, entry: PlannedEntry, body: JsonObject, deleted: boolean): NewVersion {
@@ -266,6 +284,10 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
   if (hashBody(body, deleted) === current.contentHash) {
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, outcome: SkipReason.Unchanged, previous, current: previous };
+  }
+  // Only a write is held to the expectation: a replay of a move that already happened is unchanged.
+  if (entry.expect.length > 0) {
+    await checkExpectations(ctx.tx, ctx.hooks, { type, id, expect: entry.expect }, current);
   }
   const versionId = await ctx.writes.queue(versionOf(ctx, entry, body, deleted), current);
   const outcome = deleted ? 'deleted' : 'updated';
