@@ -249,7 +249,7 @@ describe('HL7 to stored FHIR', () => {
   });
 
   it('records a message type with no mapping as ignored', async () => {
-    const row = await sendAndFinish(adtMessage({ controlId: 'A09-1', event: 'A09' }));
+    const row = await sendAndFinish(adtMessage({ controlId: 'A38-1', event: 'A38' }));
     expect(row.status).toBe('ignored');
   });
 

@@ -17,7 +17,10 @@ const exists = existsSync(CORPUS);
 if (!exists) console.log(`corpus-mapping: skipped, ${CORPUS} is not present`);
 
 const MUST_MAP = new Set(
-  ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40']
+  [
+    ...['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A09', 'A10', 'A11', 'A12', 'A13'],
+    ...['A14', 'A15', 'A16', 'A25', 'A26', 'A27', 'A28', 'A29', 'A31', 'A40', 'A45', 'A47', 'A60'],
+  ]
     .map((e) => `ADT^${e}`)
     .concat('ORU^R01'),
 );

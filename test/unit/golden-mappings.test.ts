@@ -36,6 +36,8 @@ describe('golden mapping examples', () => {
       'a28',
       'a31',
       'a40',
+      ...['a09', 'a10', 'a14', 'a15', 'a16', 'a25', 'a26', 'a27', 'a29'],
+      ...['a34', 'a35', 'a36', 'a41', 'a42', 'a44', 'a45', 'a47', 'a60'],
     ]) {
       expect(types).toContain(`adt-${e}`);
     }
@@ -46,7 +48,8 @@ describe('golden mapping examples', () => {
     const expected: unknown = JSON.parse(readFileSync(path.join(TESTS_DIR, `${name}.fhir.json`), 'utf8'));
     const actual = await mapGoldenCase(TESTS_DIR, name, set);
     expect(actual).toEqual(expected);
-    const entries = (actual as { entry: { resource: { resourceType: string } }[] }).entry;
+    // An example of an event ignored on purpose holds `{ignored: reason}`: no resources to check.
+    const entries = (actual as { entry?: { resource: { resourceType: string } }[] }).entry ?? [];
     for (const entry of entries) expect(validate(entry.resource)).toBeUndefined();
   });
 });

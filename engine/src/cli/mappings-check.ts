@@ -9,12 +9,15 @@ async function main(): Promise<number> {
   const dir = process.argv[2] ?? 'mappings';
   try {
     const set = await loadMappingSet(dir);
-    const events = set.mappings
-      .filter((m) => m.sender === undefined)
-      .flatMap((m) => m.events.map((e) => `${m.messageType}^${e}`));
+    const keys = (ignored: boolean): string =>
+      set.mappings
+        .filter((m) => m.sender === undefined && (m.ignore !== undefined) === ignored)
+        .flatMap((m) => m.events.map((e) => `${m.messageType}^${e}`))
+        .join(' ');
+    const ignored = keys(true);
     const zones = [...set.timezones].map(([sender, zone]) => `${sender} ${zone}`);
     console.log(
-      `${dir}: OK (version ${set.version}); maps ${events.join(' ')}; sender overrides: ${set.senders.join(', ') || 'none'}; sender time zones: ${zones.join(', ') || 'none'}`,
+      `${dir}: OK (version ${set.version}); maps ${keys(false)}; ${ignored !== '' ? `ignores on purpose ${ignored}; ` : ''}sender overrides: ${set.senders.join(', ') || 'none'}; sender time zones: ${zones.join(', ') || 'none'}`,
     );
     return 0;
   } catch (err) {

@@ -76,6 +76,7 @@ function sourceOf(
     messageType: data.messageType ?? '',
     events,
     resources,
+    ...(data.ignore !== undefined ? { ignore: data.ignore } : {}),
     ...(sender !== undefined ? { sender } : {}),
     ...(data.eventTime !== undefined
       ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } }
@@ -96,6 +97,22 @@ function layered(
     );
   }
   return [...layers.values()];
+}
+
+/**
+ * A file that ignores its events maps nothing, so rules in it would be dead text an analyst
+ * might believe runs: refused, naming what to remove.
+ */
+function reportIgnoredContent(file: string, data: RawMappingFile, report: Report): void {
+  if (data.ignore === undefined) return;
+  for (const key of ['include', 'eventTime', 'resources'] as const) {
+    if (data[key] === undefined) continue;
+    report(
+      MappingErrorCode.SchemaViolation,
+      `a file with ignore: maps nothing, so its ${key}: would never run; remove one of the two`,
+      { file, pointer: [key] },
+    );
+  }
 }
 
 /** Compiles every base mapping file and every sender override. */
@@ -127,6 +144,7 @@ export function assembleMappings(
       }
       covered.set(key, parsed.file);
     }
+    reportIgnoredContent(parsed.file, data, report);
     const resources = resourcesOf(rel, files, report);
     baseSources.push({ rel, data, resources });
     base.push(
@@ -139,6 +157,7 @@ export function assembleMappings(
     const data = parsed.data;
     if (!m || data?.messageType === undefined) continue;
     const sender = m[1] ?? '';
+    reportIgnoredContent(parsed.file, data, report);
     const overrides = resourcesOf(rel, files, report);
     for (const b of baseSources.filter((s) => s.data.messageType === data.messageType)) {
       const events = (b.data.events ?? []).filter(

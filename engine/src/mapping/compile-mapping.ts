@@ -16,6 +16,8 @@ export interface MappingSource {
   readonly file: string;
   readonly messageType: string;
   readonly events: readonly string[];
+  /** `ignore:` of the file: the events are left unmapped on purpose, for this reason. */
+  readonly ignore?: string;
   readonly sender?: string;
   readonly eventTime?: { readonly rules: readonly RawRule[]; readonly origin: RawOrigin };
   /** One entry per resource rule name: its layers, base first. */
@@ -105,6 +107,32 @@ export function compileResource(
     }
   }
   const deferred = [...elements.values()].some((e) => e.rules.some(readsAssumedZone));
+  const expected = new Map<string, CompiledElement>();
+  for (const layer of layers) {
+    if (layer.raw.expectStored === undefined) continue;
+    const site = at(siteOf(layer.origin, name, bound), 'expectStored');
+    for (const e of compileElements(layer.raw.expectStored, type.value, site, ctx)) {
+      if (e.key.length !== 1) {
+        ctx.report(
+          MappingErrorCode.SchemaViolation,
+          `expectStored names top-level elements only, not "${e.key.join('.')}"`,
+          { file: layer.origin.file, pointer: [...layer.origin.pointer, 'expectStored'] },
+          name,
+        );
+        continue;
+      }
+      expected.set(e.key.join('.'), e);
+    }
+  }
+  const warnWhenSkipped = lastDefined(layers, 'warnWhenSkipped');
+  if (warnWhenSkipped !== undefined && when === undefined) {
+    ctx.report(
+      MappingErrorCode.SchemaViolation,
+      `resource rule "${name}" has warnWhenSkipped but no when: nothing is ever skipped`,
+      { file: warnWhenSkipped.origin.file, pointer: [...warnWhenSkipped.origin.pointer, 'warnWhenSkipped'] },
+      name,
+    );
+  }
   return {
     name,
     resourceType: type.value,
@@ -120,6 +148,8 @@ export function compileResource(
     ...(covers !== undefined ? { covers } : {}),
     forEach: levels,
     elements: [...elements.values()],
+    expectStored: [...expected.values()],
+    ...(warnWhenSkipped !== undefined ? { warnWhenSkipped: warnWhenSkipped.value } : {}),
     where: `${type.origin.file}#${name}`,
     ...(whenCompiled !== undefined ? { when: whenCompiled } : {}),
   };
@@ -127,6 +157,19 @@ export function compileResource(
 
 /** Compiles a mapping; problems go to the context, and the result is only used when there were none. */
 export function compileMapping(src: MappingSource, base: CompileContext): CompiledMapping {
+  if (src.ignore !== undefined) {
+    // Nothing of an ignored mapping runs: only which events it claims, and why.
+    return {
+      file: src.file,
+      messageType: src.messageType,
+      events: src.events,
+      ignore: src.ignore,
+      eventTime: [],
+      tables: base.tables,
+      resources: [],
+      ...(src.sender !== undefined ? { sender: src.sender } : {}),
+    };
+  }
   const ruleNames = new Set(src.resources.map((layers) => layers[0]?.raw.name ?? ''));
   const ctx: CompileContext & RuleNames = {
     schema: base.schema,

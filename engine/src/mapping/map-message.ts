@@ -63,7 +63,12 @@ export type MapResult =
       /** Parts of the message no rule could map (kept on the archive row for the analyst). */
       readonly warnings: readonly OperationOutcomeIssue[];
     }
-  | { readonly status: 'ignored'; readonly reason: string };
+  | {
+      readonly status: 'ignored';
+      readonly reason: string;
+      /** The mapping file that leaves the event unmapped on purpose (`ignore:`), if one does. */
+      readonly mappingFile?: string;
+    };
 
 /**
  * The id, or '' when it cannot be built: a required part is empty, or every part is. Without this
@@ -104,7 +109,12 @@ function collectInstances(
     const scopes = iterateLevels(rule.forEach, root);
     if (rule.covers !== undefined) noteReached(reached, rule.covers, scopes);
     for (const scope of scopes) {
-      if (rule.when !== undefined && !testCondition(rule.when, scope)) continue;
+      if (rule.when !== undefined && !testCondition(rule.when, scope)) {
+        if (rule.warnWhenSkipped !== undefined) {
+          warnings.push(skippedWarning(rule, rule.warnWhenSkipped, scope));
+        }
+        continue;
+      }
       const id = state.idOf(rule, scope);
       if (id === '') {
         if (!rule.required) continue;
@@ -121,6 +131,17 @@ function collectInstances(
   }
   warnings.push(...uncovered(mapping, reached, root));
   return all;
+}
+
+/** The warning for an iteration a rule's `when` skipped, at the group's head segment. */
+function skippedWarning(rule: CompiledResourceRule, text: string, scope: Scope): OperationOutcomeIssue {
+  const head = scope.own?.[0];
+  return {
+    severity: 'warning',
+    code: MappingErrorCode.RuleSkipped,
+    diagnostics: `${rule.resourceType} "${rule.name}" not mapped: ${text}`,
+    expression: [head === undefined ? 'MSH' : `${head.name}[segment ${head.index}]`, `${rule.where}.when`],
+  };
 }
 
 function noteReached(reached: Map<string, Set<number>>, segment: string, scopes: readonly Scope[]): void {
@@ -222,7 +243,9 @@ function buildEntry(inst: Instance, state: ExecState): BundleEntry {
   const directives: StoreDirectives = { keepStored: [], clear: [] };
   const body = buildElements(inst.rule.elements, inst.scope, state, inst, directives);
   const resource = { resourceType: inst.rule.resourceType, id: inst.id, ...body };
-  const extension = requestExtensions(inst.rule.update, directives, inst.rule.merge);
+  const expected =
+    inst.rule.expectStored.length > 0 ? buildElements(inst.rule.expectStored, inst.scope, state, inst) : {};
+  const extension = requestExtensions(inst.rule.update, directives, inst.rule.merge, expected);
   const request = {
     method: 'PUT' as const,
     url: inst.reference,
@@ -240,8 +263,14 @@ export function mapMessage(message: Hl7Message, set: MappingSet, ctx: MapContext
   const triggerEvent = header.triggerEvent !== '' ? header.triggerEvent : (readValue(message, 'EVN-1') ?? '');
   const key = { ...header, triggerEvent };
   const mapping = set.findMapping(key);
-  if (mapping === undefined) {
-    return { status: 'ignored', reason: `no mapping for ${header.messageType}^${triggerEvent}` };
+  const typeEvent = `${header.messageType}^${triggerEvent}`;
+  if (mapping === undefined) return { status: 'ignored', reason: `no mapping for ${typeEvent}` };
+  if (mapping.ignore !== undefined) {
+    return {
+      status: 'ignored',
+      reason: `${typeEvent} is not mapped on purpose (${mapping.file}): ${mapping.ignore}`,
+      mappingFile: mapping.file,
+    };
   }
   return executeMapping(mapping, message, set.version, ctx, set.findTimezone(key) ?? ctx.defaultTimezone);
 }

@@ -21,6 +21,8 @@ export const MappingErrorCode = {
   MissingRequired: 'missing-required',
   SegmentNotMapped: 'segment-not-mapped',
   UnknownTimeZone: 'unknown-time-zone',
+  /** A group a rule's `when` skipped, with the rule's `warnWhenSkipped` reason (a warning). */
+  RuleSkipped: 'rule-skipped',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 

@@ -130,6 +130,10 @@ export interface CompiledResourceRule {
   readonly forEach: readonly ForEachLevel[];
   readonly when?: CompiledCondition;
   readonly elements: readonly CompiledElement[];
+  /** With `when`: the warning recorded for each iteration the condition skips. */
+  readonly warnWhenSkipped?: string;
+  /** Top-level elements the stored resource must already hold (a precondition, not content). */
+  readonly expectStored: readonly CompiledElement[];
   /** `mappings/<file>.yaml#<rule>`. */
   readonly where: string;
 }
@@ -139,6 +143,11 @@ export interface CompiledMapping {
   readonly file: string;
   readonly messageType: string;
   readonly events: readonly string[];
+  /**
+   * Why the events are left unmapped on purpose (`ignore:` in the file): the message is archived
+   * as ignored with this reason instead of being mapped.
+   */
+  readonly ignore?: string;
   /** The sender directory the mapping was specialised for, if any. */
   readonly sender?: string;
   readonly eventTime: readonly CompiledRule[];

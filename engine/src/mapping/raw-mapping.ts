@@ -84,6 +84,10 @@ export interface RawResource {
   readonly when?: RawCondition;
   readonly id?: readonly RawRule[];
   readonly elements?: RawElements;
+  /** With `when`: the warning recorded for each iteration the condition skips. */
+  readonly warnWhenSkipped?: string;
+  /** Top-level elements the stored resource must already hold, else the message fails. */
+  readonly expectStored?: RawElements;
 }
 
 /** A mapping or rule file as written. */
@@ -91,6 +95,8 @@ export interface RawMappingFile {
   readonly description?: string;
   readonly messageType?: string;
   readonly events?: readonly string[];
+  /** Why these events are left unmapped on purpose; the file then maps nothing. */
+  readonly ignore?: string;
   readonly include?: readonly string[];
   /** Only in `senders/<sender>/sender.yaml`: the sender's IANA zone. */
   readonly timezone?: string;

@@ -15,11 +15,29 @@ export const KEEP_STORED_EXTENSION = 'urn:care:fhir:keep-stored';
 /** Extension naming a top-level element the sender deleted (HL7 `""`): merge removes it. */
 export const CLEAR_EXTENSION = 'urn:care:fhir:clear';
 
+/**
+ * Extension naming a top-level element the stored resource must already hold (`expectStored:`),
+ * like a FHIR conditional update's precondition: its `valueString` is the element, its nested
+ * `value` extension the JSON the stored element must equal. A mismatch fails the bundle.
+ */
+export const EXPECT_STORED_EXTENSION = 'urn:care:fhir:expect-stored';
+
 /** An extension on `Bundle.entry.request`, as the mapper writes it. */
 export type RequestExtension =
   | { readonly url: typeof UPDATE_MODE_EXTENSION; readonly valueCode: UpdateMode }
   | { readonly url: typeof KEEP_STORED_EXTENSION | typeof CLEAR_EXTENSION; readonly valueString: string }
-  | MergeExtension;
+  | MergeExtension
+  | {
+      readonly url: typeof EXPECT_STORED_EXTENSION;
+      readonly valueString: string;
+      readonly extension: readonly [{ readonly url: 'value'; readonly valueString: string }];
+    };
+
+/** An element the stored resource must hold, and the value it must hold. */
+export interface StoredExpectation {
+  readonly element: string;
+  readonly value: unknown;
+}
 
 /**
  * The request extensions for a mode, the store directives and the rule's merged list elements
@@ -30,6 +48,7 @@ export function requestExtensions(
   mode: UpdateMode,
   directives: { readonly keepStored: readonly string[]; readonly clear: readonly string[] },
   merges: readonly ElementMerge[] = [],
+  expected: Readonly<Record<string, unknown>> = {},
 ): RequestExtension[] {
   const list: RequestExtension[] =
     mode === 'merge' ? [{ url: UPDATE_MODE_EXTENSION, valueCode: 'merge' }] : [];
@@ -38,13 +57,30 @@ export function requestExtensions(
   }
   for (const element of directives.clear) list.push({ url: CLEAR_EXTENSION, valueString: element });
   for (const merge of merges) list.push(mergeExtension(merge));
+  for (const [element, value] of Object.entries(expected)) {
+    list.push({
+      url: EXPECT_STORED_EXTENSION,
+      valueString: element,
+      extension: [{ url: 'value', valueString: JSON.stringify(value) }],
+    });
+  }
   return list;
 }
 
 function extensionsOf(
   request: { readonly extension?: unknown } | undefined,
-): { url?: unknown; valueCode?: unknown; valueString?: unknown }[] {
+): { url?: unknown; valueCode?: unknown; valueString?: unknown; extension?: unknown }[] {
   return Array.isArray(request?.extension) ? (request.extension as { url?: unknown }[]) : [];
+}
+
+/** What the stored resource must hold before an entry may be written (`expectStored:`). */
+export function readExpectations(request: { readonly extension?: unknown } | undefined): StoredExpectation[] {
+  return extensionsOf(request).flatMap((e): StoredExpectation[] => {
+    if (e.url !== EXPECT_STORED_EXTENSION || typeof e.valueString !== 'string') return [];
+    const inner = extensionsOf(e).find((x) => x.url === 'value');
+    if (typeof inner?.valueString !== 'string') return [];
+    return [{ element: e.valueString, value: JSON.parse(inner.valueString) as unknown }];
+  });
 }
 
 /** Top-level elements named by one kind of directive extension on an entry's request. */

@@ -106,7 +106,10 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
       defaultTimezone: config.defaultTimezone,
     });
     if (result.status === 'ignored') {
-      return { status: 'ignored', output: { reason: result.reason }, mappingVersion: set.version };
+      // A file that ignores the event on purpose is named, so the analyst can open it.
+      const file = result.mappingFile;
+      const output = { reason: result.reason, ...(file !== undefined ? { mappingFile: file } : {}) };
+      return { status: 'ignored', output, mappingVersion: set.version };
     }
     const { changes, ...stored } = await applyBundle(tx, result.bundle, {
       eventTime: result.eventTime,

@@ -7,12 +7,15 @@ import {
   CLEAR_EXTENSION,
   KEEP_STORED_EXTENSION,
   readDirective,
+  readExpectations,
   readUpdateMode,
+  type StoredExpectation,
 } from '../mapping/update-mode';
 import { readMerges, type ElementMerge } from '../fhir/merge-directive';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';
 import { asObject, mapReferences, type JsonObject } from './fhir-json';
+import { checkExpectations } from './check-expectations';
 import { lockKeys } from './advisory-locks';
 import type { BundleHooks, ResourceChange, StoredVersion } from './bundle-hooks';
 import { FhirStoreError, FhirStoreErrorCode } from './fhir-store-error';
@@ -87,6 +90,8 @@ interface PlannedEntry extends EntryDirectives {
   readonly id: string;
   readonly method: 'PUT' | 'DELETE';
   readonly body: JsonObject | undefined;
+  /** What a stored version must already hold for the entry to be written over it. */
+  readonly expect: readonly StoredExpectation[];
 }
 
 interface WriteContext {
@@ -136,7 +141,17 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
     }
     if (entry.fullUrl !== undefined) fullUrls.set(entry.fullUrl, `${type}/${id}`);
     if (method === 'DELETE') {
-      return { type, id, method, body: undefined, update: 'replace', keepStored: [], clear: [], merges: [] };
+      return {
+        type,
+        id,
+        method,
+        body: undefined,
+        update: 'replace',
+        keepStored: [],
+        clear: [],
+        merges: [],
+        expect: [],
+      };
     }
     const resource = asObject(entry.resource);
     if (resource?.['resourceType'] !== type) {
@@ -162,6 +177,7 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       keepStored: readDirective(entry.request, KEEP_STORED_EXTENSION),
       clear: readDirective(entry.request, CLEAR_EXTENSION),
       merges: merges.filter((m): m is ElementMerge => m !== undefined),
+      expect: expectationsOf(entry.request, at),
     };
   });
   // References to an entry's fullUrl (`urn:uuid:...`) name the resource by its Type/id.
@@ -170,6 +186,18 @@ function planEntries(bundle: TransactionBundle): PlannedEntry[] {
       ? p
       : { ...p, body: mapReferences(p.body, (ref) => fullUrls.get(ref) ?? ref) as JsonObject },
   );
+}
+
+function expectationsOf(
+  request: { readonly extension?: unknown } | undefined,
+  at: string,
+): StoredExpectation[] {
+  try {
+    return readExpectations(request);
+  } catch {
+    // A precondition that cannot be read must not be dropped: the entry is refused.
+    throw invalid('an expect-stored extension does not hold JSON', `${at}.request.extension`);
+  }
 }
 
 function versionOf(ctx: WriteContext, entry: PlannedEntry, body: JsonObject, deleted: boolean): NewVersion {
@@ -267,6 +295,10 @@ async function applyEntry(ctx: WriteContext, entry: PlannedEntry): Promise<Resou
   if (hashBody(body, deleted) === current.contentHash) {
     if (ctx.eventMs > current.eventMs) await advanceEventTime(ctx.tx, type, id, ctx.eventTime);
     return { type, id, outcome: SkipReason.Unchanged, previous, current: previous };
+  }
+  // Only a write is held to the expectation: a replay of a move that already happened is unchanged.
+  if (entry.expect.length > 0) {
+    await checkExpectations(ctx.tx, ctx.hooks, { type, id, expect: entry.expect }, current);
   }
   const versionId = await ctx.writes.queue(versionOf(ctx, entry, body, deleted), current);
   const outcome = deleted ? 'deleted' : 'updated';

@@ -10,6 +10,8 @@ export const FhirStoreErrorCode = {
   NotSupported: 'not-supported',
   /** A resource type this server does not serve. */
   NotFound: 'not-found',
+  /** The stored resource does not hold what the entry requires of it (`expect-stored`). */
+  Conflict: 'conflict',
 } as const;
 export type FhirStoreErrorCode = (typeof FhirStoreErrorCode)[keyof typeof FhirStoreErrorCode];
 
