@@ -137,6 +137,32 @@ describe('HL7 to stored FHIR', () => {
     expect(reports.length).toBe(2);
   });
 
+  it("writes the results' Encounter without undoing what ADT stored of the visit", async () => {
+    // The ORU's thin PV1 (class I, a bed, the visit number) wrote the Encounter the results
+    // reference; the discharge, period and places the ADT feed stored are all still there.
+    const encounter = await fhir(`Encounter/${encounterId}`);
+    expect(encounter).toMatchObject({ status: 'finished', class: { code: 'IMP' } });
+    expect(encounter['period']).toMatchObject({ end: expect.any(String) as unknown });
+    expect(encounter['location']).toBeDefined();
+    const orders = entries(await fhir(`ServiceRequest?patient=${patientId}`));
+    expect(orders.length).toBe(2);
+  });
+
+  it('stores an MDM T02 discharge summary as a DocumentReference with its text', async () => {
+    const row = await sendAndFinish(example('mdm-t02'));
+    expect(row.status).toBe('processed');
+    const [doc] = entries(await fhir(`DocumentReference?patient=${patientId}`));
+    expect(doc).toMatchObject({
+      status: 'current',
+      docStatus: 'final',
+      type: { coding: [{ code: '18842-5' }] },
+    });
+    const content = doc!['content'] as { attachment: { data: string } }[];
+    expect(Buffer.from(content[0]!.attachment.data, 'base64').toString('utf8')).toContain(
+      'Follow up with the PCP within 7 days',
+    );
+  });
+
   it('merges (A40): the merged patient is replaced-by the survivor and its encounter moves', async () => {
     await sendAndFinish(
       example('adt-a01', [

@@ -42,6 +42,7 @@ describe('golden mapping examples', () => {
       expect(types).toContain(`adt-${e}`);
     }
     expect(types).toContain('oru-r01');
+    expect(types).toContain('mdm-t02');
   });
 
   it.each(cases)('%s maps to its .fhir.json', async (name) => {

@@ -3,8 +3,7 @@
  * groups, tables, references, sender overrides, hot reload, and load errors that name file, line
  * and rule.
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
@@ -14,24 +13,13 @@ import type { MappingLoadError } from '../../engine/src/mapping/mapping-error';
 import { isMappingError, isMappingLoadError } from '../../engine/src/mapping/mapping-error';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
 import { watchMappings } from '../../engine/src/mapping/watch-mappings';
-import { loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];
+const mappingDir = (files: Record<string, string>): string => createMappingDir(files, dirs);
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** A mappings directory holding the base code tables and the given files. */
-function mappingDir(files: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-')), 'mappings');
-  dirs.push(path.dirname(dir));
-  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
 
 const ADT = [
   'MSH|^~\\&|APP|FAC|CARE|CARE|20240305101500-0500||ADT^A01|C1|P|2.5.1',

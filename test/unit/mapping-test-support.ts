@@ -2,8 +2,9 @@
  * Helpers the mapping tests share: one loaded base mapping set and a FHIR R4 JSON schema
  * validator, both built once per test file because they take a while.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
@@ -18,6 +19,21 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const MAPPINGS_DIR = path.join(ROOT, 'mappings');
 
 let schemaIndex: Promise<FhirSchemaIndex> | undefined;
+
+/**
+ * A temporary mappings directory holding the base code tables and the given files; its parent is
+ * pushed to `dirs` for the caller's afterEach to remove.
+ */
+export function createMappingDir(files: Record<string, string>, dirs: string[]): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-')), 'mappings');
+  dirs.push(path.dirname(dir));
+  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
 
 /** The FHIR schema index, read once per test file. */
 export function sharedSchemaIndex(): Promise<FhirSchemaIndex> {

@@ -18,6 +18,9 @@ interface Row {
 const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0001': 'AdministrativeSex',
   'v2-0002': 'MaritalStatus',
+  'v2-0038': 'OrderStatus',
+  'v2-0119': 'OrderControlCode[ServiceRequest.status]',
+  'v2-0272': 'DocumentConfidentialityStatus',
   'v2-0003': 'EventType',
   'encounter-status': 'Event[EncounterStatus]',
   'v2-0004': 'PatientClass[EncounterClass]',
@@ -84,6 +87,32 @@ const DISCHARGE_0112: readonly (readonly [string, string])[] = [
   ['63', 'long'],
   ['65', 'psy'],
   ['66', 'other-hcf'],
+];
+
+/**
+ * HL7 table 0271 (document completion status, TXA-17) to FHIR composition-status
+ * (DocumentReference.docStatus), which the guide leaves unmapped: a document not yet
+ * authenticated is preliminary, an authenticated one final.
+ */
+const DOC_COMPLETION_0271: readonly (readonly [string, string, string])[] = [
+  ['AU', 'final', 'Final'],
+  ['DI', 'preliminary', 'Preliminary'],
+  ['DO', 'preliminary', 'Preliminary'],
+  ['IN', 'preliminary', 'Preliminary'],
+  ['IP', 'preliminary', 'Preliminary'],
+  ['LA', 'final', 'Final'],
+  ['PA', 'preliminary', 'Preliminary'],
+];
+
+/**
+ * HL7 table 0273 (document availability, TXA-19) to DocumentReference.status. The guide maps only
+ * AV (current); an obsolete document has been superseded and a cancelled one was never valid.
+ */
+const DOC_AVAILABILITY_0273: readonly (readonly [string, string, string])[] = [
+  ['AV', 'current', 'Current'],
+  ['CA', 'entered-in-error', 'Entered in Error'],
+  ['OB', 'superseded', 'Superseded'],
+  ['UN', 'current', 'Current'],
 ];
 
 /** HL7 table 0396 coding system names to FHIR system URIs (the common ones in ADT and lab feeds). */
@@ -200,8 +229,11 @@ async function readGuideMap(dir: string, name: string): Promise<Row[]> {
   for (const line of text.split(/\r\n|\r|\n/).slice(2)) {
     const c = parseCsvLine(line).map((x) => x.trim());
     const [code = '', , , , , , target = '', alt = '', display = '', system = ''] = c;
-    if (code === '' || target === '' || system === '') continue;
-    rows.push({ code, system, target, display: display !== '' ? display : alt });
+    // Most maps have an empty column between code and display; OrderStatus has none.
+    const compact = system === '' && /^https?:/.test(display);
+    const sys = compact ? display : system;
+    if (code === '' || target === '' || sys === '') continue;
+    rows.push({ code, system: sys, target, display: compact || display === '' ? alt : display });
   }
   return rows;
 }
@@ -277,6 +309,10 @@ function constant(list: readonly (readonly [string, string])[]): Row[] {
   return list.map(([code, target]) => ({ code, system: 'urn:ietf:rfc:3986', target, display: '' }));
 }
 
+function coded(system: string, list: readonly (readonly [string, string, string])[]): Row[] {
+  return list.map(([code, target, display]) => ({ code, system, target, display }));
+}
+
 /** Writes every table; returns the files written. */
 export async function seedCodeTables(referenceDir: string, outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
@@ -310,6 +346,8 @@ export async function seedCodeTables(referenceDir: string, outDir: string): Prom
   tables.set('v2-0296', await languages(referenceDir));
   tables.set('v2-0005', [...OMB_RACE]);
   tables.set('v2-0189', [...OMB_ETHNICITY]);
+  tables.set('v2-0271', coded('http://hl7.org/fhir/composition-status', DOC_COMPLETION_0271));
+  tables.set('v2-0273', coded('http://hl7.org/fhir/document-reference-status', DOC_AVAILABILITY_0273));
   tables.set('coding-systems', constant(CODING_SYSTEMS));
   tables.set('identifier-systems', constant(IDENTIFIER_SYSTEMS));
   const written: string[] = [];

@@ -98,6 +98,9 @@ export function compileCondition(
     const values = new Set(raw.in[1]);
     return wrap(path(raw.in[0], 'in'), (p) => ({ kind: 'in', path: p, values }));
   }
+  if (raw.repeats !== undefined) {
+    return wrap(path(raw.repeats, 'repeats'), (p) => ({ kind: 'repeats', path: p }));
+  }
   if (raw.not !== undefined) {
     return wrap(compileCondition(raw.not, at(site, 'not'), ctx), (c) => ({ kind: 'not', condition: c }));
   }
@@ -127,6 +130,7 @@ export function compileLevels(
         members: new Set([level.segment, ...(level.children ?? [])]),
         ...(next !== undefined ? { nestedHead: next } : {}),
         ...(level.until !== undefined ? { until: new Set(level.until) } : {}),
+        ...(level.leading !== undefined ? { leading: new Set(level.leading) } : {}),
       });
       return;
     }

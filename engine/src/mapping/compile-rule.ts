@@ -5,6 +5,7 @@
 import { at, compileCondition, compileLevels, compilePath } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
 import { canonicalHl7Type, defaultHl7Type, findConverter, STRING_TYPES } from './conversions';
+import { encodeBase64 } from './convert-attachments';
 import { MappingErrorCode } from './mapping-error';
 import type {
   CompiledElement,
@@ -82,7 +83,13 @@ function compileSource(
       );
     }
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
-    return { kind: 'ref', target: obj.ref, forEach: levels, ...(from !== undefined ? { from } : {}) };
+    return {
+      kind: 'ref',
+      target: obj.ref,
+      forEach: levels,
+      ...(from !== undefined ? { from } : {}),
+      ...(obj.within !== undefined ? { within: obj.within } : {}),
+    };
   }
   if (obj.refAll === true) {
     if (target.type !== 'Reference' || !target.array) {
@@ -102,21 +109,25 @@ function compileSource(
   if (obj.template !== undefined) return compileTemplate(obj.template, at(site, 'template'), ctx);
   if (obj.context !== undefined) return { kind: 'context', key: obj.context };
   if (obj.from === undefined) return undefined;
-  return compilePathSource(obj, obj.from, target, site, ctx);
+  return compilePathSource(obj, obj.from, target, levels, site, ctx);
 }
 
 function compilePathSource(
   obj: RawRuleObject,
   from: string,
   target: RuleTarget,
+  levels: readonly ForEachLevel[],
   site: RuleSite,
   ctx: CompileContext,
 ): CompiledSource | undefined {
   const path = compilePath(from, at(site, 'from'), ctx);
   const hl7Type = obj.type ?? defaultHl7Type(target.type);
+  // Lines joined into base64Binary (a TX document) are joined as text and encoded once: encoding
+  // each line and joining the encodings would not decode to the text.
+  const joinedBinary = obj.join !== undefined && target.type === 'base64Binary';
   // With a table the code is translated; the datatype conversion is the fallback for a CodeableConcept.
   const convert =
-    findConverter(hl7Type, target.type) ??
+    (joinedBinary ? findConverter(hl7Type, 'string') : findConverter(hl7Type, target.type)) ??
     (obj.table !== undefined ? findConverter('CWE', target.type) : undefined);
   if (convert === undefined) {
     ctx.report(
@@ -156,8 +167,10 @@ function compilePathSource(
     hl7Type: canonicalHl7Type(hl7Type),
     targetType: target.type,
     ...(table !== undefined ? { table } : {}),
+    forEach: levels,
     ...(unit !== undefined ? { unit } : {}),
     ...(obj.join !== undefined ? { join: obj.join } : {}),
+    ...(joinedBinary ? { encodeJoined: encodeBase64 } : {}),
   };
 }
 

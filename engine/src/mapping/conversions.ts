@@ -4,6 +4,7 @@
  */
 import type { Converter } from './conversion-types';
 import {
+  authoritySystem,
   cweToCodeableConcept,
   cweToCoding,
   cxToIdentifier,
@@ -14,6 +15,7 @@ import {
   xcnSystem,
   xcnToIdentifier,
 } from './convert-codes';
+import { edToAttachment, encodeBase64, rpToAttachment } from './convert-attachments';
 import { readFhirDateTime, readFhirInstant, toFhirDate, type FhirDateTime } from './convert-datetime';
 import {
   nmToDecimal,
@@ -85,6 +87,12 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     return t === undefined ? undefined : { text: t };
   },
   'ST>Observation_ReferenceRange': textToReferenceRange,
+  'ST>base64Binary': (v) => {
+    const t = v.text();
+    return t === undefined ? undefined : encodeBase64(t);
+  },
+  'ED>Attachment': edToAttachment,
+  'RP>Attachment': rpToAttachment,
   'ST>decimal': nmToDecimal,
   'NM>decimal': nmToDecimal,
   'NM>integer': nmToInteger,
@@ -120,6 +128,8 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
   'DLN>string': (v) => v.part(1),
   'EI>Identifier': eiToIdentifier,
   'EI>string': (v) => v.part(1),
+  // The EI's assigning authority (EI.2 namespace, EI.3 universal id) as an Identifier.system.
+  'EI>uri': (v, ctx) => authoritySystem(v.part(2), v.part(3), ctx),
   'HD>uri': hdToSystem,
   'HD>Identifier': hdToIdentifier,
   'HD>string': (v) => v.part(1) ?? v.part(2),

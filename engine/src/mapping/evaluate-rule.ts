@@ -10,7 +10,15 @@ import type {
   CompiledRule,
   CompiledSource,
 } from './mapping-types';
-import { bindValue, isExplicitNull, iterateLevels, readText, readValues } from './scope';
+import {
+  bindValue,
+  countValues,
+  enclosingGroup,
+  isExplicitNull,
+  iterateLevels,
+  readText,
+  readValues,
+} from './scope';
 import type { Scope } from './scope';
 import { translateCode } from './translate-code';
 
@@ -48,6 +56,8 @@ export function testCondition(c: CompiledCondition, scope: Scope): boolean {
       const v = readText(c.path, scope);
       return v !== undefined && c.values.has(v);
     }
+    case 'repeats':
+      return countValues(c.path, scope) > 1;
     case 'not':
       return !testCondition(c.condition, scope);
     case 'all':
@@ -71,8 +81,11 @@ export function evaluateRule(
   state: ExecState,
   self?: Instance,
 ): unknown[] {
+  // These test `when` in each scope they read (per bound value or per group), not once here.
   const bindsItself =
-    rule.source.kind === 'object' || (rule.source.kind === 'ref' && rule.source.from !== undefined);
+    rule.source.kind === 'object' ||
+    (rule.source.kind === 'ref' && rule.source.from !== undefined) ||
+    (rule.source.kind === 'path' && rule.source.forEach.length > 0);
   const values =
     !bindsItself && rule.when !== undefined && !testCondition(rule.when, scope)
       ? []
@@ -91,7 +104,7 @@ function evaluateSource(
   const s = rule.source;
   switch (s.kind) {
     case 'path':
-      return evaluatePath(s, scope, all, state);
+      return evaluatePath(s, rule, scope, all, state);
     case 'const':
       return [typeof s.value === 'object' && s.value !== null ? structuredClone(s.value) : s.value];
     case 'template': {
@@ -124,21 +137,32 @@ function evaluateSource(
 
 function evaluatePath(
   s: Extract<CompiledSource, { kind: 'path' }>,
+  rule: CompiledRule,
   scope: Scope,
   all: boolean,
   state: ExecState,
 ): unknown[] {
-  const values = readValues(s.path, scope, all || s.join !== undefined);
-  if (values.length === 0) return [];
-  const unit = s.unit !== undefined ? readValues(s.unit, scope, false)[0] : undefined;
-  const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
+  const many = all || s.join !== undefined;
+  const scopes =
+    s.forEach.length === 0
+      ? [scope]
+      : iterateLevels(s.forEach, scope).filter((g) => rule.when === undefined || testCondition(rule.when, g));
   const out: unknown[] = [];
-  for (const v of values) {
-    const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
-    if (isPresent(converted)) out.push(converted);
+  for (const at of scopes) {
+    const values = readValues(s.path, at, many);
+    if (values.length === 0) continue;
+    const unit = s.unit !== undefined ? readValues(s.unit, at, false)[0] : undefined;
+    const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
+    for (const v of values) {
+      const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
+      if (isPresent(converted)) out.push(converted);
+    }
+    if (!many && out.length > 0) break;
   }
-  if (s.join !== undefined) return out.length > 0 ? [out.map(String).join(s.join)] : [];
-  return out;
+  if (s.join === undefined) return out;
+  if (out.length === 0) return [];
+  const text = out.map(String).join(s.join);
+  return [s.encodeJoined !== undefined ? s.encodeJoined(text) : text];
 }
 
 function unique(values: string[]): string[] {
@@ -149,6 +173,11 @@ function related(a: Scope, b: Scope): boolean {
   return a.key === b.key || a.key.startsWith(`${b.key}/`) || b.key.startsWith(`${a.key}/`);
 }
 
+/** True when a scope is the group or lies inside it (an SPM's Specimen inside the OBR's order). */
+function inside(a: Scope, group: Scope): boolean {
+  return a.key === group.key || a.key.startsWith(`${group.key}/`);
+}
+
 function evaluateRef(
   s: Extract<CompiledSource, { kind: 'ref' }>,
   rule: CompiledRule,
@@ -157,7 +186,11 @@ function evaluateRef(
   state: ExecState,
 ): unknown[] {
   if (s.from === undefined) {
-    const found = (state.instances.get(s.target) ?? []).filter((i) => related(i.scope, scope));
+    const group = s.within !== undefined ? enclosingGroup(scope, s.within) : undefined;
+    if (s.within !== undefined && group === undefined) return [];
+    const found = (state.instances.get(s.target) ?? []).filter((i) =>
+      group !== undefined ? inside(i.scope, group) : related(i.scope, scope),
+    );
     return unique(found.map((i) => i.reference)).map((reference) => ({ reference }));
   }
   const target = state.rules.get(s.target);

@@ -28,6 +28,7 @@ export type CompiledPath =
 export type CompiledCondition =
   | { readonly kind: 'exists'; readonly path: CompiledPath }
   | { readonly kind: 'in'; readonly path: CompiledPath; readonly values: ReadonlySet<string> }
+  | { readonly kind: 'repeats'; readonly path: CompiledPath }
   | { readonly kind: 'not'; readonly condition: CompiledCondition }
   | { readonly kind: 'all'; readonly conditions: readonly CompiledCondition[] }
   | { readonly kind: 'any'; readonly conditions: readonly CompiledCondition[] };
@@ -43,6 +44,8 @@ export type ForEachLevel =
       readonly nestedHead?: string;
       /** The group's span ends at the first of these segments. */
       readonly until?: ReadonlySet<string>;
+      /** Segments directly before the head that belong to its group (the ORC opening an OBR). */
+      readonly leading?: ReadonlySet<string>;
     }
   | { readonly kind: 'field'; readonly paths: readonly CompiledPath[] };
 
@@ -60,6 +63,10 @@ export type CompiledSource =
       readonly keepOriginal: boolean;
       readonly unit?: CompiledPath;
       readonly join?: string;
+      /** Applied to the joined text (a `join` into base64Binary encodes the whole text once). */
+      readonly encodeJoined?: (text: string) => string;
+      /** Read the location in each of these groups (filtered by the rule's `when`), not the scope's. */
+      readonly forEach: readonly ForEachLevel[];
     }
   | { readonly kind: 'const'; readonly value: unknown }
   | { readonly kind: 'template'; readonly parts: readonly (string | CompiledPath)[] }
@@ -69,6 +76,8 @@ export type CompiledSource =
       readonly target: string;
       readonly from?: CompiledPath;
       readonly forEach: readonly ForEachLevel[];
+      /** Reference the target's resources made anywhere inside the enclosing group of this segment. */
+      readonly within?: string;
     }
   | { readonly kind: 'refAll' }
   | {

@@ -11,6 +11,8 @@ export interface RawCondition {
   readonly missing?: string;
   readonly equals?: readonly [string, string];
   readonly in?: readonly [string, readonly string[]];
+  /** The location holds more than one repetition (OBX-5 sent as a list). */
+  readonly repeats?: string;
   readonly not?: RawCondition;
   readonly all?: readonly RawCondition[];
   readonly any?: readonly RawCondition[];
@@ -22,6 +24,8 @@ export interface RawLevel {
   readonly children?: readonly string[];
   /** The group ends at the first of these segments (the patient part of an ORU ends at ORC/OBR). */
   readonly until?: readonly string[];
+  /** Segments directly before the head that belong to its group (the ORC before an OBR). */
+  readonly leading?: readonly string[];
   readonly field?: string | readonly string[];
 }
 
@@ -38,6 +42,8 @@ export interface RawRuleObject {
   readonly template?: string;
   readonly context?: ContextKey;
   readonly ref?: string;
+  /** With ref: the target's resources made inside the same group of this segment (e.g. OBR). */
+  readonly within?: string;
   readonly refAll?: true;
   readonly object?: RawElements;
   readonly forEach?: readonly RawLevel[];

@@ -17,6 +17,8 @@ export interface Scope {
   readonly own?: readonly Hl7Segment[];
   /** Segments nested iteration may look into. */
   readonly span: readonly Hl7Segment[];
+  /** The head segment of a segment group (OBR for an order), which `ref ... within:` looks for. */
+  readonly head?: Hl7Segment;
   readonly bound?: Hl7Value;
   /** Identity of the iteration, used to relate resources (`r/OBR4/OBX6`). */
   readonly key: string;
@@ -26,7 +28,16 @@ export interface Scope {
 
 /** The scope of a whole message. */
 export function rootScope(message: Hl7Message): Scope {
-  return { parent: undefined, message, span: message.segments, key: 'r', index: new Map() };
+  // Its head is the MSH, so `ref ... within: MSH` means anywhere in the message.
+  const head = message.segments[0];
+  return {
+    parent: undefined,
+    message,
+    span: message.segments,
+    key: 'r',
+    index: new Map(),
+    ...(head !== undefined ? { head } : {}),
+  };
 }
 
 function segmentsNamed(name: string, scope: Scope): readonly Hl7Segment[] {
@@ -120,17 +131,48 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       if (seg !== itemSpan[0] && seg.name === level.nestedHead) break;
       if (level.members.has(seg.name)) own.push(seg);
     }
+    // The head stays first (covers: counts groups by it); the ORC before an OBR joins after it.
+    own.push(...leadingSegments(level, span, start));
     const head = itemSpan[0];
     return {
       parent: scope,
       message: scope.message,
-      members: level.members,
+      members: level.leading !== undefined ? new Set([...level.members, ...level.leading]) : level.members,
       own,
       span: itemSpan,
+      ...(head !== undefined ? { head } : {}),
       key: `${scope.key}/${level.segment}${head?.index ?? start}`,
       index: scope.index,
     };
   });
+}
+
+/** The segments named by `leading:` directly before a group's head, nearest last. */
+function leadingSegments(
+  level: Extract<ForEachLevel, { kind: 'segment' }>,
+  span: readonly Hl7Segment[],
+  start: number,
+): Hl7Segment[] {
+  const out: Hl7Segment[] = [];
+  for (let i = start - 1; i >= 0; i--) {
+    const seg = span[i];
+    if (seg === undefined || level.leading?.has(seg.name) !== true) break;
+    out.unshift(seg);
+  }
+  return out;
+}
+
+/** The innermost enclosing segment group whose head is a segment of this name. */
+export function enclosingGroup(scope: Scope, segment: string): Scope | undefined {
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
+    if (s.head?.name === segment) return s;
+  }
+  return undefined;
+}
+
+/** The number of values (repetitions, across the segments in scope) at a location. */
+export function countValues(path: CompiledPath, scope: Scope): number {
+  return readValues(path, scope, true).length;
 }
 
 /** A scope with one value bound as `$`. */
