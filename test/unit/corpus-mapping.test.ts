@@ -9,7 +9,7 @@ import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { readValue } from '../../engine/src/hl7/read-value';
 import { mapMessage } from '../../engine/src/mapping/map-message';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
-import { createFhirValidator, loadSet, ROOT } from './mapping-test-support';
+import { createFhirValidator, danglingReferences, loadSet, ROOT } from './mapping-test-support';
 import type { FhirValidator } from './mapping-test-support';
 
 const CORPUS = path.resolve(ROOT, '../shared/corpus/fhir-converter');
@@ -57,6 +57,7 @@ describe.skipIf(!exists)('FHIR-Converter corpus', () => {
       expect(entry.request.url).toBe(`${entry.resource.resourceType}/${entry.resource.id}`);
     }
     expect(validate(result.bundle)).toBeUndefined();
+    expect(danglingReferences(result.bundle)).toEqual([]);
     const provenance = result.bundle.entry.filter((e) => e.resource.resourceType === 'Provenance');
     expect(provenance).toHaveLength(1);
   });

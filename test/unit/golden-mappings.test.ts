@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listGoldenCases, mapGoldenCase } from '../../engine/src/cli/golden-cases';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
-import { createFhirValidator, loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createFhirValidator, danglingReferences, loadSet, MAPPINGS_DIR } from './mapping-test-support';
 
 const TESTS_DIR = path.join(MAPPINGS_DIR, 'tests');
 const cases = await listGoldenCases(TESTS_DIR);
@@ -52,5 +52,6 @@ describe('golden mapping examples', () => {
     // An example of an event ignored on purpose holds `{ignored: reason}`: no resources to check.
     const entries = (actual as { entry?: { resource: { resourceType: string } }[] }).entry ?? [];
     for (const entry of entries) expect(validate(entry.resource)).toBeUndefined();
+    expect(danglingReferences({ entry: entries })).toEqual([]);
   });
 });

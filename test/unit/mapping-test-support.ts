@@ -82,3 +82,26 @@ export function createFhirValidator(): FhirValidator {
     );
   };
 }
+
+/**
+ * The relative references (`Type/id`) in a Bundle's resources that name no entry of it. A mapped
+ * message writes everything it points at (a Practitioner, the visit's Encounter, a Location's
+ * parent): a reference left dangling shows in the chart as a link to nothing.
+ */
+export function danglingReferences(bundle: {
+  readonly entry: readonly { readonly resource: { readonly resourceType: string; readonly id?: string } }[];
+}): string[] {
+  const written = new Set(bundle.entry.map((e) => `${e.resource.resourceType}/${e.resource.id ?? ''}`));
+  const out = new Set<string>();
+  const visit = (value: unknown, key: string | undefined): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, key);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, k);
+    } else if (key === 'reference' && typeof value === 'string' && /^[A-Z][A-Za-z]+\/[^/]+$/.test(value)) {
+      if (!written.has(value)) out.add(value);
+    }
+  };
+  for (const e of bundle.entry) visit(e.resource, undefined);
+  return [...out].sort();
+}
