@@ -2,10 +2,11 @@
  * Compiles one mapping (a message type, its events and its resource rules, with any sender
  * layers applied) into the structures execution walks.
  */
-import { at, compileCondition, compileLevels } from './compile-context';
+import { at, checkSegment, compileCondition, compileLevels } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
 import { compileElements, compileRule } from './compile-rule';
 import type { RuleNames } from './compile-rule';
+import type { BoundType } from './check-location';
 import { MappingErrorCode } from './mapping-error';
 import type { CompiledElement, CompiledMapping, CompiledResourceRule, CompiledRule } from './mapping-types';
 import type { RawOrigin, RawResource, RawResourceEntry, RawRule } from './raw-mapping';
@@ -34,8 +35,8 @@ function lastDefined<K extends keyof RawResource>(
   return undefined;
 }
 
-function siteOf(origin: RawOrigin, rule: string, bound: boolean): RuleSite {
-  return { origin, rule, bound };
+function siteOf(origin: RawOrigin, rule: string, bound: boolean, boundType?: BoundType): RuleSite {
+  return { origin, rule, bound, ...(boundType !== undefined ? { boundType } : {}) };
 }
 
 /** Compiles one resource rule from its layers; undefined when it has errors (reported). */
@@ -60,20 +61,24 @@ export function compileResource(
     return undefined;
   }
   const forEach = lastDefined(layers, 'forEach');
-  const { levels, bound } = forEach
+  const { levels, bound, boundType } = forEach
     ? compileLevels(forEach.value, at(siteOf(forEach.origin, name, false), 'forEach'), ctx)
-    : { levels: [], bound: false };
+    : { levels: [], bound: false, boundType: undefined };
   const when = lastDefined(layers, 'when');
   const whenCompiled = when
-    ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx)
+    ? compileCondition(when.value, at(siteOf(when.origin, name, bound, boundType), 'when'), ctx)
     : undefined;
-  const covers = lastDefined(layers, 'covers')?.value;
+  const coversAt = lastDefined(layers, 'covers');
+  const covers = coversAt?.value;
+  if (coversAt !== undefined) {
+    checkSegment(coversAt.value, at(siteOf(coversAt.origin, name, false), 'covers'), ctx);
+  }
   const id = lastDefined(layers, 'id');
   const idRules = (id?.value ?? []).map((part, i) =>
     compileRule(
       part,
       { type: 'string', array: false },
-      at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound), 'id', i),
+      at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound, boundType), 'id', i),
       ctx,
     ),
   );
@@ -83,7 +88,7 @@ export function compileResource(
   const elements = new Map<string, CompiledElement>();
   for (const layer of layers) {
     if (layer.raw.elements === undefined) continue;
-    const site = at(siteOf(layer.origin, name, bound), 'elements');
+    const site = at(siteOf(layer.origin, name, bound, boundType), 'elements');
     for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) {
       elements.set(e.key.join('.'), e);
     }
