@@ -7,6 +7,7 @@ import type { CompileContext } from './compile-context';
 import { compileMapping } from './compile-mapping';
 import type { MappingSource } from './compile-mapping';
 import { MappingErrorCode } from './mapping-error';
+import type { UnavailableRules } from './compile-rule';
 import type { CompiledMapping } from './mapping-types';
 import type { ParsedMappingFile } from './parse-mapping-file';
 import type { RawMappingFile, RawOrigin, RawResourceEntry } from './raw-mapping';
@@ -19,19 +20,43 @@ export interface AssembledMappings {
   readonly senders: Map<string, CompiledMapping[]>;
 }
 
+/** Collects what failed files would have defined, as resourcesOf walks the includes. */
+class Unavailable implements UnavailableRules {
+  readonly names = new Set<string>();
+  unknown = false;
+
+  note(parsed: ParsedMappingFile | undefined): void {
+    if (parsed?.failedRuleNames === undefined) this.unknown = true;
+    else for (const n of parsed.failedRuleNames) this.names.add(n);
+  }
+
+  /** This and another's, for a sender mapping (its own files and its base's). */
+  with(other: Unavailable): Unavailable {
+    const both = new Unavailable();
+    for (const n of [...this.names, ...other.names]) both.names.add(n);
+    both.unknown = this.unknown || other.unknown;
+    return both;
+  }
+}
+
 function resourcesOf(
   rel: string,
   files: ReadonlyMap<string, ParsedMappingFile>,
   report: Report,
+  unavailable: Unavailable,
   stack: readonly string[] = [],
 ): Map<string, RawResourceEntry[]> {
   const parsed = files.get(rel);
   const out = new Map<string, RawResourceEntry[]>();
-  if (parsed?.data === undefined) return out;
+  if (parsed?.data === undefined) {
+    unavailable.note(parsed);
+    return out;
+  }
   (parsed.data.include ?? []).forEach((inc, i) => {
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), inc));
     const origin = { file: parsed.file, pointer: ['include', i] };
     if (!files.has(target)) {
+      unavailable.unknown = true;
       return report(MappingErrorCode.MissingInclude, `included file "${inc}" does not exist`, origin);
     }
     if (stack.includes(target)) {
@@ -41,7 +66,9 @@ function resourcesOf(
         origin,
       );
     }
-    for (const [name, entry] of resourcesOf(target, files, report, [...stack, rel])) out.set(name, entry);
+    for (const [name, entry] of resourcesOf(target, files, report, unavailable, [...stack, rel])) {
+      out.set(name, entry);
+    }
   });
   const seen = new Set<string>();
   (parsed.data.resources ?? []).forEach((raw, i) => {
@@ -69,6 +96,7 @@ function sourceOf(
   data: RawMappingFile,
   events: readonly string[],
   resources: (readonly RawResourceEntry[])[],
+  unavailable: Unavailable,
   sender?: string,
 ): MappingSource {
   return {
@@ -76,6 +104,7 @@ function sourceOf(
     messageType: data.messageType ?? '',
     events,
     resources,
+    unavailable,
     ...(sender !== undefined ? { sender } : {}),
     ...(data.timezone !== undefined ? { timezone: data.timezone } : {}),
     ...(data.eventTime !== undefined
@@ -106,7 +135,12 @@ export function assembleMappings(
   report: Report,
 ): AssembledMappings {
   const base: CompiledMapping[] = [];
-  const baseSources: { rel: string; data: RawMappingFile; resources: Map<string, RawResourceEntry[]> }[] = [];
+  const baseSources: {
+    rel: string;
+    data: RawMappingFile;
+    resources: Map<string, RawResourceEntry[]>;
+    unavailable: Unavailable;
+  }[] = [];
   const covered = new Map<string, string>();
   for (const [rel, parsed] of files) {
     const data = parsed.data;
@@ -128,10 +162,14 @@ export function assembleMappings(
       }
       covered.set(key, parsed.file);
     }
-    const resources = resourcesOf(rel, files, report);
-    baseSources.push({ rel, data, resources });
+    const unavailable = new Unavailable();
+    const resources = resourcesOf(rel, files, report, unavailable);
+    baseSources.push({ rel, data, resources, unavailable });
     base.push(
-      compileMapping(sourceOf(parsed.file, data, data.events ?? [], [...resources.values()]), ctxFor('')),
+      compileMapping(
+        sourceOf(parsed.file, data, data.events ?? [], [...resources.values()], unavailable),
+        ctxFor(''),
+      ),
     );
   }
   const senders = new Map<string, CompiledMapping[]>();
@@ -140,7 +178,8 @@ export function assembleMappings(
     const data = parsed.data;
     if (!m || data?.messageType === undefined) continue;
     const sender = m[1] ?? '';
-    const overrides = resourcesOf(rel, files, report);
+    const own = new Unavailable();
+    const overrides = resourcesOf(rel, files, report, own);
     for (const b of baseSources.filter((s) => s.data.messageType === data.messageType)) {
       const events = (b.data.events ?? []).filter(
         (e) => data.events === undefined || data.events.includes(e),
@@ -148,7 +187,14 @@ export function assembleMappings(
       if (events.length === 0) continue;
       const merged = { ...b.data, ...data };
       const compiled = compileMapping(
-        sourceOf(parsed.file, merged, events, layered(b.resources, overrides), sender),
+        sourceOf(
+          parsed.file,
+          merged,
+          events,
+          layered(b.resources, overrides),
+          own.with(b.unavailable),
+          sender,
+        ),
         ctxFor(sender),
       );
       senders.set(sender, [...(senders.get(sender) ?? []), compiled]);

@@ -5,7 +5,7 @@
 import { at, checkSegment, compileCondition, compileLevels } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
 import { compileElements, compileRule } from './compile-rule';
-import type { RuleNames } from './compile-rule';
+import type { RuleNames, UnavailableRules } from './compile-rule';
 import type { BoundType } from './check-location';
 import { MappingErrorCode } from './mapping-error';
 import type { CompiledElement, CompiledMapping, CompiledResourceRule, CompiledRule } from './mapping-types';
@@ -21,6 +21,8 @@ export interface MappingSource {
   readonly eventTime?: { readonly rules: readonly RawRule[]; readonly origin: RawOrigin };
   /** One entry per resource rule name: its layers, base first. */
   readonly resources: readonly (readonly RawResourceEntry[])[];
+  /** Rules the mapping's failed files (itself, includes, overrides) would have defined. */
+  readonly unavailable?: UnavailableRules;
 }
 
 function lastDefined<K extends keyof RawResource>(
@@ -119,6 +121,7 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
     tables: base.tables,
     report: base.report.bind(base),
     ruleNames,
+    ...(src.unavailable !== undefined ? { unavailable: src.unavailable } : {}),
   };
   const resources = src.resources
     .map((layers) => compileResource(layers, ctx))

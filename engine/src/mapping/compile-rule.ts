@@ -24,6 +24,15 @@ export interface RuleTarget {
 /** The names of the resource rules a reference may point at, for checking `ref:`. */
 export interface RuleNames {
   readonly ruleNames: ReadonlySet<string>;
+  /** Rules of files that failed to load (already reported), which a reference is not blamed for. */
+  readonly unavailable?: UnavailableRules;
+}
+
+/** Rule names a mapping would have had but for files that failed, each already reported. */
+export interface UnavailableRules {
+  readonly names: ReadonlySet<string>;
+  /** True when a file whose names could not be read (invalid YAML, a missing include) failed. */
+  readonly unknown: boolean;
 }
 
 const TABLE_TARGETS = new Set(['code', 'string', 'Coding', 'CodeableConcept']);
@@ -76,6 +85,9 @@ function compileSource(
   };
   if (obj.ref !== undefined) {
     if (!ctx.ruleNames.has(obj.ref)) {
+      // A rule of a file that failed is not missing: its file's problem is the one to fix.
+      const u = ctx.unavailable;
+      if (u !== undefined && (u.unknown || u.names.has(obj.ref))) return undefined;
       return fail(MappingErrorCode.UnknownRule, `no resource rule named "${obj.ref}"`, 'ref');
     }
     if (target.type !== 'Reference') {
