@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { CompileContext } from './compile-context';
 import { compileMapping } from './compile-mapping';
-import type { MappingSource } from './compile-mapping';
+import type { IgnoredSegment, MappingSource } from './compile-mapping';
 import { MappingErrorCode } from './mapping-error';
 import type { UnavailableRules } from './compile-rule';
 import type { CompiledMapping } from './mapping-types';
@@ -97,6 +97,7 @@ function sourceOf(
   events: readonly string[],
   resources: (readonly RawResourceEntry[])[],
   unavailable: Unavailable,
+  ignoreSegments: readonly IgnoredSegment[],
   sender?: string,
 ): MappingSource {
   return {
@@ -105,12 +106,22 @@ function sourceOf(
     events,
     resources,
     unavailable,
+    ignoreSegments,
     ...(sender !== undefined ? { sender } : {}),
     ...(data.timezone !== undefined ? { timezone: data.timezone } : {}),
     ...(data.eventTime !== undefined
       ? { eventTime: { rules: data.eventTime, origin: { file, pointer: [] } } }
       : {}),
   };
+}
+
+/** A file's `ignoreSegments:` entries, each with its own line. */
+function ignoresOf(parsed: ParsedMappingFile): IgnoredSegment[] {
+  return Object.entries(parsed.data?.ignoreSegments ?? {}).map(([name, reason]) => ({
+    name,
+    reason,
+    origin: { file: parsed.file, pointer: ['ignoreSegments', name] },
+  }));
 }
 
 function layered(
@@ -140,10 +151,22 @@ export function assembleMappings(
     data: RawMappingFile;
     resources: Map<string, RawResourceEntry[]>;
     unavailable: Unavailable;
+    ignored: readonly IgnoredSegment[];
   }[] = [];
   const covered = new Map<string, string>();
   for (const [rel, parsed] of files) {
     const data = parsed.data;
+    if (data !== undefined && data.messageType === undefined && data.ignoreSegments !== undefined) {
+      // A rule file is shared by mappings of several message types: what to ignore is theirs to say.
+      report(
+        MappingErrorCode.SchemaViolation,
+        'ignoreSegments: belongs in a mapping file (one with messageType:)',
+        {
+          file: parsed.file,
+          pointer: ['ignoreSegments'],
+        },
+      );
+    }
     if (rel.includes('/') || data?.messageType === undefined) continue;
     if (data.events === undefined) {
       report(MappingErrorCode.SchemaViolation, 'a mapping file needs events:', {
@@ -164,10 +187,11 @@ export function assembleMappings(
     }
     const unavailable = new Unavailable();
     const resources = resourcesOf(rel, files, report, unavailable);
-    baseSources.push({ rel, data, resources, unavailable });
+    const ignored = ignoresOf(parsed);
+    baseSources.push({ rel, data, resources, unavailable, ignored });
     base.push(
       compileMapping(
-        sourceOf(parsed.file, data, data.events ?? [], [...resources.values()], unavailable),
+        sourceOf(parsed.file, data, data.events ?? [], [...resources.values()], unavailable, ignored),
         ctxFor(''),
       ),
     );
@@ -193,6 +217,7 @@ export function assembleMappings(
           events,
           layered(b.resources, overrides),
           own.with(b.unavailable),
+          [...b.ignored, ...ignoresOf(parsed)],
           sender,
         ),
         ctxFor(sender),

@@ -23,6 +23,15 @@ export interface MappingSource {
   readonly resources: readonly (readonly RawResourceEntry[])[];
   /** Rules the mapping's failed files (itself, includes, overrides) would have defined. */
   readonly unavailable?: UnavailableRules;
+  /** `ignoreSegments:` entries, the base mapping's first, then the sender file's. */
+  readonly ignoreSegments?: readonly IgnoredSegment[];
+}
+
+/** One `ignoreSegments:` entry as written. */
+export interface IgnoredSegment {
+  readonly name: string;
+  readonly reason: string;
+  readonly origin: RawOrigin;
 }
 
 function lastDefined<K extends keyof RawResource>(
@@ -138,9 +147,16 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
       ctx,
     ),
   );
+  const ignoreSegments = new Map<string, string>();
+  for (const ignored of src.ignoreSegments ?? []) {
+    if (checkSegment(ignored.name, siteOf(ignored.origin, 'ignoreSegments', false), ctx)) {
+      ignoreSegments.set(ignored.name, ignored.reason);
+    }
+  }
   return {
     file: src.file,
     messageType: src.messageType,
+    ignoreSegments,
     events: src.events,
     eventTime: eventTime.filter((r): r is CompiledRule => r !== undefined),
     tables: base.tables,

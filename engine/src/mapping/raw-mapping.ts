@@ -79,6 +79,8 @@ export interface RawMappingFile {
   readonly include?: readonly string[];
   readonly timezone?: string;
   readonly eventTime?: readonly RawRule[];
+  /** Segment name to why the mapping leaves it unmapped; a sender file adds to its base's. */
+  readonly ignoreSegments?: Readonly<Record<string, string>>;
   readonly resources?: readonly RawResource[];
 }
 

@@ -22,11 +22,23 @@ export interface Scope {
   readonly key: string;
   /** Message-wide index by segment name, shared by every scope of one message. */
   readonly index: Map<string, Hl7Segment[]>;
+  /**
+   * Per segment (by its 1-based index), 1 once a rule read one of its fields or iterated it:
+   * shared by every scope of one message, so what no rule touched can be listed afterwards.
+   */
+  readonly read: Uint8Array;
 }
 
 /** The scope of a whole message. */
 export function rootScope(message: Hl7Message): Scope {
-  return { parent: undefined, message, span: message.segments, key: 'r', index: new Map() };
+  return {
+    parent: undefined,
+    message,
+    span: message.segments,
+    key: 'r',
+    index: new Map(),
+    read: new Uint8Array(message.segments.length + 1),
+  };
 }
 
 function segmentsNamed(name: string, scope: Scope): readonly Hl7Segment[] {
@@ -70,6 +82,7 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
   const d = scope.message.delimiters;
   const out: Hl7Value[] = [];
   for (const seg of segmentsNamed(p.segment, scope)) {
+    scope.read[seg.index] = 1;
     const reps = getRepetitions(seg, p.field, d);
     const chosen = p.repetition !== undefined ? [reps[p.repetition - 1]] : reps;
     for (const rep of chosen) {
@@ -93,6 +106,7 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
 export function isExplicitNull(path: CompiledPath, scope: Scope): boolean {
   if (path.kind !== 'hl7') return false;
   const seg = segmentsNamed(path.path.segment, scope)[0];
+  if (seg !== undefined) scope.read[seg.index] = 1;
   const reps = seg === undefined ? [] : getRepetitions(seg, path.path.field, scope.message.delimiters);
   return reps.length === 1 && reps[0] === '""';
 }
@@ -121,6 +135,7 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       if (level.members.has(seg.name)) own.push(seg);
     }
     const head = itemSpan[0];
+    if (head !== undefined) scope.read[head.index] = 1;
     return {
       parent: scope,
       message: scope.message,
@@ -129,6 +144,7 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       span: itemSpan,
       key: `${scope.key}/${level.segment}${head?.index ?? start}`,
       index: scope.index,
+      read: scope.read,
     };
   });
 }
@@ -142,6 +158,7 @@ export function bindValue(scope: Scope, value: Hl7Value, n: number): Scope {
     bound: value,
     key: `${scope.key}/${n}`,
     index: scope.index,
+    read: scope.read,
   };
 }
 
