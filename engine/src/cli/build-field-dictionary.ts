@@ -9,6 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import hl7Dictionary from 'hl7-dictionary';
 import { format, resolveConfig } from 'prettier';
 import type { FieldDictionary, FieldEntry } from '../hl7/field-dictionary';
 
@@ -17,6 +18,15 @@ const OUT_FILE = fileURLToPath(new URL('../hl7/field-dictionary.json', import.me
 
 const SEGMENT_FIELD = /^([A-Z][A-Z0-9]{2})-(\d+)$/;
 const DATATYPE_COMPONENT = /^([A-Z][A-Z0-9]{1,3})\.(\d+)$/;
+/** A segment in a message structure table: `ADT_A01.PID`, `ADT_A01.INSURANCE.IN2`, `ORU_R01:follow:PID.ROL`. */
+const MESSAGE_SEGMENT = /\.([A-Z][A-Z0-9]{2})$/;
+
+/**
+ * The primitive data types of HL7 v2 (chapter 2A): values without components. Listed, not derived:
+ * the guide has a table for some (ST, NM) and none for others (SI, TX), and a one-row table does
+ * not tell a primitive from a composite the guide maps by its first component only.
+ */
+const STANDARD_PRIMITIVES = ['DT', 'DTM', 'FT', 'GTS', 'ID', 'IS', 'NM', 'SI', 'SNM', 'ST', 'TM', 'TX'];
 
 /** Every `[identifier, name, datatype]` row of one table; header and note rows do not match. */
 function rowsOf(text: string): [string, string, string][] {
@@ -69,9 +79,32 @@ class Votes {
   }
 }
 
+/** Segment names of the message structure tables, e.g. IN2 and GT1, which have no field table. */
+function messageSegments(texts: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const text of texts) {
+    for (const [id] of rowsOf(text)) {
+      const m = MESSAGE_SEGMENT.exec(id.replace(/^\//, ''));
+      if (m?.[1] !== undefined) names.add(m[1]);
+    }
+  }
+  return names;
+}
+
 async function tablesIn(dir: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
   return Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')));
+}
+
+/** `2.5.1` before `2.6`: version strings compared part by part. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function entryOf(name: string, datatype: string): FieldEntry {
@@ -99,14 +132,32 @@ export async function buildFieldDictionary(referenceDir: string): Promise<FieldD
   const composite = Object.fromEntries(
     Object.entries(datatypes.result()).filter(([, components]) => Object.keys(components).length > 1),
   );
+  const known = messageSegments(await tablesIn(path.join(mappings, 'messages')));
+  const fields = segments.result();
+  for (const name of Object.keys(fields)) known.add(name);
+  // The guide maps some 60 segments; the standard defines more (IAR of an A60, ERR, QRD), and a
+  // mapping may read any of them. hl7-dictionary's tables of v2.1 to v2.7.1 name every segment and,
+  // for one the guide has no table of, its fields, from the newest version that defines it.
+  for (const version of [...Object.keys(hl7Dictionary.definitions)].sort(compareVersions).reverse()) {
+    for (const [name, def] of Object.entries(hl7Dictionary.definitions[version]?.segments ?? {})) {
+      known.add(name);
+      if (fields[name] !== undefined) continue;
+      fields[name] = Object.fromEntries(
+        def.fields.map((f, i) => [String(i + 1), entryOf(f.desc, f.datatype)]),
+      );
+    }
+  }
   const commit = (await readFile(path.join(referenceDir, 'SOURCE-COMMIT'), 'utf8')).split(/\s/)[0] ?? '';
   return {
     source:
-      'HL7 V2-to-FHIR implementation guide mapping tables (github.com/HL7/v2-to-fhir, mappings/segments and ' +
-      `mappings/datatypes) at commit ${commit}; Apache License 2.0, http://www.apache.org/licenses/LICENSE-2.0. ` +
-      'Derived: field and component names and data types only. Regenerate with engine/src/cli/build-field-dictionary.ts.',
-    segments: segments.result(),
+      'HL7 V2-to-FHIR implementation guide mapping tables (github.com/HL7/v2-to-fhir, mappings/segments, ' +
+      `mappings/datatypes and mappings/messages) at commit ${commit}; Apache License 2.0, http://www.apache.org/licenses/LICENSE-2.0. ` +
+      'Segments the guide has no table of: hl7-dictionary 1.0.1 (v2.1 to v2.7.1, MIT). ' +
+      'Derived: field and component names and data types, and segment names; primitives are the data types HL7 chapter 2A defines as such. Regenerate with engine/src/cli/build-field-dictionary.ts.',
+    segments: fields,
     datatypes: composite,
+    segmentNames: [...known].sort(),
+    primitives: [...STANDARD_PRIMITIVES].sort(),
   };
 }
 

@@ -19,6 +19,13 @@ export interface FieldDictionary {
   readonly segments: Readonly<Record<string, Readonly<Record<string, FieldEntry>>>>;
   /** Data type → component number → entry. */
   readonly datatypes: Readonly<Record<string, Readonly<Record<string, FieldEntry>>>>;
+  /**
+   * Every segment the guide's message structures or field tables name (IN2 and GT1 have no
+   * field table), sorted: what a location may name besides a sender's own Z-segments.
+   */
+  readonly segmentNames: readonly string[];
+  /** Data types that have no components (ST, NM, DTM ...), sorted. */
+  readonly primitives: readonly string[];
 }
 
 const dictionary: FieldDictionary = data;

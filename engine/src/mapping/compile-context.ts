@@ -3,6 +3,14 @@
  * sink for problems, so compilation reports every problem instead of stopping at the first.
  */
 import { parseHl7Path } from '../hl7/read-value';
+import {
+  locationProblem,
+  locationType,
+  partProblem,
+  partType,
+  segmentProblem,
+  type BoundType,
+} from './check-location';
 import type { CodeTable } from './code-tables';
 import type { FhirSchemaIndex } from './fhir-schema-index';
 import { MappingErrorCode } from './mapping-error';
@@ -23,6 +31,8 @@ export interface RuleSite {
   /** `<resource>.<element>` for messages. */
   readonly rule: string;
   readonly bound: boolean;
+  /** What `$` holds here, when a from: or forEach field names it. */
+  readonly boundType?: BoundType;
 }
 
 /** The site one step deeper in the file. */
@@ -46,11 +56,20 @@ export function compilePath(text: string, site: RuleSite, ctx: CompileContext): 
       return undefined;
     }
     const [, comp, sub] = bound;
+    const component = comp !== undefined ? Number(comp) : undefined;
+    const subcomponent = sub !== undefined ? Number(sub) : undefined;
+    const of = site.boundType;
+    const problem = of !== undefined ? partProblem(of.of, of.datatype, component, subcomponent) : undefined;
+    if (of !== undefined && problem !== undefined) {
+      const where = `${text} is ${of.of}${text.slice(1)}`;
+      ctx.report(MappingErrorCode.UnknownLocation, `${where}: ${problem}`, site.origin, site.rule);
+      return undefined;
+    }
     return {
       kind: 'bound',
       text,
-      ...(comp !== undefined ? { component: Number(comp) } : {}),
-      ...(sub !== undefined ? { subcomponent: Number(sub) } : {}),
+      ...(component !== undefined ? { component } : {}),
+      ...(subcomponent !== undefined ? { subcomponent } : {}),
     };
   }
   const path = parseHl7Path(text);
@@ -69,7 +88,33 @@ export function compilePath(text: string, site: RuleSite, ctx: CompileContext): 
     );
     return undefined;
   }
+  const problem = locationProblem(path);
+  if (problem !== undefined) {
+    ctx.report(MappingErrorCode.UnknownLocation, problem, site.origin, site.rule);
+    return undefined;
+  }
   return { kind: 'hl7', text, path };
+}
+
+/**
+ * What `$` holds inside a rule that binds the value of `path` (a from: with object: or ref:, a
+ * forEach field): its location and, when the dictionary knows it, its data type.
+ */
+export function boundTypeOf(path: CompiledPath, site: RuleSite): BoundType {
+  if (path.kind === 'hl7') return { of: path.text, ...locationType(path.path) };
+  const outer = site.boundType;
+  const of = `${outer?.of ?? '$'}${path.text.slice(1)}`;
+  return { of, ...(outer !== undefined ? partType(outer, path.component, path.subcomponent) : {}) };
+}
+
+/**
+ * Reports a segment name (of a forEach level, `covers:`, `ignoreSegments:`) that is no HL7 segment;
+ * false when it reported one.
+ */
+export function checkSegment(name: string, site: RuleSite, ctx: CompileContext): boolean {
+  const problem = segmentProblem(name);
+  if (problem !== undefined) ctx.report(MappingErrorCode.UnknownLocation, problem, site.origin, site.rule);
+  return problem === undefined;
 }
 
 /** Compiles a `when:` condition; undefined when it has errors (already reported). */
@@ -118,11 +163,15 @@ export function compileLevels(
   raw: readonly RawLevel[] | undefined,
   site: RuleSite,
   ctx: CompileContext,
-): { levels: ForEachLevel[]; bound: boolean } {
+): { levels: ForEachLevel[]; bound: boolean; boundType?: BoundType } {
   const levels: ForEachLevel[] = [];
   let bound = site.bound;
+  let boundType = site.boundType;
   (raw ?? []).forEach((level, i) => {
     if (level.segment !== undefined) {
+      checkSegment(level.segment, at(site, i, 'segment'), ctx);
+      (level.children ?? []).forEach((c, j) => checkSegment(c, at(site, i, 'children', j), ctx));
+      (level.until ?? []).forEach((u, j) => checkSegment(u, at(site, i, 'until', j), ctx));
       const next = raw?.[i + 1]?.segment;
       levels.push({
         kind: 'segment',
@@ -135,9 +184,15 @@ export function compileLevels(
       return;
     }
     const fields = typeof level.field === 'string' ? [level.field] : (level.field ?? []);
-    const paths = fields.map((f, j) => compilePath(f, at({ ...site, bound }, i, 'field', j), ctx));
-    levels.push({ kind: 'field', paths: paths.filter((p) => p !== undefined) });
+    const inner: RuleSite = { ...site, bound, ...(boundType !== undefined ? { boundType } : {}) };
+    const paths = fields.map((f, j) => compilePath(f, at(inner, i, 'field', j), ctx));
+    const compiled = paths.filter((p) => p !== undefined);
+    levels.push({ kind: 'field', paths: compiled });
     bound = true;
+    // Several fields bind one $: its type is known only when they agree (PV1-7 and PV1-8 are XCN).
+    const types = compiled.map((p) => boundTypeOf(p, inner));
+    const first = types[0];
+    boundType = first !== undefined && types.every((t) => t.datatype === first.datatype) ? first : undefined;
   });
-  return { levels, bound };
+  return { levels, bound, ...(boundType !== undefined ? { boundType } : {}) };
 }

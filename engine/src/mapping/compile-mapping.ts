@@ -2,11 +2,12 @@
  * Compiles one mapping (a message type, its events and its resource rules, with any sender
  * layers applied) into the structures execution walks.
  */
-import { at, compileCondition, compileLevels } from './compile-context';
+import { at, checkSegment, compileCondition, compileLevels } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
 import { compileMerges } from './compile-merge';
 import { compileElements, compileRule } from './compile-rule';
-import type { RuleNames } from './compile-rule';
+import type { RuleNames, UnavailableRules } from './compile-rule';
+import type { BoundType } from './check-location';
 import { MappingErrorCode } from './mapping-error';
 import type { CompiledElement, CompiledMapping, CompiledResourceRule, CompiledRule } from './mapping-types';
 import type { RawOrigin, RawResource, RawResourceEntry, RawRule } from './raw-mapping';
@@ -22,6 +23,17 @@ export interface MappingSource {
   readonly eventTime?: { readonly rules: readonly RawRule[]; readonly origin: RawOrigin };
   /** One entry per resource rule name: its layers, base first. */
   readonly resources: readonly (readonly RawResourceEntry[])[];
+  /** Rules the mapping's failed files (itself, includes, overrides) would have defined. */
+  readonly unavailable?: UnavailableRules;
+  /** `ignoreSegments:` entries, the base mapping's first, then the sender file's. */
+  readonly ignoreSegments?: readonly IgnoredSegment[];
+}
+
+/** One `ignoreSegments:` entry as written. */
+export interface IgnoredSegment {
+  readonly name: string;
+  readonly reason: string;
+  readonly origin: RawOrigin;
 }
 
 function lastDefined<K extends keyof RawResource>(
@@ -36,8 +48,8 @@ function lastDefined<K extends keyof RawResource>(
   return undefined;
 }
 
-function siteOf(origin: RawOrigin, rule: string, bound: boolean): RuleSite {
-  return { origin, rule, bound };
+function siteOf(origin: RawOrigin, rule: string, bound: boolean, boundType?: BoundType): RuleSite {
+  return { origin, rule, bound, ...(boundType !== undefined ? { boundType } : {}) };
 }
 
 /** True when a rule, its fallbacks or the objects it builds read `context: assumedTimezone`. */
@@ -70,20 +82,24 @@ export function compileResource(
     return undefined;
   }
   const forEach = lastDefined(layers, 'forEach');
-  const { levels, bound } = forEach
+  const { levels, bound, boundType } = forEach
     ? compileLevels(forEach.value, at(siteOf(forEach.origin, name, false), 'forEach'), ctx)
-    : { levels: [], bound: false };
+    : { levels: [], bound: false, boundType: undefined };
   const when = lastDefined(layers, 'when');
   const whenCompiled = when
-    ? compileCondition(when.value, at(siteOf(when.origin, name, bound), 'when'), ctx)
+    ? compileCondition(when.value, at(siteOf(when.origin, name, bound, boundType), 'when'), ctx)
     : undefined;
-  const covers = lastDefined(layers, 'covers')?.value;
+  const coversAt = lastDefined(layers, 'covers');
+  const covers = coversAt?.value;
+  if (coversAt !== undefined) {
+    checkSegment(coversAt.value, at(siteOf(coversAt.origin, name, false), 'covers'), ctx);
+  }
   const id = lastDefined(layers, 'id');
   const idRules = (id?.value ?? []).map((part, i) =>
     compileRule(
       part,
       { type: 'string', array: false },
-      at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound), 'id', i),
+      at(siteOf(id?.origin ?? first.origin, `${name}.id`, bound, boundType), 'id', i),
       ctx,
     ),
   );
@@ -93,7 +109,7 @@ export function compileResource(
   const elements = new Map<string, CompiledElement>();
   for (const layer of layers) {
     if (layer.raw.elements === undefined) continue;
-    const site = at(siteOf(layer.origin, name, bound), 'elements');
+    const site = at(siteOf(layer.origin, name, bound, boundType), 'elements');
     for (const e of compileElements(layer.raw.elements, type.value, site, ctx)) {
       if (e.required === true) {
         ctx.report(
@@ -164,6 +180,7 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
       messageType: src.messageType,
       events: src.events,
       ignore: src.ignore,
+      ignoreSegments: new Map(),
       eventTime: [],
       tables: base.tables,
       resources: [],
@@ -176,6 +193,7 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
     tables: base.tables,
     report: base.report.bind(base),
     ruleNames,
+    ...(src.unavailable !== undefined ? { unavailable: src.unavailable } : {}),
   };
   const resources = src.resources
     .map((layers) => compileResource(layers, ctx))
@@ -192,9 +210,16 @@ export function compileMapping(src: MappingSource, base: CompileContext): Compil
       ctx,
     ),
   );
+  const ignoreSegments = new Map<string, string>();
+  for (const ignored of src.ignoreSegments ?? []) {
+    if (checkSegment(ignored.name, siteOf(ignored.origin, 'ignoreSegments', false), ctx)) {
+      ignoreSegments.set(ignored.name, ignored.reason);
+    }
+  }
   return {
     file: src.file,
     messageType: src.messageType,
+    ignoreSegments,
     events: src.events,
     eventTime: eventTime.filter((r): r is CompiledRule => r !== undefined),
     tables: base.tables,

@@ -2,7 +2,7 @@
  * Compiles element rules: resolves each element against the FHIR schema, picks the datatype
  * conversion for the element's type and checks tables and references, reporting every problem.
  */
-import { at, compileCondition, compileLevels, compilePath } from './compile-context';
+import { at, boundTypeOf, compileCondition, compileLevels, compilePath } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
 import { canonicalHl7Type, defaultHl7Type, findConverter, STRING_TYPES } from './conversions';
 import { encodeBase64 } from './convert-attachments';
@@ -25,6 +25,15 @@ export interface RuleTarget {
 /** The names of the resource rules a reference may point at, for checking `ref:`. */
 export interface RuleNames {
   readonly ruleNames: ReadonlySet<string>;
+  /** Rules of files that failed to load (already reported), which a reference is not blamed for. */
+  readonly unavailable?: UnavailableRules;
+}
+
+/** Rule names a mapping would have had but for files that failed, each already reported. */
+export interface UnavailableRules {
+  readonly names: ReadonlySet<string>;
+  /** True when a file whose names could not be read (invalid YAML, a missing include) failed. */
+  readonly unknown: boolean;
 }
 
 const TABLE_TARGETS = new Set(['code', 'string', 'Coding', 'CodeableConcept']);
@@ -43,8 +52,12 @@ export function compileRule(
   const obj: RawRuleObject = typeof raw === 'string' ? { from: raw } : raw;
   if (obj.to !== undefined) target = { type: obj.to, array: false };
   const binds = obj.object !== undefined || (obj.from !== undefined && obj.ref !== undefined);
-  const { levels, bound } = compileLevels(obj.forEach, at(site, 'forEach'), ctx);
-  const inner: RuleSite = { ...site, bound: bound || binds };
+  const { levels, bound, boundType } = compileLevels(obj.forEach, at(site, 'forEach'), ctx);
+  const inner: RuleSite = {
+    ...site,
+    bound: bound || binds,
+    ...(boundType !== undefined ? { boundType } : {}),
+  };
   const source = compileSource(obj, target, levels, site, inner, ctx);
   if (source === undefined) return undefined;
   const when = obj.when !== undefined ? compileCondition(obj.when, at(inner, 'when'), ctx) : undefined;
@@ -73,6 +86,9 @@ function compileSource(
   };
   if (obj.ref !== undefined) {
     if (!ctx.ruleNames.has(obj.ref)) {
+      // A rule of a file that failed is not missing: its file's problem is the one to fix.
+      const u = ctx.unavailable;
+      if (u !== undefined && (u.unknown || u.names.has(obj.ref))) return undefined;
       return fail(MappingErrorCode.UnknownRule, `no resource rule named "${obj.ref}"`, 'ref');
     }
     if (target.type !== 'Reference') {
@@ -102,7 +118,8 @@ function compileSource(
       return fail(MappingErrorCode.UnsupportedConversion, `object: cannot fill ${target.type}`, 'object');
     }
     const from = obj.from !== undefined ? compilePath(obj.from, at(site, 'from'), ctx) : undefined;
-    const elements = compileElements(obj.object, target.type, at(inner, 'object'), ctx);
+    const within: RuleSite = from !== undefined ? { ...inner, boundType: boundTypeOf(from, site) } : inner;
+    const elements = compileElements(obj.object, target.type, at(within, 'object'), ctx);
     return { kind: 'object', elements, forEach: levels, ...(from !== undefined ? { from } : {}) };
   }
   if (obj.value !== undefined) return { kind: 'const', value: obj.value };

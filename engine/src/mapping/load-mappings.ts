@@ -46,7 +46,9 @@ export const MAPPING_SCHEMA_FILE = fileURLToPath(
 
 /** Compiles mapping.schema.json once, for callers that load many sets. */
 export async function loadMappingValidator(): Promise<MappingFileValidator> {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // verbose: errors carry their schema node, whose patternErrorMessage says in words what a
+  // pattern wants; strict: false lets that editor keyword sit beside the standard ones.
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   return ajv.compile<RawMappingFile>(JSON.parse(await readFile(MAPPING_SCHEMA_FILE, 'utf8')) as object);
 }
 

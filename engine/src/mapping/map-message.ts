@@ -62,6 +62,8 @@ export type MapResult =
       readonly assumedTimezone?: string;
       /** Parts of the message no rule could map (kept on the archive row for the analyst). */
       readonly warnings: readonly OperationOutcomeIssue[];
+      /** The name of each segment that was not mapped (one entry per occurrence), for counting. */
+      readonly unmappedSegments: readonly string[];
     }
   | {
       readonly status: 'ignored';
@@ -101,10 +103,10 @@ function collectInstances(
   version: string,
   root: Scope,
   state: ExecState,
+  reached: Map<string, Set<number>>,
   warnings: OperationOutcomeIssue[],
 ): Instance[] {
   const all: Instance[] = [];
-  const reached = new Map<string, Set<number>>();
   for (const rule of mapping.resources) {
     const scopes = iterateLevels(rule.forEach, root);
     if (rule.covers !== undefined) noteReached(reached, rule.covers, scopes);
@@ -129,7 +131,6 @@ function collectInstances(
       all.push({ rule, scope, id, reference: `${rule.resourceType}/${id}` });
     }
   }
-  warnings.push(...uncovered(mapping, reached, root));
   return all;
 }
 
@@ -162,12 +163,14 @@ function uncovered(
   mapping: CompiledMapping,
   reached: Map<string, Set<number>>,
   root: Scope,
+  missedIndexes: Set<number>,
 ): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   for (const [segment, indexes] of reached) {
     const rules = mapping.resources.filter((r) => r.covers === segment);
     for (const missed of root.message.segments) {
       if (missed.name !== segment || indexes.has(missed.index)) continue;
+      missedIndexes.add(missed.index);
       issues.push({
         severity: 'warning',
         code: MappingErrorCode.SegmentNotMapped,
@@ -175,6 +178,29 @@ function uncovered(
         expression: [`${segment}[segment ${missed.index}]`, `${rules[0]?.where ?? mapping.file}.forEach`],
       });
     }
+  }
+  return issues;
+}
+
+/**
+ * Segments no rule read (no field of theirs, no forEach over them) and the mapping does not
+ * ignore: nothing is dropped in silence, each is a warning with its place in the message. The
+ * header's MSH and EVN count as read: they route the message and date the event.
+ */
+function unread(mapping: CompiledMapping, root: Scope, listed: Set<number>): OperationOutcomeIssue[] {
+  const segments = root.message.segments;
+  const header = new Set(['MSH', 'EVN'].map((name) => segments.find((seg) => seg.name === name)?.index));
+  const issues: OperationOutcomeIssue[] = [];
+  for (const seg of segments) {
+    if (root.read[seg.index] === 1 || listed.has(seg.index) || header.has(seg.index)) continue;
+    if (mapping.ignoreSegments.has(seg.name)) continue;
+    listed.add(seg.index);
+    issues.push({
+      severity: 'warning',
+      code: MappingErrorCode.SegmentNotMapped,
+      diagnostics: `segment ${seg.name} (segment ${seg.index} of the message) is not mapped: no rule of ${mapping.file} reads it (list it under ignoreSegments: with a reason if that is intended)`,
+      expression: [`${seg.name}[segment ${seg.index}]`, mapping.file],
+    });
   }
   return issues;
 }
@@ -210,8 +236,9 @@ export function executeMapping(
     mapping.eventTime.map((r) => evaluateRule(r, root, false, state)[0]).find((v) => typeof v === 'string') ??
     ctx.receivedAt;
   state.context.eventTime = eventTime;
-  const warnings: OperationOutcomeIssue[] = [];
-  const all = collectInstances(mapping, version, root, state, warnings);
+  const reached = new Map<string, Set<number>>();
+  const skipped: OperationOutcomeIssue[] = [];
+  const all = collectInstances(mapping, version, root, state, reached, skipped);
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
   const full: ExecState = { ...state, all };
   const seen = new Set<string>();
@@ -228,6 +255,14 @@ export function executeMapping(
     built.set(inst, buildEntry(inst, full));
   }
   const entry = emitted.map((inst) => built.get(inst)).filter((e): e is BundleEntry => e !== undefined);
+  // After every rule ran: only then is it known which segments none of them read.
+  const listed = new Set<number>();
+  const warnings = [
+    ...skipped,
+    ...uncovered(mapping, reached, root, listed),
+    ...unread(mapping, root, listed),
+  ];
+  const unmappedSegments = [...listed].sort((a, b) => a - b).map((i) => message.segments[i - 1]?.name ?? '');
   return {
     status: 'mapped',
     bundle: { resourceType: 'Bundle', type: 'transaction', entry },
@@ -236,6 +271,7 @@ export function executeMapping(
     mappingFile: mapping.file,
     warnings,
     ...(context.assumedTimezone !== undefined ? { assumedTimezone: context.assumedTimezone } : {}),
+    unmappedSegments,
   };
 }
 

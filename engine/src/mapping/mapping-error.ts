@@ -11,6 +11,8 @@ export const MappingErrorCode = {
   SchemaViolation: 'schema-violation',
   UnknownTable: 'unknown-table',
   BadPath: 'bad-hl7-path',
+  /** A well-formed location the standard does not have (`PDI-5`, `PID-555`, `PID-5.44`). */
+  UnknownLocation: 'unknown-hl7-location',
   UnknownFhirType: 'unknown-fhir-type',
   UnknownElement: 'unknown-element',
   UnsupportedConversion: 'unsupported-conversion',

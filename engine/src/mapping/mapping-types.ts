@@ -163,6 +163,11 @@ export interface CompiledMapping {
   /** Code tables visible to this mapping (a sender's own tables override the base ones). */
   readonly tables: ReadonlyMap<string, CodeTable>;
   readonly resources: readonly CompiledResourceRule[];
+  /**
+   * Segments the mapping deliberately leaves unmapped (`ignoreSegments:`), with the reason: they
+   * are not listed among the message's unmapped segments.
+   */
+  readonly ignoreSegments: ReadonlyMap<string, string>;
 }
 
 /** What findMapping needs from a message header (MessageHeader satisfies it). */

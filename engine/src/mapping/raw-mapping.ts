@@ -107,6 +107,8 @@ export interface RawMappingFile {
   /** Only in `senders/<sender>/sender.yaml`: the sender's IANA zone. */
   readonly timezone?: string;
   readonly eventTime?: readonly RawRule[];
+  /** Segment name to why the mapping leaves it unmapped; a sender file adds to its base's. */
+  readonly ignoreSegments?: Readonly<Record<string, string>>;
   readonly resources?: readonly RawResource[];
 }
 

@@ -24,6 +24,11 @@ export interface Scope {
   readonly key: string;
   /** Message-wide index by segment name, shared by every scope of one message. */
   readonly index: Map<string, Hl7Segment[]>;
+  /**
+   * Per segment (by its 1-based index), 1 once a rule read one of its fields or iterated it:
+   * shared by every scope of one message, so what no rule touched can be listed afterwards.
+   */
+  readonly read: Uint8Array;
 }
 
 /** The scope of a whole message. */
@@ -37,6 +42,7 @@ export function rootScope(message: Hl7Message): Scope {
     key: 'r',
     index: new Map(),
     ...(head !== undefined ? { head } : {}),
+    read: new Uint8Array(message.segments.length + 1),
   };
 }
 
@@ -81,6 +87,7 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
   const d = scope.message.delimiters;
   const out: Hl7Value[] = [];
   for (const seg of segmentsNamed(p.segment, scope)) {
+    scope.read[seg.index] = 1;
     const reps = getRepetitions(seg, p.field, d);
     const chosen = p.repetition !== undefined ? [reps[p.repetition - 1]] : reps;
     for (const rep of chosen) {
@@ -104,6 +111,7 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
 export function isExplicitNull(path: CompiledPath, scope: Scope): boolean {
   if (path.kind !== 'hl7') return false;
   const seg = segmentsNamed(path.path.segment, scope)[0];
+  if (seg !== undefined) scope.read[seg.index] = 1;
   const reps = seg === undefined ? [] : getRepetitions(seg, path.path.field, scope.message.delimiters);
   return reps.length === 1 && reps[0] === '""';
 }
@@ -134,6 +142,7 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
     // The head stays first (covers: counts groups by it); the ORC before an OBR joins after it.
     own.push(...leadingSegments(level, span, start));
     const head = itemSpan[0];
+    if (head !== undefined) scope.read[head.index] = 1;
     return {
       parent: scope,
       message: scope.message,
@@ -143,6 +152,7 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       ...(head !== undefined ? { head } : {}),
       key: `${scope.key}/${level.segment}${head?.index ?? start}`,
       index: scope.index,
+      read: scope.read,
     };
   });
 }
@@ -184,6 +194,7 @@ export function bindValue(scope: Scope, value: Hl7Value, n: number): Scope {
     bound: value,
     key: `${scope.key}/${n}`,
     index: scope.index,
+    read: scope.read,
   };
 }
 

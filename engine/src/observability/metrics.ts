@@ -31,6 +31,13 @@ export interface EngineMetrics {
   readonly controlIdReused: Counter;
   /** Rejected frames answered AR without an archive row (over a peer's per-minute budget). */
   readonly rejectedUnarchived: Counter<'reason'>;
+  /** Segments of processed messages that no rule mapped (each also a warning on its message). */
+  readonly unmappedSegments: Counter<'sender' | 'segment'>;
+}
+
+/** Segment names as a peer sends them are three capitals or digits; anything else is `other`. */
+export function segmentLabel(name: string): string {
+  return /^[A-Z][A-Z0-9]{2}$/.test(name) ? name : 'other';
 }
 
 export interface MetricsOptions {
@@ -108,6 +115,12 @@ export function createMetrics(withDefaults = true, o: MetricsOptions = {}): Engi
       name: 'mllp_rejected_unarchived_total',
       help: 'Rejected frames answered AR without being archived (over the per-peer limit), by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    unmappedSegments: new Counter({
+      name: 'hl7_unmapped_segments_total',
+      help: 'Segments of processed messages that no mapping rule read and no ignoreSegments: names, by sender (MSH-4) and segment',
+      labelNames: ['sender', 'segment'],
       registers: [registry],
     }),
   };

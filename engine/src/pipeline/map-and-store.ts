@@ -134,6 +134,7 @@ export async function createMessageHandler(config: Config, logger: Logger): Prom
       mappingVersion: result.mappingVersion,
       changes,
       resultFlags: flags,
+      unmappedSegments: result.unmappedSegments,
     };
   };
   return {

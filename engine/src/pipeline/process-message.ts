@@ -20,7 +20,7 @@ import {
 } from '../notify/derive-events';
 import { describeError } from '../observability/describe-error';
 import type { Logger } from '../observability/logger';
-import type { EngineMetrics } from '../observability/metrics';
+import { segmentLabel, type EngineMetrics } from '../observability/metrics';
 import type { ResourceChange } from '../store/bundle-hooks';
 import type { Db, Queryable } from '../store/db';
 import type { JsonObject } from '../store/fhir-json';
@@ -45,6 +45,8 @@ export interface HandlerResult {
   readonly changes?: readonly ResourceChange[];
   /** The result interpretations in force with the mapping set (notify/result-flags.ts). */
   readonly resultFlags?: ResultFlags;
+  /** The name of each segment the mapping left unmapped (also a warning in `output`), to count. */
+  readonly unmappedSegments?: readonly string[];
 }
 
 /**
@@ -94,6 +96,7 @@ interface Committed {
   readonly sendingFacility?: string | null;
   readonly wake: readonly MessageJobRef[];
   readonly events: readonly OutboxRef[];
+  readonly unmappedSegments?: readonly string[];
 }
 
 const NOTHING: Omit<Committed, 'outcome'> = { wake: [], events: [] };
@@ -127,9 +130,19 @@ export async function runProcessMessage(
       status: committed.outcome,
     });
     deps.metrics.processingSeconds.observe((performance.now() - started) / 1000);
+    countUnmapped(deps.metrics, committed);
   }
   await afterCommit(committed, data, deps, log);
   return committed.outcome;
+}
+
+/** Counts each unmapped segment by sender and segment name, once the message has committed. */
+function countUnmapped(metrics: EngineMetrics, c: Committed): void {
+  if (c.unmappedSegments === undefined || c.unmappedSegments.length === 0) return;
+  const sender = metrics.senderLabels.of(c.sendingFacility);
+  for (const name of c.unmappedSegments) {
+    metrics.unmappedSegments.inc({ sender, segment: segmentLabel(name) });
+  }
 }
 
 /**
@@ -172,7 +185,7 @@ async function processInTransaction(
   const places = await readLocationPlaces(tx, movedLocations(changes));
   const derived = deriveEvents(changes, result.resultFlags, places !== undefined ? { places } : {});
   const events = await insertOutboxEvents(tx, id, derived.map(toOutboxEvent));
-  const { changes: _changes, resultFlags: _flags, ...kept } = result;
+  const { changes: _changes, resultFlags: _flags, unmappedSegments, ...kept } = result;
   await finishMessage(tx, id, {
     ...kept,
     processingMs: performance.now() - started,
@@ -182,7 +195,13 @@ async function processInTransaction(
     synchronousCommit: events.length > 0,
   });
   const wake = await takeParkedSuccessors(tx, keys);
-  return { outcome: result.status, sendingFacility, wake, events };
+  return {
+    outcome: result.status,
+    sendingFacility,
+    wake,
+    events,
+    ...(unmappedSegments !== undefined ? { unmappedSegments } : {}),
+  };
 }
 
 /**
