@@ -106,12 +106,12 @@ resources:
 `,
     });
     expect(shown(problems)).toEqual([
-      'mappings/adt-a01.yaml:8 resources.0.forEach.0.segment: must be a segment name of three capitals or digits, like PID or OBX',
-      'mappings/adt-a01.yaml:13 resources.0.elements: "Colour" must be a FHIR element name like birthDate, name.family or value[x]',
-      'mappings/adt-a01.yaml:10 resources.0.elements.name.from: must be an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1, or $ or $.9.1 for the value from: or forEach binds',
-      'mappings/adt-a01.yaml:11 resources.0.elements.gender: must be an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1, or $ or $.9.1 for the value from: or forEach binds',
-      'mappings/adt-a01.yaml:12 resources.0.elements.photo: must be text, an object ({ ... }), a list ([ ... ]) or empty (null)',
-      'mappings/adt-a01.yaml:14 resources.0.elements.telecom: needs one of from:, value:, template:, context:, ref:, refAll:, object:',
+      'mappings/adt-a01.yaml:7 resources.0.forEach.0.segment: must be a segment name of three capitals or digits, like PID or OBX',
+      'mappings/adt-a01.yaml:12 resources.0.elements: "Colour" must be a FHIR element name like birthDate, name.family or value[x]',
+      'mappings/adt-a01.yaml:9 resources.0.elements.name.from: must be an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1, or $ or $.9.1 for the value from: or forEach binds',
+      'mappings/adt-a01.yaml:10 resources.0.elements.gender: must be an HL7 location like PID-3, PID-5.1 or PID-3[2].4.1, or $ or $.9.1 for the value from: or forEach binds',
+      'mappings/adt-a01.yaml:11 resources.0.elements.photo: must be text, an object ({ ... }), a list ([ ... ]) or empty (null)',
+      'mappings/adt-a01.yaml:13 resources.0.elements.telecom: needs one of from:, value:, template:, context:, ref:, refAll:, object:',
     ]);
     for (const p of problems) expect(p.message).not.toMatch(/pattern|\^\[|\]\{|\\d/);
   });
