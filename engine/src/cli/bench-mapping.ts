@@ -31,6 +31,23 @@ const ADT_A01 = [
   'DG1|1||I21.4^NSTEMI^I10||20240305|A',
 ].join('\r');
 
+/**
+ * The same A01 with the clinical segments an admission often carries, each mapped since the
+ * fidelity work: vitals (OBX), allergies (AL1), a procedure (PR1), insurance (IN1), a care-team
+ * member (ROL); the mapping target holds with them.
+ */
+const ADT_A01_CLINICAL = [
+  ADT_A01,
+  'OBX|1|NM|8867-4^Heart rate^LN||88|/min^beats per minute^UCUM|||||F|||20240305100500-0500',
+  'OBX|2|NM|8480-6^Systolic blood pressure^LN||142|mm[Hg]^mmHg^UCUM|||||F|||20240305100500-0500',
+  'OBX|3|NM|8310-5^Body temperature^LN||37.1|Cel^degC^UCUM|||||F|||20240305100500-0500',
+  'AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives~Wheezing|20150101',
+  'AL1|2|FA|256349002^Peanut^SCT|MO|Swelling',
+  'PR1|1||0270346^Dilation of coronary artery^ICD10PCS||20240305113000-0500|||||||1111111111^House^Gregory^^^Dr^^^^^^^NPI',
+  'IN1|1|PPO1^Blue PPO|BCBS01^^^BCBS&2.16.840.1.113883.3.9999&ISO|Blue Cross Blue Shield|||||GRP-778||||20240101|20241231|||||SEL||||||||||||||||||XYZ123456',
+  'ROL|1|AD|CP^Consulting provider^HL70443|2222222222^Grey^Meredith^^^Dr^^^^^^^NPI',
+].join('\r');
+
 function oruWith(count: number): string {
   const lines = [
     'MSH|^~\\&|LAB|MERCY|CARE|CARE|20240305140000-0500||ORU^R01^ORU_R01|ORU-0001|P|2.5.1',
@@ -86,6 +103,9 @@ export async function benchMapping(iterations = 5000): Promise<BenchRow[]> {
   const rows = [
     measure('mapping: ADT^A01 parse+map', iterations, () => mapText(ADT_A01, set, n++)),
     measure('floor: ADT^A01 node-hl7-client parse', iterations, () => new Message({ text: ADT_A01 })),
+    measure('mapping: ADT^A01 with OBX, AL1, PR1, IN1, ROL parse+map', iterations, () =>
+      mapText(ADT_A01_CLINICAL, set, n++),
+    ),
     measure('mapping: ORU^R01 20 OBX parse+map', iterations, () => mapText(oru, set, n++)),
     measure('floor: ORU^R01 20 OBX node-hl7-client parse', iterations, () => new Message({ text: oru })),
   ];
