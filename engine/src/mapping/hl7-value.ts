@@ -13,6 +13,13 @@ export class Hl7Value {
   readonly raw: string;
   readonly depth: Hl7ValueDepth;
   readonly delimiters: Hl7Delimiters;
+  /**
+   * The parts, split on first use and each made once: a conversion reads most parts of a value
+   * (XPN, XAD, CX), some more than once.
+   */
+  private parts: (Hl7Value | undefined)[] | undefined;
+  /** The text, unescaped on first use (`null`: empty). */
+  private memo: string | null | undefined;
   constructor(raw: string, depth: Hl7ValueDepth, delimiters: Hl7Delimiters) {
     this.raw = raw;
     this.depth = depth;
@@ -25,6 +32,11 @@ export class Hl7Value {
    * valued one: a subcomponent separator is structure, and never becomes part of a name or text.
    */
   text(): string | undefined {
+    if (this.memo === undefined) this.memo = this.readText() ?? null;
+    return this.memo ?? undefined;
+  }
+
+  private readText(): string | undefined {
     if (this.depth === 1 && this.raw.includes(this.delimiters.subcomponent)) {
       for (const sub of this.raw.split(this.delimiters.subcomponent)) {
         const t = clean(unescapeHl7(sub, this.delimiters));
@@ -43,10 +55,13 @@ export class Hl7Value {
   /** Part n as a value, so a composite inside a composite (CX.4 is an HD) can be read the same way. */
   partValue(n: number): Hl7Value | undefined {
     if (this.depth === 2) return n === 1 ? this : undefined;
-    const sep = this.depth === 0 ? this.delimiters.component : this.delimiters.subcomponent;
-    const raw = n === 1 && !this.raw.includes(sep) ? this.raw : this.raw.split(sep)[n - 1];
-    if (raw === undefined || raw === '') return undefined;
-    return new Hl7Value(raw, this.depth === 0 ? 1 : 2, this.delimiters);
+    if (this.parts === undefined) {
+      const sep = this.depth === 0 ? this.delimiters.component : this.delimiters.subcomponent;
+      const depth = this.depth === 0 ? 1 : 2;
+      const raws = this.raw.includes(sep) ? this.raw.split(sep) : [this.raw];
+      this.parts = raws.map((raw) => (raw === '' ? undefined : new Hl7Value(raw, depth, this.delimiters)));
+    }
+    return this.parts[n - 1];
   }
 
   /** Subpart m of part n, e.g. `sub(1, 1)` is XPN-1.1 (the surname of the family name). */

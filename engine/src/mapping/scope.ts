@@ -3,7 +3,7 @@
  * one value as `$`; a location is answered by the innermost group that owns its segment.
  */
 import type { Hl7Delimiters, Hl7Message, Hl7Segment } from '../hl7/parse-message';
-import { getComponent, getRepetitions, getSubcomponent } from '../hl7/read-value';
+import { getRepetitions } from '../hl7/read-value';
 import { Hl7Value } from './hl7-value';
 import type { CompiledPath, ForEachLevel } from './mapping-types';
 
@@ -66,6 +66,26 @@ function boundValue(scope: Scope): Hl7Value | undefined {
 }
 
 /** Empty, HL7 null, or only separators (`^^`): a composite with no content is no value. */
+/**
+ * A field's repetitions as values, made once per segment: rules read PID-3 or PV1-3 many times
+ * (ids, elements, references), and a value keeps its split parts and unescaped text.
+ */
+const repetitionValues = new WeakMap<Hl7Segment, (readonly Hl7Value[] | undefined)[]>();
+
+function repetitionsOf(seg: Hl7Segment, field: number, d: Hl7Delimiters): readonly Hl7Value[] {
+  let fields = repetitionValues.get(seg);
+  if (fields === undefined) {
+    fields = [];
+    repetitionValues.set(seg, fields);
+  }
+  let reps = fields[field];
+  if (reps === undefined) {
+    reps = getRepetitions(seg, field, d).map((raw) => new Hl7Value(raw, 0, d));
+    fields[field] = reps;
+  }
+  return reps;
+}
+
 function isEmpty(raw: string | undefined, d: Hl7Delimiters): raw is undefined {
   if (raw === undefined || raw === '' || raw === '""') return true;
   for (let i = 0; i < raw.length; i++) {
@@ -88,16 +108,14 @@ export function readValues(path: CompiledPath, scope: Scope, all: boolean): Hl7V
   const out: Hl7Value[] = [];
   for (const seg of segmentsNamed(p.segment, scope)) {
     scope.read[seg.index] = 1;
-    const reps = getRepetitions(seg, p.field, d);
+    const reps = repetitionsOf(seg, p.field, d);
     const chosen = p.repetition !== undefined ? [reps[p.repetition - 1]] : reps;
     for (const rep of chosen) {
-      if (isEmpty(rep, d)) continue;
-      let raw: string = rep;
-      if (p.component !== undefined) raw = getComponent(raw, p.component, d);
-      if (p.subcomponent !== undefined) raw = getSubcomponent(raw, p.subcomponent, d);
-      if (isEmpty(raw, d)) continue;
-      const depth = p.subcomponent !== undefined ? 2 : p.component !== undefined ? 1 : 0;
-      out.push(new Hl7Value(raw, depth, d));
+      let v: Hl7Value | undefined = rep;
+      if (v !== undefined && p.component !== undefined) v = v.partValue(p.component);
+      if (v !== undefined && p.subcomponent !== undefined) v = v.partValue(p.subcomponent);
+      if (v === undefined || isEmpty(v.raw, d)) continue;
+      out.push(v);
       if (!all) return out;
     }
   }
