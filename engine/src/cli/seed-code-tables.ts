@@ -31,6 +31,9 @@ const FROM_GUIDE: Readonly<Record<string, string>> = {
   'v2-0085': 'ObservationResultStatusCodesInterpretation',
   'v2-0123': 'ResultStatus[Non-Queries]',
   'v2-0131': 'ContactRole',
+  // ROL-3 (provider role) and PRT-4 (role of participation) to PractitionerRole.code.
+  'v2-0443': 'ProviderRole',
+  'v2-0912': 'Participation',
   'v2-0190': 'AddressType[Use]',
   'v2-0190-type': 'AddressType[Type]',
   'v2-0200': 'NameType',

@@ -1,7 +1,8 @@
 /**
  * Which notices one event makes, from the recipients the directory found and the subscriptions
  * that match: one per endpoint (reasons of every role that shares it merged), one inbox entry per
- * registered role, one per matching subscription. Pure, so the rules are tested without SQL.
+ * role registered through the API (never for one a hospital message made), one per matching
+ * subscription. Pure, so the rules are tested without SQL.
  */
 import type { NewNotice, NoticeReason } from '../store/notification-store';
 import { noticeIdOf } from './notice-id';
@@ -32,7 +33,7 @@ export function planNotices(
       entry.reasons.push(...r.reasons);
       byEndpoint.set(e.ref, entry);
     }
-    if (r.target.startsWith('PractitionerRole/')) {
+    if (r.inbox) {
       const noticeId = noticeIdOf(eventKey, 'inbox', r.target);
       notices.push({ noticeId, channel: 'inbox', target: r.target, reasons: r.reasons, delivered: true });
       inbox.push({

@@ -4,9 +4,15 @@
  * resources for one person. A PractitionerRole names the practitioner (by reference, or
  * logically by NPI identifier), the practice (Organization) and where notices go (Endpoint);
  * a role with no endpoint of its own uses its organization's.
+ *
+ * Hospital feeds write PractitionerRoles too (ROL, PRT), and those name the same practitioners by
+ * the same NPIs. Only a role a practice registered through the API gets an inbox entry: nobody
+ * reads the inbox of a role a hospital message made. A role from a message still counts when it
+ * reaches an endpoint (its own or its organization's), since someone registered that endpoint.
  */
 import type { Queryable } from '../store/db';
 import type { JsonObject } from '../store/fhir-json';
+import { isFromApi } from '../store/fhir-direct-write';
 import type { NoticeReason } from '../store/notification-store';
 import { NPI_SYSTEM, type Attribution } from './attribution';
 
@@ -29,6 +35,8 @@ export interface RegisteredRecipient {
   readonly practitioner?: string;
   readonly organization?: string;
   readonly endpoints: readonly DirectoryEndpoint[];
+  /** True for a role registered through the API: it gets an inbox entry (a roster's practice never does). */
+  readonly inbox: boolean;
   readonly reasons: readonly NoticeReason[];
 }
 
@@ -157,11 +165,16 @@ export async function findRecipients(
     if (reasons.length === 0) continue;
     const own = refsOf(role.resource['endpoint']);
     const org = organization !== undefined ? orgs.get(organization) : undefined;
+    const reached = endpointsOf(own.length > 0 ? own : refsOf(org?.['endpoint']));
+    const registered = isFromApi(role.resource);
+    // A role mapped from a hospital message that reaches no endpoint would only fill an unread inbox.
+    if (!registered && reached.length === 0) continue;
     out.push({
       target: `PractitionerRole/${role.id}`,
       ...(practitioner !== undefined ? { practitioner } : {}),
       ...(organization !== undefined ? { organization } : {}),
-      endpoints: endpointsOf(own.length > 0 ? own : refsOf(org?.['endpoint'])),
+      endpoints: reached,
+      inbox: registered,
       reasons: dedupeReasons(reasons),
     });
   }
@@ -176,6 +189,7 @@ export async function findRecipients(
       target: ref,
       organization: ref,
       endpoints: endpointsOf(refsOf(org['endpoint'])),
+      inbox: false,
       reasons: dedupeReasons(reasons),
     });
   }

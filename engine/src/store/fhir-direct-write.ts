@@ -37,6 +37,11 @@ export function apiSource(clientId: string): string {
   return `urn:care:api:${encodeURIComponent(clientId)}`;
 }
 
+/** True when a client wrote the version through the API: a practice's registration, not hospital data. */
+export function isFromApi(resource: JsonObject): boolean {
+  return asString(field(resource['meta'], 'source'))?.startsWith(apiSource('')) === true;
+}
+
 /** True when the version was written from a hospital message: such data is not the API's to change. */
 export function isFromMessage(resource: JsonObject): boolean {
   return asString(field(resource['meta'], 'source'))?.startsWith(messageSource('')) === true;
