@@ -226,7 +226,8 @@ describe('mapping dry run', () => {
     });
     expect(bad.status).toBe(422);
     const issues = bad.body['issue'] as { location: string[] }[];
-    expect(issues.map((i) => i.location[0])).toContain(`${PATIENT}:17`);
+    const line = patientYaml.split('\n').findIndex((l) => l.includes('active: { value: true }')) + 1;
+    expect(issues.map((i) => i.location[0])).toContain(`${PATIENT}:${line}`);
     for (const body of [
       { messages: { sender: SENDER, last: 10_001 } },
       { messages: { ids: Array.from({ length: 10_001 }, (_v, i) => String(i + 1)) } },

@@ -95,6 +95,7 @@ describe('ignore: an event left unmapped on purpose', () => {
       status: 'ignored',
       reason: 'ADT^A35 is not mapped on purpose (mappings/skip.yaml): no Account resources are stored',
       mappingFile: 'mappings/skip.yaml',
+      statedReason: 'no Account resources are stored',
     });
     expect(map(set, message('A38'))).toEqual({ status: 'ignored', reason: 'no mapping for ADT^A38' });
   });

@@ -70,6 +70,8 @@ export type MapResult =
       readonly reason: string;
       /** The mapping file that leaves the event unmapped on purpose (`ignore:`), if one does. */
       readonly mappingFile?: string;
+      /** That file's `ignore:` reason as written, without the file's name (which depends on the set's). */
+      readonly statedReason?: string;
     };
 
 /**
@@ -306,6 +308,7 @@ export function mapMessage(message: Hl7Message, set: MappingSet, ctx: MapContext
       status: 'ignored',
       reason: `${typeEvent} is not mapped on purpose (${mapping.file}): ${mapping.ignore}`,
       mappingFile: mapping.file,
+      statedReason: mapping.ignore,
     };
   }
   return executeMapping(mapping, message, set.version, ctx, set.findTimezone(key) ?? ctx.defaultTimezone);

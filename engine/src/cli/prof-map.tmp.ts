@@ -1,0 +1,15 @@
+import { parseHl7 } from '../hl7/parse-message';
+import { loadMappingSet } from '../mapping/load-mappings';
+import { mapMessage } from '../mapping/map-message';
+import { readFileSync } from 'node:fs';
+const set = await loadMappingSet('/work/main/mappings');
+const src = readFileSync('/work/main/engine/src/cli/bench-mapping.ts', 'utf8');
+const m = /const ADT_A01 = \[([\s\S]*?)\]\.join/.exec(src)!;
+const text = (eval('[' + m[1] + ']') as string[]).join('\r');
+let n = 0;
+const run = (k: number) => { for (let i = 0; i < k; i++) mapMessage(parseHl7(text), set, { messageId: `b${n++}`, receivedAt: '2024-01-01T00:00:00Z', defaultTimezone: 'UTC' }); };
+run(3000);
+const c0 = process.cpuUsage();
+run(20000);
+const c = process.cpuUsage(c0);
+console.log('cpu us per map', ((c.user + c.system) / 20000).toFixed(1));
