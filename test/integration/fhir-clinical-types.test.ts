@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXCHANGE_APP_SCOPES } from '../../engine/src/auth/exchange-scopes';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
@@ -231,6 +232,19 @@ describe('a patient-bound token', () => {
         [grace, 'denied'],
       ]),
     );
+  });
+});
+
+describe('Patient/$everything', () => {
+  it("holds the Coverage, but a token with the timeline app's scopes gets none of the new types", async () => {
+    const everything = async (token?: string): Promise<string[]> =>
+      (await search(`Patient/${grace}/$everything`, token)).map((r) => String(r['resourceType']));
+    const types = await everything();
+    expect(types).toEqual(expect.arrayContaining(['Coverage', 'AllergyIntolerance', 'Procedure']));
+    // Least privilege: the app shows none of these, so its exchanged token reads none of them.
+    const asApp = await everything(await patientToken(grace, EXCHANGE_APP_SCOPES.join(' ')));
+    expect(asApp).toEqual(expect.arrayContaining(['Patient', 'Encounter', 'Observation']));
+    expect(asApp.filter((t) => ['Coverage', 'AllergyIntolerance', 'Procedure'].includes(t))).toEqual([]);
   });
 });
 
