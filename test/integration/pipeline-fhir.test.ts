@@ -267,11 +267,8 @@ describe('HL7 to stored FHIR', () => {
     expect(entries(await fhir(`Procedure?patient=${id}`))).toHaveLength(1);
     const [e] = entries(await fhir(`Encounter?patient=${id}`));
     expect((e!['diagnosis'] as unknown[]).length).toBe(2);
-    // The /fhir API does not serve Coverage yet (store/fhir-search-params.ts): read the row.
-    const coverages = await engine.db.query<{ resource: { beneficiary: unknown } }>(
-      `SELECT resource FROM fhir_resources WHERE resource_type = 'Coverage' AND NOT deleted`,
-    );
-    expect(coverages.map((c) => c.resource.beneficiary)).toContainEqual({ reference: `Patient/${id}` });
+    const coverages = entries(await fhir(`Coverage?patient=${id}`));
+    expect(coverages.map((c) => c['beneficiary'])).toEqual([{ reference: `Patient/${id}` }]);
   });
 
   it('records a message type with no mapping as ignored', async () => {

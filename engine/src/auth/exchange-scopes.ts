@@ -12,7 +12,10 @@ import { parseScope, type Interaction, type ParsedScope } from './scope-grant';
  * (Communication), and the reference data an encounter names (Location, Practitioner,
  * Organization; they hold no patient data, so a patient-bound token reads them outright).
  * Nothing is ever written with an exchanged token, and Person is left out: the token
- * response already says which records were matched and how.
+ * response already says which records were matched and how. The other stored types
+ * (AllergyIntolerance, Procedure, Coverage, RelatedPerson, ServiceRequest, Specimen,
+ * DocumentReference) are left out too: the timeline shows none of them, so a token for it
+ * need not carry them. Add one here when the app starts to show it.
  */
 export const EXCHANGE_APP_SCOPES: readonly string[] = [
   'patient/Patient.rs',

@@ -1,17 +1,21 @@
 /**
  * Patient merges (ADT A40): the merged Patient arrives inactive with a `replaced-by` link, and
- * everything that names it as `subject`/`patient` moves to the survivor, so a PCP sees one
- * timeline. Later messages still carrying the old identity are redirected the same way. It
+ * everything that names it as its patient (`subject`/`patient`; a Coverage's beneficiary,
+ * subscriber, policy holder or payor) moves to the survivor, so a PCP sees one timeline. Later messages still carrying the old identity are redirected the same way. It
  * takes part in a bundle's write through the store's hooks; the store knows none of this.
  */
 import type { BundleHooks, ResourceChange } from '../store/bundle-hooks';
 import type { Queryable } from '../store/db';
 import { asList, asString, field, type JsonObject } from '../store/fhir-json';
 import { normalizeReference } from '../store/fhir-index-values';
+import { PATIENT_LINK_PARAMS, patientLinksOf } from '../store/fhir-patient-links';
 import { hashBody, lockCurrent, writeVersion, type CurrentVersion } from '../store/fhir-version-writer';
 
-/** The fields whose Patient reference says whose record a resource is. */
-const PATIENT_FIELDS = ['subject', 'patient'] as const;
+/** The elements of `body` that may name its patient (store/fhir-search-params.ts). */
+function patientElementsOf(body: JsonObject): string[] {
+  const type = typeof body['resourceType'] === 'string' ? body['resourceType'] : '';
+  return patientLinksOf(type).map((l) => l.element);
+}
 
 /** Chains longer than this are treated as a loop in the data, not followed further. */
 const MAX_CHAIN = 10;
@@ -28,10 +32,13 @@ export function survivorOf(patient: JsonObject): string | undefined {
   return undefined;
 }
 
-/** A copy of `body` with `subject`/`patient` references to `Patient/from` pointing at `Patient/to`. */
+/**
+ * A copy of `body` with its patient references (`subject`/`patient`, or its type's own, such as
+ * a Coverage's beneficiary and subscriber) to `Patient/from` pointing at `Patient/to`.
+ */
 export function repointBody(body: JsonObject, from: string, to: string): JsonObject {
   const out: Record<string, unknown> = { ...body };
-  for (const key of PATIENT_FIELDS) {
+  for (const key of patientElementsOf(body)) {
     const value = body[key];
     if (value === undefined) continue;
     const swap = (ref: unknown): unknown => {
@@ -91,8 +98,8 @@ async function keepMerged(tx: Queryable, body: JsonObject): Promise<JsonObject> 
 }
 
 /**
- * `body` with each merged Patient it names as `subject`/`patient` replaced by its survivor; a
- * merged Patient itself stays merged.
+ * `body` with each merged Patient it names as its patient (`subject`/`patient`, or its type's
+ * own elements) replaced by its survivor; a merged Patient itself stays merged.
  */
 export async function redirectToSurvivors(
   tx: Queryable,
@@ -101,7 +108,7 @@ export async function redirectToSurvivors(
 ): Promise<JsonObject> {
   if (body['resourceType'] === 'Patient') return keepMerged(tx, body);
   let out = body;
-  for (const key of PATIENT_FIELDS) {
+  for (const key of patientElementsOf(body)) {
     for (const ref of asList(body[key])) {
       const r = asString(field(ref, 'reference'));
       const normalized = r === undefined ? undefined : normalizeReference(r);
@@ -115,9 +122,11 @@ export async function redirectToSurvivors(
 }
 
 /**
- * Gives every stored resource that names `Patient/merged` as `subject`/`patient` a new version
- * naming `Patient/survivor`. The event time is kept: the re-point is not newer clinical data,
- * so a late update of the same resource still applies (and is redirected on its way in).
+ * Gives every stored resource that names `Patient/merged` as its patient a new version naming
+ * `Patient/survivor`. The event time is kept: the re-point is not newer clinical data, so a late
+ * update of the same resource still applies (and is redirected on its way in). The index is read
+ * by parameter name alone: a row of another type under one of those names (none today) costs a
+ * lock and is skipped unchanged, as repointBody touches only the type's own elements.
  */
 export async function repointMergedPatient(
   tx: Queryable,
@@ -126,9 +135,9 @@ export async function repointMergedPatient(
   source: { readonly messageId: string; readonly lastUpdated: string },
 ): Promise<ResourceChange[]> {
   const refs = await tx.query<{ resource_type: string; id: string }>(
-    `SELECT DISTINCT resource_type, id FROM fhir_search_index WHERE reference = $1 AND param = 'patient'
+    `SELECT DISTINCT resource_type, id FROM fhir_search_index WHERE reference = $1 AND param = ANY($2::text[])
      ORDER BY resource_type, id`,
-    [`Patient/${merged}`],
+    [`Patient/${merged}`, PATIENT_LINK_PARAMS],
   );
   const out: ResourceChange[] = [];
   for (const { resource_type: type, id } of refs) {

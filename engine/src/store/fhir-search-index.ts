@@ -3,7 +3,8 @@
  * extracted once at write time, so a search is an indexed lookup, never a JSON scan.
  */
 import type { JsonObject } from './fhir-json';
-import { SEARCH_PARAMS, patientReferencesOf, type SearchParamDefinition } from './fhir-search-params';
+import { patientReferencesOf } from './fhir-patient-links';
+import { SEARCH_PARAMS, type SearchParamDefinition } from './fhir-search-params';
 
 /** One row of `fhir_search_index` for one resource. */
 export interface IndexRow {

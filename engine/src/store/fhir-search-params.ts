@@ -5,6 +5,7 @@
  */
 import type { DateRange } from './fhir-date';
 import { asList, field, type JsonObject } from './fhir-json';
+import { patientReferencesOf } from './fhir-patient-links';
 import {
   booleanToken,
   dateOf,
@@ -51,7 +52,11 @@ export interface ReferenceParam extends ParamBase {
 /** One search parameter of one resource type. */
 export type SearchParamDefinition = TokenParam | StringParam | DateParam | ReferenceParam;
 
-/** Types whose `subject`/`patient` names the patient; merges re-point these. */
+/**
+ * Types in the patient compartment: their `patient` search parameter says whose record they are
+ * (a patient-bound token sees them for its patients only, `$everything` returns them) and a merge
+ * re-points them to the survivor.
+ */
 export const PATIENT_COMPARTMENT_TYPES: readonly string[] = [
   'Encounter',
   'Observation',
@@ -64,6 +69,7 @@ export const PATIENT_COMPARTMENT_TYPES: readonly string[] = [
   'ServiceRequest',
   'Specimen',
   'DocumentReference',
+  'Coverage',
   'EpisodeOfCare',
   'Account',
   'RelatedPerson',
@@ -72,11 +78,6 @@ export const PATIENT_COMPARTMENT_TYPES: readonly string[] = [
   'CareTeam',
   'Provenance',
 ];
-
-/** The Patient a resource belongs to, read from `subject` or `patient`. */
-export function patientReferencesOf(r: JsonObject): string[] {
-  return [...referencesTo('Patient', r['subject']), ...referencesTo('Patient', r['patient'])];
-}
 
 const patientParam: ReferenceParam = {
   name: 'patient',
@@ -145,6 +146,26 @@ const nameParam = (key: string): StringParam => ({
   extract: (r) => nameStrings(r[key], 'all'),
 });
 
+const dateParam = (description: string, extract: (r: JsonObject) => DateRange[]): DateParam => ({
+  name: 'date',
+  type: 'date',
+  description,
+  extract,
+});
+const COVERAGE_PARTIES = ['Organization', 'Patient', 'RelatedPerson'];
+
+/** The Coverage of a patient: FHIR's Coverage-patient is its beneficiary, not its subscriber. */
+const coverageParams: readonly SearchParamDefinition[] = [
+  { ...patientParam, description: 'The beneficiary (Coverage.beneficiary); `subject` is an alias' },
+  reference('beneficiary', 'The plan member covered', 'beneficiary', ['Patient']),
+  reference('subscriber', 'The subscriber to the policy', 'subscriber', ['Patient', 'RelatedPerson']),
+  reference('policy-holder', 'Who owns the policy', 'policyHolder', COVERAGE_PARTIES),
+  reference('payor', 'The issuer or payer (Coverage.payor)', 'payor', COVERAGE_PARTIES),
+  identifier,
+  status,
+  token('type', 'The kind of coverage', 'type'),
+];
+
 const SPECIFIC: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
   Patient: [
     identifier,
@@ -200,6 +221,81 @@ const SPECIFIC: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
     code,
     category,
     token('clinical-status', 'Clinical status', 'clinicalStatus'),
+  ],
+  AllergyIntolerance: [
+    patientParam,
+    {
+      name: 'code',
+      type: 'token',
+      description: 'The substance (code or reaction.substance), as system|code or code',
+      extract: (r) => [
+        ...tokensOf(r['code']),
+        ...tokensOf(asList(r['reaction']).map((x) => field(x, 'substance'))),
+      ],
+    },
+    token('clinical-status', 'Clinical status (active, inactive, resolved)', 'clinicalStatus'),
+    token('category', 'food, medication, environment or biologic', 'category'),
+    token('criticality', 'low, high or unable-to-assess', 'criticality'),
+    // FHIR's AllergyIntolerance-date is when it was recorded, not the onset.
+    dateParam('When it was recorded (recordedDate)', (r) => dateOf(r, 'recordedDate')),
+  ],
+  Procedure: [
+    patientParam,
+    encounter,
+    identifier,
+    code,
+    status,
+    dateParam('When it was performed (performedDateTime or performedPeriod)', (r) => [
+      ...dateOf(r, 'performedDateTime'),
+      ...periodOf(r, 'performedPeriod'),
+    ]),
+  ],
+  Coverage: coverageParams,
+  RelatedPerson: [
+    patientParam,
+    identifier,
+    nameParam('name'),
+    token('relationship', 'The relationship to the patient', 'relationship'),
+  ],
+  ServiceRequest: [
+    patientParam,
+    encounter,
+    identifier,
+    code,
+    status,
+    {
+      name: 'authored',
+      type: 'date',
+      description: 'When signed (authoredOn)',
+      extract: (r) => dateOf(r, 'authoredOn'),
+    },
+    reference('specimen', 'The specimens of the order', 'specimen', ['Specimen']),
+  ],
+  Specimen: [
+    patientParam,
+    identifier,
+    token('type', 'The kind of specimen', 'type'),
+    token('accession', 'The accession number (accessionIdentifier)', 'accessionIdentifier'),
+  ],
+  DocumentReference: [
+    patientParam,
+    {
+      name: 'encounter',
+      type: 'reference',
+      description: 'The encounter of the document (context.encounter)',
+      targets: ['Encounter'],
+      extract: (r) => referencesTo('Encounter', field(r['context'], 'encounter')),
+    },
+    {
+      name: 'identifier',
+      type: 'token',
+      description: 'masterIdentifier or an identifier, as system|value or value',
+      extract: (r) => [...tokensOf(r['masterIdentifier']), ...tokensOf(r['identifier'])],
+    },
+    token('type', 'The kind of document', 'type'),
+    category,
+    status,
+    dateParam('When the reference was created (date)', (r) => dateOf(r, 'date')),
   ],
   Practitioner: [identifier, nameParam('name')],
   Organization: [
