@@ -72,6 +72,8 @@ export type RawElementMerge =
       readonly by: string;
       readonly keep?: readonly string[];
       readonly notSent?: Readonly<Record<string, string>>;
+      /** Items the message does not carry whose values match these are removed, not ended. */
+      readonly drop?: Readonly<Record<string, string>>;
     };
 
 /** A resource rule as written. */
