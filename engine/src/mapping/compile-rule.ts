@@ -4,6 +4,7 @@
  */
 import { at, boundTypeOf, compileCondition, compileLevels, compilePath } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
+import { compileDefaults } from './compile-defaults';
 import { canonicalHl7Type, defaultHl7Type, findConverter, STRING_TYPES } from './conversions';
 import { encodeBase64 } from './convert-attachments';
 import { MappingErrorCode } from './mapping-error';
@@ -58,8 +59,19 @@ export function compileRule(
     bound: bound || binds,
     ...(boundType !== undefined ? { boundType } : {}),
   };
-  const source = compileSource(obj, target, levels, site, inner, ctx);
-  if (source === undefined) return undefined;
+  const compiled = compileSource(obj, target, levels, site, inner, ctx);
+  if (compiled === undefined) return undefined;
+  if (obj.defaultsWhen !== undefined && obj.defaults === undefined) {
+    const message = 'defaultsWhen: says which values get the defaults: it needs defaults:';
+    ctx.report(MappingErrorCode.UnknownElement, message, at(site, 'defaultsWhen').origin, site.rule);
+    return undefined;
+  }
+  const defaults =
+    obj.defaults !== undefined
+      ? compileDefaults({ ...obj, defaults: obj.defaults }, compiled, target.type, site, ctx)
+      : undefined;
+  if (obj.defaults !== undefined && defaults === undefined) return undefined;
+  const source = compiled.kind === 'path' && defaults !== undefined ? { ...compiled, defaults } : compiled;
   const when = obj.when !== undefined ? compileCondition(obj.when, at(inner, 'when'), ctx) : undefined;
   const otherwise = obj.else !== undefined ? compileRule(obj.else, target, at(site, 'else'), ctx) : undefined;
   return {

@@ -153,16 +153,26 @@ function evaluatePath(
     if (values.length === 0) continue;
     const unit = s.unit !== undefined ? readValues(s.unit, at, false)[0] : undefined;
     const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
-    for (const v of values) {
+    values.forEach((v, n) => {
       const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
-      if (isPresent(converted)) out.push(converted);
-    }
+      if (!isPresent(converted)) return;
+      const d = s.defaults;
+      const applies = d !== undefined && (d.when === undefined || testCondition(d.when, bindValue(at, v, n)));
+      out.push(applies ? withDefaults(converted, d.values) : converted);
+    });
     if (!many && out.length > 0) break;
   }
   if (s.join === undefined) return out;
   if (out.length === 0) return [];
   const text = out.map(String).join(s.join);
   return [s.encodeJoined !== undefined ? s.encodeJoined(text) : text];
+}
+
+/** The converted value with the `defaults:` it lacks; what the value says itself wins. */
+function withDefaults(value: unknown, defaults: Readonly<Record<string, string>>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const missing = Object.entries(defaults).filter(([k]) => !isPresent((value as Record<string, unknown>)[k]));
+  return missing.length === 0 ? value : { ...value, ...Object.fromEntries(missing) };
 }
 
 function unique(values: string[]): string[] {

@@ -37,6 +37,10 @@ export interface RawRuleObject {
   readonly table?: string;
   readonly keepOriginal?: boolean;
   readonly unit?: string;
+  /** Elements set on each converted value that lacks them (`{ use: home }` on PID-13's XTN). */
+  readonly defaults?: Readonly<Record<string, string>>;
+  /** With defaults: only the values for which this holds get them (`$` is the value). */
+  readonly defaultsWhen?: RawCondition;
   readonly join?: string;
   readonly value?: unknown;
   readonly template?: string;
