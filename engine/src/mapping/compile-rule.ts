@@ -187,7 +187,11 @@ function compilePathSource(
     return undefined;
   }
   const unit = obj.unit !== undefined ? compilePath(obj.unit, at(site, 'unit'), ctx) : undefined;
-  if (path === undefined) return undefined;
+  const minutes =
+    obj.plusMinutes !== undefined
+      ? compilePlusMinutes(obj.plusMinutes, hl7Type, target, site, ctx)
+      : undefined;
+  if (path === undefined || (obj.plusMinutes !== undefined && minutes === undefined)) return undefined;
   return {
     kind: 'path',
     path,
@@ -198,9 +202,32 @@ function compilePathSource(
     ...(table !== undefined ? { table } : {}),
     forEach: levels,
     ...(unit !== undefined ? { unit } : {}),
+    ...(minutes !== undefined ? { plusMinutes: minutes } : {}),
     ...(obj.join !== undefined ? { join: obj.join } : {}),
     ...(joinedBinary ? { encodeJoined: encodeBase64 } : {}),
   };
+}
+
+const TIME_TARGETS = new Set(['dateTime', 'instant']);
+
+/** `plusMinutes:` adds to a time: a DTM (or TS) read into a dateTime or instant. */
+function compilePlusMinutes(
+  location: string,
+  hl7Type: string,
+  target: RuleTarget,
+  site: RuleSite,
+  ctx: CompileContext,
+): CompiledPath | undefined {
+  if (canonicalHl7Type(hl7Type) !== 'DTM' || !TIME_TARGETS.has(target.type)) {
+    ctx.report(
+      MappingErrorCode.UnsupportedConversion,
+      `plusMinutes: adds minutes to a time (type: DTM into dateTime or instant), not HL7 ${hl7Type} into FHIR ${target.type}`,
+      at(site, 'plusMinutes').origin,
+      site.rule,
+    );
+    return undefined;
+  }
+  return compilePath(location, at(site, 'plusMinutes'), ctx);
 }
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;

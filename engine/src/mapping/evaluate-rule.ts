@@ -20,6 +20,7 @@ import {
   readValues,
 } from './scope';
 import type { Scope } from './scope';
+import { plusMinutes } from './convert-datetime';
 import { translateCode } from './translate-code';
 
 /** A resource a rule produces for one iteration. */
@@ -153,8 +154,13 @@ function evaluatePath(
     if (values.length === 0) continue;
     const unit = s.unit !== undefined ? readValues(s.unit, at, false)[0] : undefined;
     const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
+    // A time plus minutes read elsewhere (PR1-5 + PR1-7): without the minutes, no value at all.
+    const minutes = s.plusMinutes !== undefined ? readText(s.plusMinutes, at) : undefined;
+    if (s.plusMinutes !== undefined && minutes === undefined) continue;
     values.forEach((v, n) => {
-      const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
+      const time = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
+      const converted =
+        minutes !== undefined && typeof time === 'string' ? plusMinutes(v.text() ?? '', time, minutes) : time;
       if (!isPresent(converted)) return;
       const d = s.defaults;
       const applies = d !== undefined && (d.when === undefined || testCondition(d.when, bindValue(at, v, n)));

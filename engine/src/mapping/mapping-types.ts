@@ -69,6 +69,8 @@ export type CompiledSource =
       readonly table?: CodeTable;
       readonly keepOriginal: boolean;
       readonly unit?: CompiledPath;
+      /** The minutes added to the converted time (`plusMinutes:`, PR1-7 on PR1-5). */
+      readonly plusMinutes?: CompiledPath;
       /** Elements set on each converted value that lacks them (`defaults:`, PID-13's use home). */
       readonly defaults?: CompiledDefaults;
       readonly join?: string;
