@@ -1,7 +1,8 @@
 /**
  * Lists that build up across messages, through the whole engine (MLLP in, mapped, stored, read
  * back over /fhir): a correction resending one OBX leaves the report's other results, and an
- * admission, a transfer and a discharge leave the visit's location history, in either order.
+ * admission, a transfer and a discharge leave the visit's location history, in either order, and
+ * a cancel (A12, A13, A26) takes back what the event it cancels did to that history.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,53 @@ describe('Encounter.location history', () => {
     expect(encounter['location']).toEqual([
       { location: { reference: unit }, status: 'active', period: { start: ADMITTED } },
       { location: { reference: icu }, status: 'completed', period: { start: TRANSFERRED } },
+    ]);
+  });
+
+  it('after A01, A03 and the A13 that cancels it: the location is active again, without an end', async () => {
+    // Discharged from (and the discharge cancelled in) the unit the patient was admitted to.
+    const inUnit: [string, string] = ['ICU^12^A^MERCY', '4W^401^B^MERCY^^^MAIN^4'];
+    await sendAndFinish(example('adt-a01', visitEdits('904')));
+    await sendAndFinish(example('adt-a03', [...visitEdits('904'), inUnit]));
+    const discharged = await locationsOf('MRN904');
+    expect(discharged.encounter['location']).toEqual([
+      {
+        location: { reference: discharged.unit },
+        status: 'completed',
+        period: { start: ADMITTED, end: DISCHARGED },
+      },
+    ]);
+    await sendAndFinish(example('adt-a13', [...visitEdits('904'), inUnit]));
+    const { encounter, unit } = await locationsOf('MRN904');
+    expect(encounter).toMatchObject({ status: 'in-progress', period: { start: ADMITTED } });
+    expect(encounter['period']).not.toHaveProperty('end');
+    expect(encounter['location']).toEqual([
+      { location: { reference: unit }, status: 'active', period: { start: ADMITTED } },
+    ]);
+  });
+
+  it('after A01, A15 and the A26 that cancels it: the reserved location leaves the history', async () => {
+    // The pending transfer (mappings/tests/adt-a15.hl7) of the admitted patient, from the unit
+    // the A01 put them in to the reserved bed in PV1-42; the A26 cancels it.
+    const pending = (name: string): string =>
+      example(name, [
+        ['MRN2403', 'MRN905'],
+        ['V2403', 'V905'],
+        ['-0001|', '-905|'],
+        ['ICU^2^A^MERCY^^^MAIN^2', '4W^401^B^MERCY^^^MAIN^4'],
+      ]);
+    await sendAndFinish(example('adt-a01', visitEdits('905')));
+    await sendAndFinish(pending('adt-a15'));
+    const reserved = await locationsOf('MRN905');
+    expect(reserved.encounter['location']).toEqual([
+      { location: { reference: reserved.unit }, status: 'active', period: { start: ADMITTED } },
+      { location: { reference: reserved.icu }, status: 'reserved' },
+    ]);
+    await sendAndFinish(pending('adt-a26'));
+    const { encounter, unit } = await locationsOf('MRN905');
+    expect(encounter).toMatchObject({ status: 'in-progress' });
+    expect(encounter['location']).toEqual([
+      { location: { reference: unit }, status: 'active', period: { start: ADMITTED } },
     ]);
   });
 });

@@ -102,7 +102,7 @@ resources:
     id: [PV1-19]
     merge:
       status: union
-      location: { by: location.ref, keep: [period.begin], notSent: { status: gone } }
+      location: { by: location.ref, keep: [period.begin], notSent: { status: gone }, drop: { status: held, period: x } }
       colour: union
     elements:
       status: { value: in-progress }
@@ -115,6 +115,8 @@ resources:
         expect.stringMatching(/^9 Reference has no element "ref"/),
         expect.stringMatching(/^9 Period has no element "begin"/),
         expect.stringMatching(/^9 notSent: "gone" is not a code of Encounter_Location.status/),
+        expect.stringMatching(/^9 drop: "held" is not a code of Encounter_Location.status/),
+        expect.stringMatching(/^9 drop: Encounter_Location.period is not a single primitive element/),
         expect.stringMatching(/^10 merge: Encounter has no element "colour"/),
       ]),
     );
@@ -131,6 +133,15 @@ resources:
         by: 'location.reference',
         keep: ['period.start'],
         notSent: { status: 'completed' },
+      },
+    ]);
+    // A cancel pending transfer removes the reserved location instead of completing it.
+    expect(mergesOf(set, 'A26', 'Encounter')).toEqual([
+      {
+        element: 'location',
+        by: 'location.reference',
+        notSent: { status: 'completed' },
+        drop: { status: 'reserved' },
       },
     ]);
   });

@@ -1,6 +1,7 @@
 /**
  * The merge rule for list elements on its own: a union keeps every stored result, a keyed merge
- * updates items in place and ends the ones no longer named, and an older message only fills gaps.
+ * updates items in place and ends the ones no longer named (or removes them, with drop), and an
+ * older message only fills gaps.
  */
 import { describe, expect, it } from 'vitest';
 import type { ElementMerge } from '../../engine/src/fhir/merge-directive';
@@ -91,6 +92,28 @@ describe('by key', () => {
     expect(merged).toEqual([at('4w', 'active', { start: 't1' }), at('icu', 'completed', { start: 't2' })]);
   });
 
+  it('removes an unsent item that matches drop, and gives notSent to the others', () => {
+    const rule: ElementMerge = { ...HISTORY, drop: { status: 'reserved' } };
+    const merged = mergeLists(rule, {
+      stored: [at('4w', 'active', { start: 't1' }), at('icu', 'reserved'), at('er', 'active')],
+      received: [at('4w', 'active')],
+      receivedIsNewer: true,
+    });
+    expect(merged).toEqual([at('4w', 'active', { start: 't1' }), at('er', 'completed')]);
+  });
+
+  it('keeps a resent item that matches drop, and drops one only a late message names', () => {
+    const rule: ElementMerge = { ...HISTORY, drop: { status: 'reserved' } };
+    // The newer stored state has the bed reserved again; a late message (the cancelled pending
+    // transfer's own reservation) names another one, which the newer state no longer holds.
+    const merged = mergeLists(rule, {
+      stored: [at('4w', 'active'), at('icu', 'reserved')],
+      received: [at('4w', 'active'), at('icu', 'reserved'), at('3e', 'reserved')],
+      receivedIsNewer: false,
+    });
+    expect(merged).toEqual([at('4w', 'active'), at('icu', 'reserved')]);
+  });
+
   it('lists a place a message names twice once, as its first mention says', () => {
     const merged = mergeLists(HISTORY, {
       stored: undefined,
@@ -103,7 +126,7 @@ describe('by key', () => {
 
 describe('merge extension', () => {
   it('reads back what it writes, and flags one without an element', () => {
-    const rule: ElementMerge = { ...HISTORY, keep: ['period.start'] };
+    const rule: ElementMerge = { ...HISTORY, keep: ['period.start'], drop: { status: 'reserved' } };
     expect(readMerges({ extension: [mergeExtension(rule), mergeExtension(UNION)] })).toEqual([rule, UNION]);
     expect(readMerges({ extension: [{ url: 'urn:care:fhir:merge', extension: [] }] })).toEqual([undefined]);
   });

@@ -24,13 +24,18 @@ export interface ElementMerge {
   readonly keep?: readonly string[];
   /** Values set on an item the newer side does not carry (a location the patient left). */
   readonly notSent?: Readonly<Record<string, string>>;
+  /**
+   * An item the newer side does not carry whose values match all of these is removed instead of
+   * getting `notSent`: it never happened (a reserved bed of a cancelled pending transfer).
+   */
+  readonly drop?: Readonly<Record<string, string>>;
 }
 
 /** A sub-extension of the merge extension. */
 export type MergeSubExtension =
   | { readonly url: 'element' | 'by' | 'keep'; readonly valueString: string }
   | {
-      readonly url: 'notSent';
+      readonly url: 'notSent' | 'drop';
       readonly extension: readonly { readonly url: string; readonly valueString: string }[];
     };
 
@@ -45,9 +50,11 @@ export function mergeExtension(merge: ElementMerge): MergeExtension {
   const parts: MergeSubExtension[] = [{ url: 'element', valueString: merge.element }];
   if (merge.by !== undefined) parts.push({ url: 'by', valueString: merge.by });
   for (const k of merge.keep ?? []) parts.push({ url: 'keep', valueString: k });
-  const notSent = Object.entries(merge.notSent ?? {});
-  if (notSent.length > 0) {
-    parts.push({ url: 'notSent', extension: notSent.map(([url, valueString]) => ({ url, valueString })) });
+  for (const url of ['notSent', 'drop'] as const) {
+    const values = Object.entries(merge[url] ?? {});
+    if (values.length > 0) {
+      parts.push({ url, extension: values.map(([k, valueString]) => ({ url: k, valueString })) });
+    }
   }
   return { url: MERGE_EXTENSION, extension: parts };
 }
@@ -66,22 +73,33 @@ function stringOf(e: LooseExtension): string | undefined {
   return typeof e.valueString === 'string' && e.valueString !== '' ? e.valueString : undefined;
 }
 
+/** The element-to-value pairs of the `notSent` or `drop` sub-extensions; undefined when none. */
+function valuesOf(
+  parts: readonly LooseExtension[],
+  url: 'notSent' | 'drop',
+): Record<string, string> | undefined {
+  const values: Record<string, string> = {};
+  for (const p of parts.filter((x) => x.url === url).flatMap(subExtensions)) {
+    const value = stringOf(p);
+    if (typeof p.url === 'string' && value !== undefined) values[p.url] = value;
+  }
+  return Object.keys(values).length > 0 ? values : undefined;
+}
+
 function readOne(e: LooseExtension): ElementMerge | undefined {
   const parts = subExtensions(e);
   const element = parts.map((p) => (p.url === 'element' ? stringOf(p) : undefined)).find(Boolean);
   if (element === undefined) return undefined;
   const by = parts.map((p) => (p.url === 'by' ? stringOf(p) : undefined)).find(Boolean);
   const keep = parts.filter((p) => p.url === 'keep').flatMap((p) => stringOf(p) ?? []);
-  const notSent: Record<string, string> = {};
-  for (const p of parts.filter((x) => x.url === 'notSent').flatMap(subExtensions)) {
-    const value = stringOf(p);
-    if (typeof p.url === 'string' && value !== undefined) notSent[p.url] = value;
-  }
+  const notSent = valuesOf(parts, 'notSent');
+  const drop = valuesOf(parts, 'drop');
   return {
     element,
     ...(by !== undefined ? { by } : {}),
     ...(keep.length > 0 ? { keep } : {}),
-    ...(Object.keys(notSent).length > 0 ? { notSent } : {}),
+    ...(notSent !== undefined ? { notSent } : {}),
+    ...(drop !== undefined ? { drop } : {}),
   };
 }
 

@@ -31,20 +31,26 @@ function checkPath(site: MergeSite, itemType: string, path: string, keys: (strin
   return true;
 }
 
-function checkNotSent(
+/** `notSent:` and `drop:` name single primitive elements of the item, with codes of their value set. */
+function checkValues(
   site: MergeSite,
   itemType: string,
-  notSent: Readonly<Record<string, string>>,
+  option: 'notSent' | 'drop',
+  values: Readonly<Record<string, string>>,
   keys: readonly (string | number)[],
 ): boolean {
   let ok = true;
-  for (const [k, value] of Object.entries(notSent)) {
+  for (const [k, value] of Object.entries(values)) {
     const info = site.ctx.schema.element(itemType, k);
     if (info === undefined || info.array || site.ctx.schema.isComplex(info.type)) {
-      ok = fail(site, [...keys, k], `notSent: ${itemType}.${k} is not a single primitive element`);
+      ok = fail(site, [...keys, option, k], `${option}: ${itemType}.${k} is not a single primitive element`);
     } else if (info.allowed !== undefined && !info.allowed.has(value)) {
       const codes = [...info.allowed].join(', ');
-      ok = fail(site, [...keys, k], `notSent: "${value}" is not a code of ${itemType}.${k} (${codes})`);
+      ok = fail(
+        site,
+        [...keys, option, k],
+        `${option}: "${value}" is not a code of ${itemType}.${k} (${codes})`,
+      );
     }
   }
   return ok;
@@ -69,13 +75,15 @@ function compileOne(
   (raw.keep ?? []).forEach((path, i) => {
     ok = checkPath(site, info.type, path, [...keys, 'keep', i]) && ok;
   });
-  if (raw.notSent !== undefined) ok = checkNotSent(site, info.type, raw.notSent, [...keys, 'notSent']) && ok;
+  if (raw.notSent !== undefined) ok = checkValues(site, info.type, 'notSent', raw.notSent, keys) && ok;
+  if (raw.drop !== undefined) ok = checkValues(site, info.type, 'drop', raw.drop, keys) && ok;
   if (!ok) return undefined;
   return {
     element,
     by: raw.by,
     ...(raw.keep !== undefined ? { keep: raw.keep } : {}),
     ...(raw.notSent !== undefined ? { notSent: raw.notSent } : {}),
+    ...(raw.drop !== undefined ? { drop: raw.drop } : {}),
   };
 }
 

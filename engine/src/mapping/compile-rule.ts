@@ -4,6 +4,7 @@
  */
 import { at, boundTypeOf, compileCondition, compileLevels, compilePath } from './compile-context';
 import type { CompileContext, RuleSite } from './compile-context';
+import { compileDefaults } from './compile-defaults';
 import { canonicalHl7Type, defaultHl7Type, findConverter, STRING_TYPES } from './conversions';
 import { encodeBase64 } from './convert-attachments';
 import { MappingErrorCode } from './mapping-error';
@@ -58,8 +59,19 @@ export function compileRule(
     bound: bound || binds,
     ...(boundType !== undefined ? { boundType } : {}),
   };
-  const source = compileSource(obj, target, levels, site, inner, ctx);
-  if (source === undefined) return undefined;
+  const compiled = compileSource(obj, target, levels, site, inner, ctx);
+  if (compiled === undefined) return undefined;
+  if (obj.defaultsWhen !== undefined && obj.defaults === undefined) {
+    const message = 'defaultsWhen: says which values get the defaults: it needs defaults:';
+    ctx.report(MappingErrorCode.UnknownElement, message, at(site, 'defaultsWhen').origin, site.rule);
+    return undefined;
+  }
+  const defaults =
+    obj.defaults !== undefined
+      ? compileDefaults({ ...obj, defaults: obj.defaults }, compiled, target.type, site, ctx)
+      : undefined;
+  if (obj.defaults !== undefined && defaults === undefined) return undefined;
+  const source = compiled.kind === 'path' && defaults !== undefined ? { ...compiled, defaults } : compiled;
   const when = obj.when !== undefined ? compileCondition(obj.when, at(inner, 'when'), ctx) : undefined;
   const otherwise = obj.else !== undefined ? compileRule(obj.else, target, at(site, 'else'), ctx) : undefined;
   return {
@@ -175,7 +187,11 @@ function compilePathSource(
     return undefined;
   }
   const unit = obj.unit !== undefined ? compilePath(obj.unit, at(site, 'unit'), ctx) : undefined;
-  if (path === undefined) return undefined;
+  const minutes =
+    obj.plusMinutes !== undefined
+      ? compilePlusMinutes(obj.plusMinutes, hl7Type, target, site, ctx)
+      : undefined;
+  if (path === undefined || (obj.plusMinutes !== undefined && minutes === undefined)) return undefined;
   return {
     kind: 'path',
     path,
@@ -186,9 +202,32 @@ function compilePathSource(
     ...(table !== undefined ? { table } : {}),
     forEach: levels,
     ...(unit !== undefined ? { unit } : {}),
+    ...(minutes !== undefined ? { plusMinutes: minutes } : {}),
     ...(obj.join !== undefined ? { join: obj.join } : {}),
     ...(joinedBinary ? { encodeJoined: encodeBase64 } : {}),
   };
+}
+
+const TIME_TARGETS = new Set(['dateTime', 'instant']);
+
+/** `plusMinutes:` adds to a time: a DTM (or TS) read into a dateTime or instant. */
+function compilePlusMinutes(
+  location: string,
+  hl7Type: string,
+  target: RuleTarget,
+  site: RuleSite,
+  ctx: CompileContext,
+): CompiledPath | undefined {
+  if (canonicalHl7Type(hl7Type) !== 'DTM' || !TIME_TARGETS.has(target.type)) {
+    ctx.report(
+      MappingErrorCode.UnsupportedConversion,
+      `plusMinutes: adds minutes to a time (type: DTM into dateTime or instant), not HL7 ${hl7Type} into FHIR ${target.type}`,
+      at(site, 'plusMinutes').origin,
+      site.rule,
+    );
+    return undefined;
+  }
+  return compilePath(location, at(site, 'plusMinutes'), ctx);
 }
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;

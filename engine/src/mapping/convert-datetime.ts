@@ -131,3 +131,23 @@ export function readFhirInstant(text: string, zone: string): FhirDateTime | unde
 export function toFhirInstant(text: string, zone: string): string | undefined {
   return readFhirInstant(text, zone)?.value;
 }
+
+const TO_THE_MINUTE = /^\d{12}/;
+const MINUTES = /^\d+(\.\d+)?$/;
+
+/**
+ * A FHIR dateTime `minutes` after another, in the same UTC offset (the same instant a clock in
+ * the sender's zone would show, DST aside): the guide's PR1-5 + PR1-7 procedure end. Undefined
+ * when the HL7 time was not given to the minute (the guide's condition for a period), or the
+ * minutes are not a number.
+ * @param dtm - the HL7 time as sent, to check its precision.
+ * @param start - the FHIR dateTime it was converted to.
+ * @param minutes - the NM text of the minutes, e.g. `95`.
+ */
+export function plusMinutes(dtm: string, start: string, minutes: string): string | undefined {
+  if (!TO_THE_MINUTE.test(dtm) || !MINUTES.test(minutes)) return undefined;
+  const at = DateTime.fromISO(start, { setZone: true });
+  if (!at.isValid) return undefined;
+  const end = at.plus({ milliseconds: Math.round(Number(minutes) * 60_000) });
+  return `${end.toFormat("yyyy-MM-dd'T'HH:mm:ss")}${end.toFormat('ZZ')}`;
+}

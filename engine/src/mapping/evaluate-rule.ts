@@ -20,6 +20,7 @@ import {
   readValues,
 } from './scope';
 import type { Scope } from './scope';
+import { plusMinutes } from './convert-datetime';
 import { translateCode } from './translate-code';
 
 /** A resource a rule produces for one iteration. */
@@ -153,16 +154,31 @@ function evaluatePath(
     if (values.length === 0) continue;
     const unit = s.unit !== undefined ? readValues(s.unit, at, false)[0] : undefined;
     const ctx = unit !== undefined ? { ...state.convert, unit } : state.convert;
-    for (const v of values) {
-      const converted = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
-      if (isPresent(converted)) out.push(converted);
-    }
+    // A time plus minutes read elsewhere (PR1-5 + PR1-7): without the minutes, no value at all.
+    const minutes = s.plusMinutes !== undefined ? readText(s.plusMinutes, at) : undefined;
+    if (s.plusMinutes !== undefined && minutes === undefined) continue;
+    values.forEach((v, n) => {
+      const time = s.table !== undefined ? translateCode(v, s, ctx) : s.convert(v, ctx);
+      const converted =
+        minutes !== undefined && typeof time === 'string' ? plusMinutes(v.text() ?? '', time, minutes) : time;
+      if (!isPresent(converted)) return;
+      const d = s.defaults;
+      const applies = d !== undefined && (d.when === undefined || testCondition(d.when, bindValue(at, v, n)));
+      out.push(applies ? withDefaults(converted, d.values) : converted);
+    });
     if (!many && out.length > 0) break;
   }
   if (s.join === undefined) return out;
   if (out.length === 0) return [];
   const text = out.map(String).join(s.join);
   return [s.encodeJoined !== undefined ? s.encodeJoined(text) : text];
+}
+
+/** The converted value with the `defaults:` it lacks; what the value says itself wins. */
+function withDefaults(value: unknown, defaults: Readonly<Record<string, string>>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const missing = Object.entries(defaults).filter(([k]) => !isPresent((value as Record<string, unknown>)[k]));
+  return missing.length === 0 ? value : { ...value, ...Object.fromEntries(missing) };
 }
 
 function unique(values: string[]): string[] {

@@ -49,6 +49,13 @@ export type ForEachLevel =
     }
   | { readonly kind: 'field'; readonly paths: readonly CompiledPath[] };
 
+/** A rule's `defaults:`: elements set on the converted values that lack them. */
+export interface CompiledDefaults {
+  readonly values: Readonly<Record<string, string>>;
+  /** Only values for which this holds, `$` being the value (`{ missing: $.2 }`: XTN-2 not sent). */
+  readonly when?: CompiledCondition;
+}
+
 /** Where a value comes from. */
 export type CompiledSource =
   | {
@@ -62,6 +69,10 @@ export type CompiledSource =
       readonly table?: CodeTable;
       readonly keepOriginal: boolean;
       readonly unit?: CompiledPath;
+      /** The minutes added to the converted time (`plusMinutes:`, PR1-7 on PR1-5). */
+      readonly plusMinutes?: CompiledPath;
+      /** Elements set on each converted value that lacks them (`defaults:`, PID-13's use home). */
+      readonly defaults?: CompiledDefaults;
       readonly join?: string;
       /** Applied to the joined text (a `join` into base64Binary encodes the whole text once). */
       readonly encodeJoined?: (text: string) => string;

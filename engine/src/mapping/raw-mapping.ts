@@ -37,6 +37,12 @@ export interface RawRuleObject {
   readonly table?: string;
   readonly keepOriginal?: boolean;
   readonly unit?: string;
+  /** Location of minutes added to the time this rule reads (PR1-7 on PR1-5). */
+  readonly plusMinutes?: string;
+  /** Elements set on each converted value that lacks them (`{ use: home }` on PID-13's XTN). */
+  readonly defaults?: Readonly<Record<string, string>>;
+  /** With defaults: only the values for which this holds get them (`$` is the value). */
+  readonly defaultsWhen?: RawCondition;
   readonly join?: string;
   readonly value?: unknown;
   readonly template?: string;
@@ -72,6 +78,8 @@ export type RawElementMerge =
       readonly by: string;
       readonly keep?: readonly string[];
       readonly notSent?: Readonly<Record<string, string>>;
+      /** Items the message does not carry whose values match these are removed, not ended. */
+      readonly drop?: Readonly<Record<string, string>>;
     };
 
 /** A resource rule as written. */

@@ -65,6 +65,18 @@ function withNotSent(item: unknown, rule: ElementMerge): unknown {
   return obj === undefined || rule.notSent === undefined ? item : { ...obj, ...rule.notSent };
 }
 
+/** True when the rule's `drop` values all match the item's: an unsent item that is removed. */
+function isDropped(item: unknown, rule: ElementMerge): boolean {
+  const obj = asObject(item);
+  if (obj === undefined || rule.drop === undefined) return false;
+  return Object.entries(rule.drop).every(([k, v]) => obj[k] === v);
+}
+
+/** An item only the older side has: removed when `drop` matches it, else given `notSent`. */
+function unsent(item: unknown, rule: ElementMerge): unknown[] {
+  return isDropped(item, rule) ? [] : [withNotSent(item, rule)];
+}
+
 /** Items by identity, first occurrence only: a message naming one place twice (PV1-3 = PV1-6) lists it once. */
 function byIdentity(items: readonly unknown[], by: readonly string[] | undefined): Map<string, unknown> {
   const map = new Map<string, unknown>();
@@ -79,7 +91,9 @@ function byIdentity(items: readonly unknown[], by: readonly string[] | undefined
  * The merged list: every stored item, in stored order, then the received items the store did not
  * have. An item on both sides is one item, the newer side's values winning (`keep` limits what
  * the older side contributes). An item only the older side has is kept, with `notSent` applied:
- * the newer state does not name it any more (the patient left that bed). Nothing is dropped.
+ * the newer state does not name it any more (the patient left that bed); one that matches `drop`
+ * is removed instead, as what it recorded never happened (a bed only reserved, then cancelled).
+ * Nothing else is removed.
  * @param rule - the element's merge rule.
  * @param sides - the stored and received values of the element, and which is newer.
  * @returns the list to store.
@@ -92,13 +106,13 @@ export function mergeLists(rule: ElementMerge, sides: MergeSides): unknown[] {
   for (const [id, item] of stored) {
     const other = received.get(id);
     if (other === undefined) {
-      out.push(sides.receivedIsNewer ? withNotSent(item, rule) : item);
+      out.push(...(sides.receivedIsNewer ? unsent(item, rule) : [item]));
     } else {
       out.push(sides.receivedIsNewer ? combine(item, other, rule) : combine(other, item, rule));
     }
   }
   for (const [id, item] of received) {
-    if (!stored.has(id)) out.push(sides.receivedIsNewer ? item : withNotSent(item, rule));
+    if (!stored.has(id)) out.push(...(sides.receivedIsNewer ? [item] : unsent(item, rule)));
   }
   return out;
 }
