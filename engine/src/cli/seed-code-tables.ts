@@ -52,6 +52,15 @@ const EVENT_STATUS_ADDITIONS: readonly (readonly [string, string])[] = [
   ['A06', 'in-progress'],
   ['A07', 'in-progress'],
   ['A12', 'in-progress'],
+  // Pending events and their cancels (the guide's map gives them no status): a pending admit is
+  // planned, a pending transfer or discharge leaves the stay in progress, and so does cancelling
+  // either; cancelling a pending admit cancels the visit.
+  ['A14', 'planned'],
+  ['A15', 'in-progress'],
+  ['A16', 'in-progress'],
+  ['A25', 'in-progress'],
+  ['A26', 'in-progress'],
+  ['A27', 'cancelled'],
 ];
 
 /** Observation result status I (specimen in lab, results pending) is left unmapped by the guide; FHIR calls that registered. */
