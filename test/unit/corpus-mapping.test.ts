@@ -1,6 +1,7 @@
 /**
  * Every message of the public FHIR-Converter corpus maps without error, every ADT event and ORU
- * R01 we claim is mapped, and every resource produced validates against the FHIR R4 schema.
+ * R01 we claim is mapped, and every resource produced validates against the FHIR R4 schema and,
+ * for the types US Core 5.0.1 profiles, against its profile, but for the known gaps below.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { mapMessage } from '../../engine/src/mapping/map-message';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
 import { createFhirValidator, danglingReferences, loadSet, ROOT } from './mapping-test-support';
 import type { FhirValidator } from './mapping-test-support';
+import { createUsCoreValidator, type UsCoreValidator } from '../helpers/us-core-validator';
 
 const CORPUS = path.resolve(ROOT, '../shared/corpus/fhir-converter');
 const exists = existsSync(CORPUS);
@@ -25,14 +27,44 @@ const MUST_MAP = new Set(
     .concat('ORU^R01'),
 );
 
+/**
+ * US Core problems the mappings do not fix yet, each with the corpus files it shows in: the test
+ * fails when one appears elsewhere or is gone, so the list stays true.
+ * - An identifier whose CX has no assigning authority (CX.4, CX.9, CX.10) has no system, which
+ *   us-core-patient requires (identifier.system 1..1).
+ * - A vital sign sent with a unit that is not UCUM (`beats/min^^ISO`) has no unit code, and the
+ *   FHIR vital-signs profile binds component units to UCUM (required).
+ */
+const KNOWN_GAPS: readonly { readonly issue: RegExp; readonly files: readonly string[] }[] = [
+  {
+    issue: /^Patient\.identifier\[\d+\]\.system: Missing required property$/,
+    files: [
+      ...['ADT-A06-01', 'ADT-A06-02', 'ADT-A07-01', 'ADT-A07-02', 'ADT-A09-01', 'ADT-A09-02'],
+      ...['ADT-A10-01', 'ADT-A10-02', 'ADT-A45-01', 'ADT-A45-02', 'ADT04-23', 'ADT04-251'],
+      'ORU-R01-RMGEAD',
+    ],
+  },
+  {
+    issue:
+      /^Observation\.component\[\d+\]\.value\[x\]: no code from http:\/\/hl7\.org\/fhir\/ValueSet\/ucum-vitals-common/,
+    files: [
+      ...['ADT-A01-01', 'ADT-A02-01', 'ADT-A03-01', 'ADT-A04-01', 'ADT-A05-01', 'ADT-A08-01'],
+      ...['ADT-A11-01', 'ADT-A13-01', 'ADT-A14-01', 'ADT-A15-01', 'ADT-A16-01', 'ADT-A25-01'],
+      ...['ADT-A26-01', 'ADT-A27-01'],
+    ],
+  },
+];
+
 describe.skipIf(!exists)('FHIR-Converter corpus', () => {
   const files = exists ? readdirSync(CORPUS).filter((f) => f.endsWith('.hl7')) : [];
   let set: MappingSet;
   let validate: FhirValidator;
+  let validateUsCore: UsCoreValidator;
 
   beforeAll(async () => {
     set = await loadSet();
     validate = createFhirValidator();
+    validateUsCore = await createUsCoreValidator();
   });
 
   it('has the 62 sample messages', () => {
@@ -51,11 +83,19 @@ describe.skipIf(!exists)('FHIR-Converter corpus', () => {
     if (MUST_MAP.has(key)) expect(result.status).toBe('mapped');
     if (result.status !== 'mapped') return;
     expect(result.eventTime).toMatch(/^\d{4}/);
+    const name = file.replace(/\.hl7$/, '');
+    const gaps = new Set<RegExp>();
     for (const entry of result.bundle.entry) {
       expect(validate(entry.resource), entry.fullUrl).toBeUndefined();
+      for (const issue of validateUsCore(entry.resource)?.issues ?? []) {
+        const gap = KNOWN_GAPS.find((g) => g.issue.test(issue) && g.files.includes(name));
+        expect(gap, `${entry.fullUrl}: ${issue}`).toBeDefined();
+        if (gap !== undefined) gaps.add(gap.issue);
+      }
       expect(entry.resource.id).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
       expect(entry.request.url).toBe(`${entry.resource.resourceType}/${entry.resource.id}`);
     }
+    expect([...gaps]).toEqual(KNOWN_GAPS.filter((g) => g.files.includes(name)).map((g) => g.issue));
     expect(validate(result.bundle)).toBeUndefined();
     expect(danglingReferences(result.bundle)).toEqual([]);
     const provenance = result.bundle.entry.filter((e) => e.resource.resourceType === 'Provenance');

@@ -1,17 +1,20 @@
 /**
  * The golden examples in mappings/tests, table-driven: each message must map to exactly the
- * Bundle beside it, and that Bundle must be valid FHIR R4.
+ * Bundle beside it, and that Bundle must be valid FHIR R4, each Patient, Encounter, Condition,
+ * AllergyIntolerance and lab or vital-sign Observation meeting its US Core 5.0.1 profile.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listGoldenCases, mapGoldenCase } from '../../engine/src/cli/golden-cases';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
+import { createUsCoreValidator } from '../helpers/us-core-validator';
 import { createFhirValidator, danglingReferences, loadSet, MAPPINGS_DIR } from './mapping-test-support';
 
 const TESTS_DIR = path.join(MAPPINGS_DIR, 'tests');
 const cases = await listGoldenCases(TESTS_DIR);
 const validate = createFhirValidator();
+const validateUsCore = await createUsCoreValidator();
 
 describe('golden mapping examples', () => {
   let set: MappingSet;
@@ -51,7 +54,10 @@ describe('golden mapping examples', () => {
     expect(actual).toEqual(expected);
     // An example of an event ignored on purpose holds `{ignored: reason}`: no resources to check.
     const entries = (actual as { entry?: { resource: { resourceType: string } }[] }).entry ?? [];
-    for (const entry of entries) expect(validate(entry.resource)).toBeUndefined();
+    for (const entry of entries) {
+      expect(validate(entry.resource)).toBeUndefined();
+      expect(validateUsCore(entry.resource)?.issues ?? [], entry.resource.resourceType).toEqual([]);
+    }
     expect(danglingReferences({ entry: entries })).toEqual([]);
   });
 });

@@ -89,6 +89,29 @@ describe('executing a mapping', () => {
     expect(result.status === 'mapped' && result.eventTime).toBe('2024-03-05T10:12:00-05:00');
   });
 
+  it("adds a list element's keepStored rule only as the fallback, and lets a stored value win then", async () => {
+    const mapping = PATIENT.replace(
+      'name: { from: PID-5, type: XPN }',
+      `name:
+        - { from: PID-5, type: XPN }
+        - { value: [{ text: unknown }], keepStored: true }`,
+    );
+    const set = await loadSet(mappingDir({ 'adt.yaml': mapping }));
+    const named = map(set);
+    const [patient] = resources(named, 'Patient');
+    expect(patient?.['name']).toHaveLength(2);
+    const request = (r: MapResult): unknown =>
+      r.status === 'mapped' ? r.bundle.entry[0]?.request : undefined;
+    expect(JSON.stringify(request(named))).not.toContain('keep-stored');
+    const nameless = map(set, ADT.replace('Doe^Jane~Roe^Jan', ''));
+    expect(resources(nameless, 'Patient')[0]?.['name']).toEqual([{ text: 'unknown' }]);
+    expect(request(nameless)).toMatchObject({
+      extension: expect.arrayContaining([
+        { url: 'urn:care:fhir:keep-stored', valueString: 'name' },
+      ]) as unknown,
+    });
+  });
+
   it('makes one resource per forEach value, with deterministic ids, and skips a rule whose when fails', async () => {
     const set = await loadSet(mappingDir({ 'adt.yaml': PATIENT }));
     const first = resources(map(set), 'Practitioner');

@@ -279,17 +279,26 @@ export function buildElements(
   for (const e of elements) {
     if (e.array) {
       const values: unknown[] = [];
+      let fromFallback = false;
       for (const rule of e.rules) {
+        // Every rule of a list adds, except a keepStored one: it is the fallback (a
+        // data-absent-reason name, an unknown type) for a message that gave nothing else.
+        if (rule.keepStored === true && values.length > 0) continue;
+        const before = values.length;
         for (const v of evaluateRule(rule, scope, true, state, self)) {
           if (Array.isArray(v)) values.push(...(v as unknown[]));
           else values.push(v);
         }
+        if (rule.keepStored === true && values.length > before) fromFallback = true;
       }
       const kept = dedupeReferences(
         e.allowed !== undefined ? values.filter((v) => e.allowed?.has(v as string)) : values,
       );
       if (kept.length > 0) setAt(obj, e.key, kept);
       else noteExplicitNull(e, scope, directives);
+      if (kept.length > 0 && fromFallback && e.key.length === 1 && e.key[0] !== undefined) {
+        directives?.keepStored.push(e.key[0]);
+      }
       continue;
     }
     let filled = false;
