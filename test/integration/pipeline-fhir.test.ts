@@ -163,6 +163,31 @@ describe('HL7 to stored FHIR', () => {
     );
   });
 
+  it('stores an ORU discharge summary sent as TX lines as a DocumentReference, not as results', async () => {
+    const row = await sendAndFinish(example('oru-r01-text-document'));
+    expect(row.status).toBe('processed');
+    const lakeside = 'urn:oid:2.16.840.1.113883.3.5678|MRN30417';
+    const [patient] = entries(await fhir(`Patient?identifier=${encodeURIComponent(lakeside)}`));
+    const docs = entries(await fhir(`DocumentReference?patient=${String(patient!['id'])}`));
+    const summary = docs.find(
+      (d) => (d['type'] as { coding: { code: string }[] }).coding[0]?.code === '18842-5',
+    );
+    expect(summary).toMatchObject({ status: 'current', docStatus: 'final' });
+    const content = summary!['content'] as { attachment: { data: string; contentType: string } }[];
+    expect(content[0]!.attachment.contentType).toBe('text/plain');
+    expect(Buffer.from(content[0]!.attachment.data, 'base64').toString('utf8')).toBe(
+      [
+        'Reason for admission: acute on chronic systolic heart failure.',
+        'Diuresed 4.2 kg with IV furosemide; discharge weight 81.3 kg.',
+        'Plan: furosemide 40 mg daily, daily weights, PCP visit within 7 days.',
+      ].join('\n'),
+    );
+    // The text reaches the PCP once: no Observation repeats a document line.
+    const observations = entries(await fhir(`Observation?patient=${String(patient!['id'])}`));
+    const codes = observations.map((o) => (o['code'] as { coding: { code: string }[] }).coding[0]?.code);
+    expect(codes.sort()).toEqual(['2951-2', '48767-8']);
+  });
+
   it('merges (A40): the merged patient is replaced-by the survivor and its encounter moves', async () => {
     await sendAndFinish(
       example('adt-a01', [

@@ -146,6 +146,35 @@ export function compileCondition(
   if (raw.repeats !== undefined) {
     return wrap(path(raw.repeats, 'repeats'), (p) => ({ kind: 'repeats', path: p }));
   }
+  if (raw.inTable !== undefined) {
+    const [location, name] = raw.inTable;
+    const table = ctx.tables.get(name);
+    if (table === undefined) {
+      ctx.report(
+        MappingErrorCode.UnknownTable,
+        `no code table "${name}" in codes/`,
+        at(site, 'inTable').origin,
+        site.rule,
+      );
+    }
+    return wrap(path(location, 'inTable'), (p) =>
+      table === undefined ? undefined : { kind: 'inTable', path: p, table },
+    );
+  }
+  if (raw.some !== undefined) {
+    const inner = at(site, 'some');
+    const { levels, bound, boundType } = compileLevels(raw.some.forEach, at(inner, 'forEach'), ctx);
+    const whenSite: RuleSite = {
+      ...at(inner, 'when'),
+      bound,
+      ...(boundType !== undefined ? { boundType } : {}),
+    };
+    return wrap(compileCondition(raw.some.when, whenSite, ctx), (c) => ({
+      kind: 'some',
+      levels,
+      condition: c,
+    }));
+  }
   if (raw.not !== undefined) {
     return wrap(compileCondition(raw.not, at(site, 'not'), ctx), (c) => ({ kind: 'not', condition: c }));
   }
@@ -154,7 +183,10 @@ export function compileCondition(
   return undefined;
 }
 
-function wrap<T>(v: T | undefined, f: (v: T) => CompiledCondition): CompiledCondition | undefined {
+function wrap<T>(
+  v: T | undefined,
+  f: (v: T) => CompiledCondition | undefined,
+): CompiledCondition | undefined {
   return v === undefined ? undefined : f(v);
 }
 

@@ -59,6 +59,12 @@ export function testCondition(c: CompiledCondition, scope: Scope): boolean {
     }
     case 'repeats':
       return countValues(c.path, scope) > 1;
+    case 'inTable': {
+      const code = readValues(c.path, scope, false)[0]?.part(1);
+      return code !== undefined && c.table.lookup(code) !== undefined;
+    }
+    case 'some':
+      return iterateLevels(c.levels, scope).some((g) => testCondition(c.condition, g));
     case 'not':
       return !testCondition(c.condition, scope);
     case 'all':

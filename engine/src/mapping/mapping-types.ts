@@ -29,6 +29,14 @@ export type CompiledCondition =
   | { readonly kind: 'exists'; readonly path: CompiledPath }
   | { readonly kind: 'in'; readonly path: CompiledPath; readonly values: ReadonlySet<string> }
   | { readonly kind: 'repeats'; readonly path: CompiledPath }
+  /** The code at the location (its first component) has a row in the table. */
+  | { readonly kind: 'inTable'; readonly path: CompiledPath; readonly table: CodeTable }
+  /** Some group (or bound value) of the levels, read from the scope, meets the condition. */
+  | {
+      readonly kind: 'some';
+      readonly levels: readonly ForEachLevel[];
+      readonly condition: CompiledCondition;
+    }
   | { readonly kind: 'not'; readonly condition: CompiledCondition }
   | { readonly kind: 'all'; readonly conditions: readonly CompiledCondition[] }
   | { readonly kind: 'any'; readonly conditions: readonly CompiledCondition[] };

@@ -13,6 +13,10 @@ export interface RawCondition {
   readonly in?: readonly [string, readonly string[]];
   /** The location holds more than one repetition (OBX-5 sent as a list). */
   readonly repeats?: string;
+  /** The code at the location is listed in this code table (a LOINC document type, say). */
+  readonly inTable?: readonly [string, string];
+  /** Some group of these levels meets the condition (an OBR with some OBX that is a document line). */
+  readonly some?: { readonly forEach: readonly RawLevel[]; readonly when: RawCondition };
   readonly not?: RawCondition;
   readonly all?: readonly RawCondition[];
   readonly any?: readonly RawCondition[];
