@@ -138,3 +138,30 @@ describe('unmapped segments', () => {
     ]);
   });
 });
+
+describe('segments that collapse into one resource', () => {
+  it('says which OBX was not mapped because an earlier one of its order has the same code and sub-id', async () => {
+    const set = await loadSet();
+    const oru = [
+      'MSH|^~\\&|LAB|FAC|CARE|CARE|20240305101500-0500||ORU^R01|DUP1|P|2.5.1',
+      'PID|1||A1^^^FAC^MR',
+      'OBR|1|P1|F1|24323-8^Metabolic panel^LN|||20240305100000-0500||||||||||||||20240305110000-0500|||F',
+      'OBX|1|NM|2951-2^Sodium^LN||140|mmol/L|||||F',
+      'OBX|2|NM|2951-2^Sodium^LN||141|mmol/L|||||F',
+      'OBX|3|NM|2951-2^Sodium^LN|2|139|mmol/L|||||F',
+    ].join('\r');
+    const result = mapMessage(parseHl7(oru), set, {
+      messageId: 'm1',
+      receivedAt: '2024-01-01T00:00:00Z',
+      defaultTimezone: 'UTC',
+    });
+    if (result.status !== 'mapped') throw new Error(result.reason);
+    const observations = result.bundle.entry.filter((e) => e.resource.resourceType === 'Observation');
+    // OBX-4 tells the third apart; the second has nothing to: it is named, not dropped in silence.
+    expect(observations).toHaveLength(2);
+    const collapsed = result.warnings.filter((w) => w.code === 'segment-collapsed');
+    expect(collapsed).toHaveLength(1);
+    expect(collapsed[0]?.expression?.[0]).toBe('OBX[segment 5]');
+    expect(collapsed[0]?.diagnostics).toContain('same Observation as OBX (segment 4)');
+  });
+});

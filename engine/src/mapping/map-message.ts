@@ -147,6 +147,27 @@ function skippedWarning(rule: CompiledResourceRule, text: string, scope: Scope):
   };
 }
 
+/**
+ * A segment a rule `covers` that maps to the same resource as an earlier one (two OBX of one order
+ * with the same OBX-3 code and no OBX-4 sub-id): only the first is written, so the later one is
+ * said, with both places, rather than lost without a word.
+ */
+function collapsedWarning(earlier: Instance, later: Instance): OperationOutcomeIssue | undefined {
+  const rule = later.rule;
+  const a = earlier.scope.own?.[0];
+  const b = later.scope.own?.[0];
+  if (rule !== earlier.rule || rule.covers === undefined || a === undefined || b === undefined) {
+    return undefined;
+  }
+  if (a.name !== rule.covers || b.name !== rule.covers || a.index === b.index) return undefined;
+  return {
+    severity: 'warning',
+    code: MappingErrorCode.SegmentCollapsed,
+    diagnostics: `${b.name} (segment ${b.index} of the message) identifies the same ${rule.resourceType} as ${a.name} (segment ${a.index}), so only the earlier one is mapped (rule "${rule.name}": give each its own code or sub-id)`,
+    expression: [`${b.name}[segment ${b.index}]`, `${rule.where}.id`],
+  };
+}
+
 function noteReached(reached: Map<string, Set<number>>, segment: string, scopes: readonly Scope[]): void {
   const set = reached.get(segment) ?? new Set<number>();
   for (const s of scopes) {
@@ -243,11 +264,18 @@ export function executeMapping(
   const all = collectInstances(mapping, version, root, state, reached, skipped);
   for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
   const full: ExecState = { ...state, all };
-  const seen = new Set<string>();
+  const first = new Map<string, Instance>();
   const built = new Map<Instance, BundleEntry>();
+  const collapsed: OperationOutcomeIssue[] = [];
   const emitted = all.filter((inst) => {
-    if (seen.has(inst.reference) || inst.rule.referenceOnly) return false;
-    seen.add(inst.reference);
+    const earlier = first.get(inst.reference);
+    if (earlier !== undefined) {
+      const twin = collapsedWarning(earlier, inst);
+      if (twin !== undefined) collapsed.push(twin);
+      return false;
+    }
+    if (inst.rule.referenceOnly) return false;
+    first.set(inst.reference, inst);
     return true;
   });
   // Which zone was assumed is known once every other resource has read its times: the rules that
@@ -261,6 +289,7 @@ export function executeMapping(
   const listed = new Set<number>();
   const warnings = [
     ...skipped,
+    ...collapsed,
     ...uncovered(mapping, reached, root, listed),
     ...unread(mapping, root, listed),
   ];

@@ -25,6 +25,8 @@ export const MappingErrorCode = {
   UnknownTimeZone: 'unknown-time-zone',
   /** A group a rule's `when` skipped, with the rule's `warnWhenSkipped` reason (a warning). */
   RuleSkipped: 'rule-skipped',
+  /** A covered segment that identifies the same resource as an earlier one: not mapped (a warning). */
+  SegmentCollapsed: 'segment-collapsed',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 
