@@ -2,30 +2,19 @@
  * The loader refuses HL7 locations the standard does not have (a mistyped segment, a field past
  * the segment's last, a component past its data type's last), in plain words at file and line.
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHl7Path } from '../../engine/src/hl7/read-value';
 import { locationProblem, segmentProblem } from '../../engine/src/mapping/check-location';
 import { isMappingLoadError, type MappingLoadError } from '../../engine/src/mapping/mapping-error';
-import { loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function mappingDir(files: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'locations-')), 'mappings');
-  dirs.push(path.dirname(dir));
-  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
+const mappingDir = (files: Record<string, string>): string => createMappingDir(files, dirs);
 
 function problemOf(text: string): string | undefined {
   const p = parseHl7Path(text);

@@ -2,32 +2,21 @@
  * `merge:` in mapping files: it travels to the store on each entry's request, a later layer
  * replaces one element's rule, and a typo in an element, a path or a code fails the load.
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMerges } from '../../engine/src/fhir/merge-directive';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { mapMessage } from '../../engine/src/mapping/map-message';
 import type { MappingLoadError } from '../../engine/src/mapping/mapping-error';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
-import { loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function mappingDir(files: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-merge-')), 'mappings');
-  dirs.push(path.dirname(dir));
-  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
+const mappingDir = (files: Record<string, string>): string => createMappingDir(files, dirs);
 
 const ADT = (event: string): string =>
   [

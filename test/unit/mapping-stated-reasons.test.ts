@@ -4,32 +4,21 @@
  * rule's `when` skipped, as a warning on the message) and `expectStored:` (a precondition on the
  * stored resource, carried to the store as a request extension).
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { mapMessage, type MapResult } from '../../engine/src/mapping/map-message';
 import { isMappingLoadError, type MappingLoadError } from '../../engine/src/mapping/mapping-error';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
 import { readExpectations } from '../../engine/src/mapping/update-mode';
-import { loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function mappingDir(files: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-')), 'mappings');
-  dirs.push(path.dirname(dir));
-  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
+const mappingDir = (files: Record<string, string>): string => createMappingDir(files, dirs);
 
 const message = (event: string, ...segments: string[]): string =>
   [

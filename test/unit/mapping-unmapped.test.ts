@@ -3,31 +3,20 @@
  * iterated, no `covers:` already listed and no `ignoreSegments:` names is a warning on the
  * mapped message with its place in the message.
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { mapMessage, type MapResult } from '../../engine/src/mapping/map-message';
 import { isMappingLoadError } from '../../engine/src/mapping/mapping-error';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
-import { loadSet, MAPPINGS_DIR } from './mapping-test-support';
+import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function mappingDir(files: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'unmapped-')), 'mappings');
-  dirs.push(path.dirname(dir));
-  cpSync(path.join(MAPPINGS_DIR, 'codes'), path.join(dir, 'codes'), { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
+const mappingDir = (files: Record<string, string>): string => createMappingDir(files, dirs);
 
 const ADT = [
   'MSH|^~\\&|APP|FAC|CARE|CARE|20240305101500-0500||ADT^A01|C1|P|2.5.1',
