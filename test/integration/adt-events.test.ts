@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendAndFinish as finish, type FinishedMessage } from '../helpers/send-and-finish';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 let engine: TestEngine;
@@ -22,25 +23,7 @@ const example = (name: string, edits: [string, string][] = []): string =>
     readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
   );
 
-interface Row {
-  id: string;
-  status: string;
-  error: unknown;
-}
-
-async function sendAndFinish(text: string): Promise<Row> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  let row: Row | undefined;
-  await waitFor(async () => {
-    [row] = await engine.db.query<Row>(
-      `SELECT id::text AS id, status, error FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    return row !== undefined;
-  });
-  return row!;
-}
+const sendAndFinish = (text: string): Promise<FinishedMessage> => finish(engine, mllp, text);
 
 async function get(path: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${engine.config.http.publicUrl}${path}`, {

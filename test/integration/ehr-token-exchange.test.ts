@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEhr, type FakeEhr, type FakeEhrAuth, type FakeEhrToken } from '../helpers/fake-ehr';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendProcessed } from '../helpers/send-and-finish';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -69,20 +70,7 @@ function adt(p: Demo): string {
   ].join('\r');
 }
 
-async function send(text: string): Promise<void> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  let status: string | undefined;
-  await waitFor(async () => {
-    const [row] = await engine.db.query<{ status: string }>(
-      `SELECT status FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    status = row?.status;
-    return row !== undefined;
-  });
-  expect(status).toBe('processed');
-}
+const send = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 
 async function patientId(p: Pick<Demo, 'facility' | 'mrn'>): Promise<string> {
   const rows = await engine.db.query<{ id: string }>(

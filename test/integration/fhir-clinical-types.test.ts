@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_APP_SCOPES } from '../../engine/src/auth/exchange-scopes';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendProcessed } from '../helpers/send-and-finish';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 type Resource = Record<string, unknown>;
@@ -28,18 +29,7 @@ const example = (name: string, edits: [string, string][] = []): string =>
     readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
   );
 
-async function send(text: string): Promise<void> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  await waitFor(async () => {
-    const [row] = await engine.db.query<{ status: string }>(
-      `SELECT status FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    if (row !== undefined) expect(row.status).toBe('processed');
-    return row !== undefined;
-  });
-}
+const send = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 
 async function get(path: string, token = systemToken): Promise<{ status: number; body: Resource }> {
   const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {

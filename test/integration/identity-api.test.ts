@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendProcessed } from '../helpers/send-and-finish';
 
 let engine: TestEngine;
 let mllp: MllpTestClient;
@@ -51,20 +52,7 @@ function adt(p: Demo, visit = `V${p.mrn}`): string {
   ].join('\r');
 }
 
-async function send(text: string): Promise<void> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  let status: string | undefined;
-  await waitFor(async () => {
-    const [row] = await engine.db.query<{ status: string }>(
-      `SELECT status FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    status = row?.status;
-    return row !== undefined;
-  });
-  expect(status).toBe('processed');
-}
+const send = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 
 const system = (p: Pick<Demo, 'facility'>): string => `urn:care:id:${p.facility}`;
 

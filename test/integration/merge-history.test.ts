@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendProcessed } from '../helpers/send-and-finish';
 
 let engine: TestEngine;
 let mllp: MllpTestClient;
@@ -20,20 +21,7 @@ const example = (name: string, edits: [string, string][] = []): string =>
     readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
   );
 
-async function sendAndFinish(text: string): Promise<void> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  let status: string | undefined;
-  await waitFor(async () => {
-    const [row] = await engine.db.query<{ status: string }>(
-      `SELECT status FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    status = row?.status;
-    return row !== undefined;
-  });
-  expect(status).toBe('processed');
-}
+const sendAndFinish = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 
 async function fhir(path: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {

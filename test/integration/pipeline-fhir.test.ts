@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendAndFinish as finish, type FinishedMessage } from '../helpers/send-and-finish';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 let engine: TestEngine;
@@ -20,21 +21,7 @@ const example = (name: string, edits: [string, string][] = []): string =>
     readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
   );
 
-async function sendAndFinish(
-  text: string,
-): Promise<{ status: string; error: unknown; mapping_version: string | null }> {
-  const ack = await mllp.send(text);
-  expect(ack.code).toBe('AA');
-  let row: { status: string; error: unknown; mapping_version: string | null } | undefined;
-  await waitFor(async () => {
-    [row] = await engine.db.query<{ status: string; error: unknown; mapping_version: string | null }>(
-      `SELECT status, error, mapping_version FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    return row !== undefined;
-  });
-  return row!;
-}
+const sendAndFinish = (text: string): Promise<FinishedMessage> => finish(engine, mllp, text);
 
 async function fhir(path: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {
@@ -65,7 +52,7 @@ describe('HL7 to stored FHIR', () => {
   it('admits: Patient and an in-progress Encounter, found by identifier', async () => {
     const row = await sendAndFinish(example('adt-a01'));
     expect(row.status).toBe('processed');
-    expect(row.mapping_version).toMatch(/^[0-9a-f]{16}$/);
+    expect(row.mappingVersion).toMatch(/^[0-9a-f]{16}$/);
     const [p] = entries(await fhir(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN123`)}`));
     expect(p).toMatchObject({ resourceType: 'Patient', gender: 'female', birthDate: '1980-02-14' });
     patientId = String(p!['id']);

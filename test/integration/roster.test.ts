@@ -13,7 +13,8 @@ import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
-import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { sendProcessed } from '../helpers/send-and-finish';
 
 let engine: TestEngine;
 let mllp: MllpTestClient;
@@ -66,18 +67,7 @@ function adt(p: Demo): string {
 }
 
 async function send(p: Demo): Promise<string> {
-  const ack = await mllp.send(adt(p));
-  expect(ack.code).toBe('AA');
-  let status: string | undefined;
-  await waitFor(async () => {
-    const [row] = await engine.db.query<{ status: string }>(
-      `SELECT status FROM messages WHERE control_id = $1 AND status <> 'received'`,
-      [ack.controlId],
-    );
-    status = row?.status;
-    return row !== undefined;
-  });
-  expect(status).toBe('processed');
+  await sendProcessed(engine, mllp, adt(p));
   const rows = await engine.db.query<{ id: string }>(
     `SELECT id FROM fhir_resources WHERE resource_type = 'Patient' AND resource->'identifier' @> $1::jsonb`,
     [JSON.stringify([{ system: `urn:care:id:${p.facility}`, value: p.mrn }])],
