@@ -68,9 +68,10 @@ describe('timeline model', () => {
 
   it('resolves the location history through partOf, earlier stays first', () => {
     const stays = encounter(MERCY_ENCOUNTER).locations;
+    // The A03 that ends this stay completes its last place too (the mapping's location history).
     expect(stays.map((s) => [s.name, s.status, s.unit])).toEqual([
       ['MERCY 4W 401 B', 'completed', 'MERCY 4W'],
-      ['MERCY ICU 12 A', 'active', 'MERCY ICU'],
+      ['MERCY ICU 12 A', 'completed', 'MERCY ICU'],
     ]);
     expect(stays[0]?.within).toEqual(['MERCY', 'MERCY MAIN', 'MERCY MAIN 4', 'MERCY 4W', 'MERCY 4W 401']);
   });

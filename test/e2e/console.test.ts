@@ -299,9 +299,10 @@ describe.skipIf(UNAVAILABLE !== undefined)('analyst console in headless Chromium
     const refused = page.getByRole('alert').filter({ hasText: 'The engine refused this set' });
     await refused.waitFor();
     await page.locator('.mapping-editor .cm-lintRange-error').first().waitFor();
+    const typoLine = goodRule.split('\n').findIndex((l) => l.includes('table: v2-0001 }')) + 1;
     const gutterLine = await page
       .locator('.mapping-editor .cm-lineNumbers .cm-gutterElement')
-      .filter({ hasText: /^22$/ })
+      .filter({ hasText: new RegExp(`^${typoLine}$`) })
       .count();
     expect(gutterLine).toBe(1);
     await shot(page, 'workbench-refused');

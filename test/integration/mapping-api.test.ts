@@ -227,13 +227,17 @@ describe('mapping API: deploying', () => {
   it('refuses an invalid set with 422 listing every problem with file and line; nothing is written', async () => {
     const { body } = await call('GET', `/api/mappings/${PATIENT}`);
     const etag = body['etag'] as string;
+    const lineOf = (text: string): number => original.split('\n').findIndex((l) => l.includes(text)) + 1;
     const attempts: { content: string; expect: RegExp[] }[] = [
       // Two problems in one file: an element Patient does not have, and a code table that does not exist.
       {
         content: original
           .replace('active: { value: true }', 'activ: { value: true }')
           .replace('table: v2-0001 }', 'table: v2-9999 }'),
-        expect: [/^rules\/patient\.yaml:17$/, /^rules\/patient\.yaml:22$/],
+        expect: [
+          new RegExp(`^rules/patient\\.yaml:${lineOf('active: { value: true }')}$`),
+          new RegExp(`^rules/patient\\.yaml:${lineOf('table: v2-0001 }')}$`),
+        ],
       },
       // Not YAML.
       {
