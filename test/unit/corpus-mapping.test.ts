@@ -32,8 +32,6 @@ const MUST_MAP = new Set(
  * fails when one appears elsewhere or is gone, so the list stays true.
  * - An identifier whose CX has no assigning authority (CX.4, CX.9, CX.10) has no system, which
  *   us-core-patient requires (identifier.system 1..1).
- * - A vital sign sent with a unit that is not UCUM (`beats/min^^ISO`) has no unit code, and the
- *   FHIR vital-signs profile binds component units to UCUM (required).
  */
 const KNOWN_GAPS: readonly { readonly issue: RegExp; readonly files: readonly string[] }[] = [
   {
@@ -42,15 +40,6 @@ const KNOWN_GAPS: readonly { readonly issue: RegExp; readonly files: readonly st
       ...['ADT-A06-01', 'ADT-A06-02', 'ADT-A07-01', 'ADT-A07-02', 'ADT-A09-01', 'ADT-A09-02'],
       ...['ADT-A10-01', 'ADT-A10-02', 'ADT-A45-01', 'ADT-A45-02', 'ADT04-23', 'ADT04-251'],
       'ORU-R01-RMGEAD',
-    ],
-  },
-  {
-    issue:
-      /^Observation\.component\[\d+\]\.value\[x\]: no code from http:\/\/hl7\.org\/fhir\/ValueSet\/ucum-vitals-common/,
-    files: [
-      ...['ADT-A01-01', 'ADT-A02-01', 'ADT-A03-01', 'ADT-A04-01', 'ADT-A05-01', 'ADT-A08-01'],
-      ...['ADT-A11-01', 'ADT-A13-01', 'ADT-A14-01', 'ADT-A15-01', 'ADT-A16-01', 'ADT-A25-01'],
-      ...['ADT-A26-01', 'ADT-A27-01'],
     ],
   },
 ];

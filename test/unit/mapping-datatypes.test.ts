@@ -2,6 +2,8 @@
  * Datatype conversions: each HL7 datatype into the FHIR types it can fill, including DTM with and
  * without an offset at dateTime, date and instant precision.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Hl7Delimiters } from '../../engine/src/hl7/parse-message';
 import type { CodeTable } from '../../engine/src/mapping/code-tables';
@@ -336,6 +338,26 @@ describe('numeric datatypes', () => {
       code: 'mEq/L',
     });
     expect(q('mg/dL^^LN')).toEqual({ value: 1, unit: 'mg/dL', system: 'http://loinc.org', code: 'mg/dL' });
+  });
+
+  it("codes a feed's spelling of a unit as UCUM through codes/ucum-units.csv", () => {
+    const file = path.join(import.meta.dirname, '../../mappings/codes/ucum-units.csv');
+    const units = parseCodeTable('ucum-units', file, readFileSync(file, 'utf8')).table;
+    const tables = new Map([...ctx.tables, ['ucum-units', units]]);
+    const q = (u: string) => convert('NM', 'Quantity', '1', { unit: new Hl7Value(u, 0, d), tables });
+    const ucum = 'http://unitsofmeasure.org';
+    // A vital sign's unit as the corpus sends it, with ISO+ named: UCUM's /min, the text kept.
+    expect(q('beats/min^^ISO')).toEqual({ value: 1, unit: 'beats/min', system: ucum, code: '/min' });
+    expect(q('mEq/L')).toEqual({ value: 1, unit: 'mEq/L', system: ucum, code: 'meq/L' });
+    // Valid UCUM, but kelvin per microliter: the table's reading wins.
+    expect(q('K/uL^thousand per uL')).toEqual({
+      value: 1,
+      unit: 'thousand per uL',
+      system: ucum,
+      code: '10*3/uL',
+    });
+    // The sender's own UCUM is never rewritten.
+    expect(q('K/uL^^UCUM')).toEqual({ value: 1, unit: 'K/uL', system: ucum, code: 'K/uL' });
   });
 
   it('SN to Quantity with comparator, Range and Ratio', () => {

@@ -10,6 +10,8 @@ import { isUcumCode } from './ucum-units';
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const UCUM = 'http://unitsofmeasure.org';
+/** Unit spellings to UCUM codes (mappings/codes/ucum-units.csv). */
+const UCUM_UNITS_TABLE = 'ucum-units';
 const COMPARATORS = new Set(['<', '<=', '>=', '>']);
 
 /** A decimal from NM text, or undefined when the text is not a plain number. */
@@ -20,27 +22,27 @@ export function parseDecimal(text: string | undefined): number | undefined {
 }
 
 /**
- * The unit part of a Quantity from a CWE unit (OBX-6). The system is the one the sender named
- * (CWE-3, UCUM included); with none named, UCUM when the code is valid UCUM, else none, and the
- * code stays as the unit's text (FHIR allows a code only with its system).
+ * The unit part of a Quantity from a CWE unit (OBX-6), coded UCUM when it can be: the sender said
+ * UCUM (CWE-3); else `codes/ucum-units.csv` gives the UCUM code of a spelling feeds use
+ * (`beats/min`, `mmHg`, and `K/uL`, which is valid UCUM for kelvin per microliter); else the code
+ * is valid UCUM and no other system is named. Otherwise the sender's named system, or none: the
+ * code stays the unit's text (FHIR allows a code only with its system).
  */
 export function unitOf(unit: Hl7Value | undefined, ctx: ConvertContext): Record<string, string> {
   if (unit === undefined) return {};
   const code = unit.part(1);
   const text = unit.part(2) ?? code;
   const systemName = unit.part(3);
-  const system =
-    systemName === undefined
-      ? code !== undefined && isUcumCode(code)
-        ? UCUM
-        : undefined
-      : systemName.toUpperCase() === 'UCUM'
-        ? UCUM
-        : codingSystem(systemName, ctx);
-  return {
-    ...(text !== undefined ? { unit: text } : {}),
-    ...(system !== undefined && code !== undefined ? { system, code } : {}),
-  };
+  const coded = ((): { system: string; code: string } | undefined => {
+    if (code === undefined) return undefined;
+    if (systemName?.toUpperCase() === 'UCUM') return { system: UCUM, code };
+    const alias = ctx.tables.get(UCUM_UNITS_TABLE)?.lookup(code);
+    if (alias !== undefined) return { system: alias.system, code: alias.target };
+    if (systemName === undefined) return isUcumCode(code) ? { system: UCUM, code } : undefined;
+    const system = codingSystem(systemName, ctx);
+    return system === undefined ? undefined : { system, code };
+  })();
+  return { ...(text !== undefined ? { unit: text } : {}), ...(coded ?? {}) };
 }
 
 function quantity(value: number, ctx: ConvertContext, comparator?: string): object {
