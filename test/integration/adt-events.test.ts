@@ -4,39 +4,26 @@
  * together under the new identifier, an A45 moves a visit only from the patient the sender names,
  * and an event left unmapped on purpose shows the analyst its reason.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { startTestEngine, type TestEngine } from '../helpers/test-engine';
 import { sendAndFinish as finish, type FinishedMessage } from '../helpers/send-and-finish';
+import { bundleResources, getJson, goldenMessage } from '../helpers/golden-message';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 let engine: TestEngine;
 let mllp: MllpTestClient;
 let token: string;
 
-/** A golden example's message with some text replaced (fresh control ids, other patients). */
-const example = (name: string, edits: [string, string][] = []): string =>
-  edits.reduce(
-    (text, [from, to]) => text.replaceAll(from, to),
-    readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
-  );
+const example = goldenMessage;
 
 const sendAndFinish = (text: string): Promise<FinishedMessage> => finish(engine, mllp, text);
 
-async function get(path: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${engine.config.http.publicUrl}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const get = (path: string): Promise<Record<string, unknown>> => getJson(engine, token, path);
 
 const search = async (query: string): Promise<Record<string, unknown>[]> =>
-  (((await get(`/fhir/${query}`))['entry'] as { resource: Record<string, unknown> }[] | undefined) ?? []).map(
-    (e) => e.resource,
-  );
+  bundleResources(await get(`/fhir/${query}`));
 
 const patientByMrn = async (mrn: string): Promise<Record<string, unknown>> => {
   const [patient] = await search(`Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|${mrn}`)}`);

@@ -4,13 +4,13 @@
  * MLLP, searched and read over /fhir with their FHIR R4 parameters, kept to the launched patient
  * for a patient-bound token, audited, and moved to the survivor by an A40.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_APP_SCOPES } from '../../engine/src/auth/exchange-scopes';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { startTestEngine, type TestEngine } from '../helpers/test-engine';
 import { sendProcessed } from '../helpers/send-and-finish';
+import { goldenMessage } from '../helpers/golden-message';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 type Resource = Record<string, unknown>;
@@ -23,11 +23,7 @@ let jane: string;
 let grace: string;
 let adaeze: string;
 
-const example = (name: string, edits: [string, string][] = []): string =>
-  edits.reduce(
-    (text, [from, to]) => text.replaceAll(from, to),
-    readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
-  );
+const example = goldenMessage;
 
 const send = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 

@@ -4,37 +4,25 @@
  * admission, a transfer and a discharge leave the visit's location history, in either order, and
  * a cancel (A12, A13, A26) takes back what the event it cancels did to that history.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { startTestEngine, type TestEngine } from '../helpers/test-engine';
 import { sendProcessed } from '../helpers/send-and-finish';
+import { bundleResources, getJson, goldenMessage } from '../helpers/golden-message';
 
 let engine: TestEngine;
 let mllp: MllpTestClient;
 let token: string;
 
-const example = (name: string, edits: [string, string][] = []): string =>
-  edits.reduce(
-    (text, [from, to]) => text.replaceAll(from, to),
-    readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
-  );
+const example = goldenMessage;
 
 const sendAndFinish = (text: string): Promise<void> => sendProcessed(engine, mllp, text);
 
-async function fhir(path: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const fhir = (path: string): Promise<Record<string, unknown>> => getJson(engine, token, `/fhir/${path}`);
 
 const entries = async (search: string): Promise<Record<string, unknown>[]> =>
-  (((await fhir(search))['entry'] as { resource: Record<string, unknown> }[] | undefined) ?? []).map(
-    (e) => e.resource,
-  );
+  bundleResources(await fhir(search));
 
 beforeAll(async () => {
   const client = await createSystemClient('system/*.rs');

@@ -3,36 +3,25 @@
  * with a real token. Updates land on the same resources, late ones don't roll back, corrections
  * version the same Observation, merges move records, and every row names its mapping version.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { createSystemClient } from '../helpers/system-client';
 import { startTestEngine, type TestEngine } from '../helpers/test-engine';
 import { sendAndFinish as finish, type FinishedMessage } from '../helpers/send-and-finish';
+import { bundleResources, getJson, goldenMessage } from '../helpers/golden-message';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.1234';
 let engine: TestEngine;
 let mllp: MllpTestClient;
 let token: string;
 
-const example = (name: string, edits: [string, string][] = []): string =>
-  edits.reduce(
-    (text, [from, to]) => text.replaceAll(from, to),
-    readFileSync(`mappings/tests/${name}.hl7`, 'utf8'),
-  );
+const example = goldenMessage;
 
 const sendAndFinish = (text: string): Promise<FinishedMessage> => finish(engine, mllp, text);
 
-async function fhir(path: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${engine.config.http.publicUrl}/fhir/${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const fhir = (path: string): Promise<Record<string, unknown>> => getJson(engine, token, `/fhir/${path}`);
 
-const entries = (bundle: Record<string, unknown>): Record<string, unknown>[] =>
-  ((bundle['entry'] as { resource: Record<string, unknown> }[] | undefined) ?? []).map((e) => e.resource);
+const entries = bundleResources;
 
 beforeAll(async () => {
   const client = await createSystemClient('system/*.rs');
