@@ -205,10 +205,12 @@ export function compileLevels(
       (level.children ?? []).forEach((c, j) => checkSegment(c, at(site, i, 'children', j), ctx));
       (level.until ?? []).forEach((u, j) => checkSegment(u, at(site, i, 'until', j), ctx));
       const next = raw?.[i + 1]?.segment;
+      const members = new Set([level.segment, ...(level.children ?? [])]);
       levels.push({
         kind: 'segment',
         segment: level.segment,
-        members: new Set([level.segment, ...(level.children ?? [])]),
+        members,
+        scopeMembers: level.leading !== undefined ? new Set([...members, ...level.leading]) : members,
         ...(next !== undefined ? { nestedHead: next } : {}),
         ...(level.until !== undefined ? { until: new Set(level.until) } : {}),
         ...(level.leading !== undefined ? { leading: new Set(level.leading) } : {}),

@@ -65,7 +65,6 @@ function boundValue(scope: Scope): Hl7Value | undefined {
   return undefined;
 }
 
-/** Empty, HL7 null, or only separators (`^^`): a composite with no content is no value. */
 /**
  * A field's repetitions as values, made once per segment: rules read PID-3 or PV1-3 many times
  * (ids, elements, references), and a value keeps its split parts and unescaped text.
@@ -86,6 +85,7 @@ function repetitionsOf(seg: Hl7Segment, field: number, d: Hl7Delimiters): readon
   return reps;
 }
 
+/** Empty, HL7 null, or only separators (`^^`): a composite with no content is no value. */
 function isEmpty(raw: string | undefined, d: Hl7Delimiters): raw is undefined {
   if (raw === undefined || raw === '' || raw === '""') return true;
   for (let i = 0; i < raw.length; i++) {
@@ -148,8 +148,13 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
   return heads.map((start, n) => {
     let end = heads[n + 1] ?? span.length;
     if (level.until !== undefined) {
-      const stop = span.findIndex((seg, i) => i > start && level.until?.has(seg.name) === true);
-      if (stop >= 0 && stop < end) end = stop;
+      // The first `until` segment after the head, looked for within the group only.
+      for (let i = start + 1; i < end; i++) {
+        if (level.until.has(span[i]?.name ?? '')) {
+          end = i;
+          break;
+        }
+      }
     }
     const itemSpan = span.slice(start, end);
     const own: Hl7Segment[] = [];
@@ -164,7 +169,7 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
     return {
       parent: scope,
       message: scope.message,
-      members: level.leading !== undefined ? new Set([...level.members, ...level.leading]) : level.members,
+      members: level.scopeMembers,
       own,
       span: itemSpan,
       ...(head !== undefined ? { head } : {}),
