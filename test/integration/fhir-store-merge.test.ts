@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mergeExtension, type ElementMerge } from '../../engine/src/fhir/merge-directive';
-import { UPDATE_MODE_EXTENSION } from '../../engine/src/mapping/update-mode';
+import { UPDATE_MODE_EXTENSION } from '../../engine/src/fhir/store-directives';
 import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import { readResource } from '../../engine/src/store/fhir-read';
 import type { FhirResource, TransactionBundle } from '../../engine/src/store/fhir-types';

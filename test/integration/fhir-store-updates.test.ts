@@ -8,7 +8,7 @@ import { applyBundle } from '../../engine/src/store/fhir-resource-store';
 import { readResource } from '../../engine/src/store/fhir-read';
 import type { TransactionBundle } from '../../engine/src/store/fhir-types';
 import { createTestDb, type TestDb } from '../helpers/test-db';
-import { KEEP_STORED_EXTENSION, UPDATE_MODE_EXTENSION } from '../../engine/src/mapping/update-mode';
+import { KEEP_STORED_EXTENSION, UPDATE_MODE_EXTENSION } from '../../engine/src/fhir/store-directives';
 import { encounter, patient, transaction } from './fhir-fixtures';
 
 let t: TestDb;

@@ -10,7 +10,7 @@ import { parseHl7 } from '../../engine/src/hl7/parse-message';
 import { mapMessage, type MapResult } from '../../engine/src/mapping/map-message';
 import { isMappingLoadError, type MappingLoadError } from '../../engine/src/mapping/mapping-error';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
-import { readExpectations } from '../../engine/src/mapping/update-mode';
+import { readExpectations } from '../../engine/src/fhir/store-directives';
 import { createMappingDir, loadSet } from './mapping-test-support';
 
 const dirs: string[] = [];

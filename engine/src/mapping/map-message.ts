@@ -3,7 +3,7 @@
  * runs it into a FHIR R4 transaction Bundle with deterministic ids and a Provenance per message.
  */
 import type { OperationOutcomeIssue } from '../fhir/operation-outcome';
-import { requestExtensions, type RequestExtension } from './update-mode';
+import { requestExtensions, type RequestExtension } from '../fhir/store-directives';
 import { readMessageHeader } from '../hl7/message-header';
 import type { Hl7Message } from '../hl7/parse-message';
 import { readValue } from '../hl7/read-value';

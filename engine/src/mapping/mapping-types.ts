@@ -3,7 +3,7 @@
  * paths parsed, tables and conversions resolved, so executing a mapping does no lookups by name.
  */
 import type { ElementMerge } from '../fhir/merge-directive';
-import type { UpdateMode } from './update-mode';
+import type { UpdateMode } from '../fhir/store-directives';
 import type { Hl7Path } from '../hl7/read-value';
 import type { CodeTable } from './code-tables';
 import type { Converter } from './conversion-types';
@@ -144,7 +144,7 @@ export interface CompiledResourceRule {
   readonly idRequired: readonly boolean[];
   /** When true, an instance whose id cannot be built is a MappingError instead of being skipped. */
   readonly required: boolean;
-  /** How the stored resource is updated (see update-mode.ts). */
+  /** How the stored resource is updated (see fhir/store-directives.ts). */
   readonly update: UpdateMode;
   /** List elements the store merges with what it holds (`merge:`), whatever `update` says. */
   readonly merge: readonly ElementMerge[];

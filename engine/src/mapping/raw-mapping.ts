@@ -3,7 +3,7 @@
  * mirror the schema; the compiler turns them into the compiled rules execution uses.
  */
 import type { ContextKey } from './mapping-types';
-import type { UpdateMode } from './update-mode';
+import type { UpdateMode } from '../fhir/store-directives';
 
 /** A condition as written. */
 export interface RawCondition {

@@ -5,7 +5,7 @@
  * only away from the patient the sender names, so one patient's visit never lands silently on
  * another's chart because a visit number was reused or mistyped.
  */
-import type { StoredExpectation } from '../mapping/update-mode';
+import type { StoredExpectation } from '../fhir/store-directives';
 import type { BundleHooks } from './bundle-hooks';
 import type { Queryable } from './db';
 import { normalizeReference } from './fhir-index-values';

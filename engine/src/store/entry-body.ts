@@ -5,7 +5,7 @@
  * and versions only.
  */
 import type { ElementMerge } from '../fhir/merge-directive';
-import type { UpdateMode } from '../mapping/update-mode';
+import type { UpdateMode } from '../fhir/store-directives';
 import type { BundleHooks } from './bundle-hooks';
 import type { JsonObject } from './fhir-json';
 import { hashBody, type CurrentVersion } from './fhir-version-writer';

@@ -10,7 +10,7 @@ import {
   readExpectations,
   readUpdateMode,
   type StoredExpectation,
-} from '../mapping/update-mode';
+} from '../fhir/store-directives';
 import { readMerges, type ElementMerge } from '../fhir/merge-directive';
 import type { Queryable } from './db';
 import { parseFhirDate } from './fhir-date';

@@ -3,8 +3,12 @@
  * so a thin message (an A03 with only PID-3) must not erase the address or PCP an A01 stored:
  * `merge` keeps stored top-level elements the message does not carry; `replace` writes it whole.
  * A field sent as `""` (HL7's explicit null) does delete: the element is cleared.
+ *
+ * These are the directives the mapper writes on `Bundle.entry.request` and the store reads (the
+ * update mode, keep-stored, clear, expect-stored; merged lists in merge-directive.ts): a FHIR
+ * shape both sides know, so the store depends on no part of the mapping language.
  */
-import { mergeExtension, type ElementMerge, type MergeExtension } from '../fhir/merge-directive';
+import { mergeExtension, type ElementMerge, type MergeExtension } from './merge-directive';
 
 export type UpdateMode = 'replace' | 'merge';
 
