@@ -106,6 +106,17 @@ describe('DTM, DT and TS', () => {
     expect(toFhirDateTime('20261101020000', NY)).toBe('2026-11-01T02:00:00-05:00');
   });
 
+  it('answers a minute resolved before the same way, by zone, whatever its seconds', () => {
+    // Minutes are remembered once resolved: the second reading of each must not borrow another's.
+    for (let i = 0; i < 2; i++) {
+      expect(toFhirDateTime('20260308023015', NY)).toBe('2026-03-08T03:30:15-04:00');
+      expect(toFhirDateTime('20260308023045', NY)).toBe('2026-03-08T03:30:45-04:00');
+      expect(toFhirDateTime('20261101013010', NY)).toBe('2026-11-01T01:30:10-04:00');
+      expect(toFhirDateTime('20261101013010', 'Europe/London')).toBe('2026-11-01T01:30:10+00:00');
+      expect(toFhirDateTime('202611011330', 'Asia/Kolkata')).toBe('2026-11-01T13:30:00+05:30');
+    }
+  });
+
   it('keeps seconds and every digit of the fraction', () => {
     expect(toFhirDateTime('20261120173807.1234', NY)).toBe('2026-11-20T17:38:07.1234-05:00');
     expect(toFhirDateTime('20260704093005.5', NY)).toBe('2026-07-04T09:30:05.5-04:00');

@@ -111,8 +111,29 @@ export function readFhirDateTime(text: string, zone: string): FhirDateTime | und
     const time = `${p.hour}:${p.minute ?? '00'}:${p.second ?? '00'}`;
     return { value: `${dateOf(p)}T${time}${frac}${formatOffset(p.offset)}`, zoneAssumed: false };
   }
-  const at = resolveLocal(p, zone);
-  return { value: `${at.toFormat("yyyy-MM-dd'T'HH:mm:ss")}${frac}${at.toFormat('ZZ')}`, zoneAssumed: true };
+  const at = localMinute(p, zone);
+  return { value: `${at.minute}:${p.second ?? '00'}${frac}${at.offset}`, zoneAssumed: true };
+}
+
+/**
+ * Local minutes already resolved in a zone. Resolving one through luxon costs some 45 µs, a dozen
+ * times an ADT's budget, and a feed sends the same minutes again and again (EVN-2 read for the
+ * event time, the period and the Provenance; messages of one minute). Every tz transition falls on
+ * a minute, so the seconds never change the answer. Bounded: cleared when full.
+ */
+const resolvedMinutes = new Map<string, { readonly minute: string; readonly offset: string }>();
+const MAX_RESOLVED_MINUTES = 10_000;
+
+function localMinute(p: DtmParts, zone: string): { readonly minute: string; readonly offset: string } {
+  const key = `${zone}|${p.year}${p.month ?? ''}${p.day ?? ''}${p.hour ?? ''}${p.minute ?? '00'}`;
+  let found = resolvedMinutes.get(key);
+  if (found === undefined) {
+    const at = resolveLocal({ ...p, second: undefined }, zone);
+    found = { minute: at.toFormat("yyyy-MM-dd'T'HH:mm"), offset: at.toFormat('ZZ') };
+    if (resolvedMinutes.size >= MAX_RESOLVED_MINUTES) resolvedMinutes.clear();
+    resolvedMinutes.set(key, found);
+  }
+  return found;
 }
 
 /** A FHIR dateTime (see readFhirDateTime). */
