@@ -262,7 +262,11 @@ export function executeMapping(
   const reached = new Map<string, Set<number>>();
   const skipped: OperationOutcomeIssue[] = [];
   const all = collectInstances(mapping, version, root, state, reached, skipped);
-  for (const i of all) instances.set(i.rule.name, [...(instances.get(i.rule.name) ?? []), i]);
+  for (const i of all) {
+    const list = instances.get(i.rule.name);
+    if (list === undefined) instances.set(i.rule.name, [i]);
+    else list.push(i);
+  }
   const full: ExecState = { ...state, all };
   const first = new Map<string, Instance>();
   const built = new Map<Instance, BundleEntry>();
