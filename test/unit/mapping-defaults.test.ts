@@ -119,4 +119,114 @@ describe('defaults: on a rule', () => {
       expect.stringMatching(/^defaults: code has no elements/),
     ]);
   });
+
+  describe('a default written as a rule', () => {
+    const IDS = [
+      'MSH|^~\\&|APP|FAC^2.16.840.1.113883.3.42^ISO|CARE|CARE|20240305101500-0500||ADT^A01|C1|P|2.5.1',
+      'EVN|A01|20240305101200-0500',
+      'PID|1||A1^^^^MR~B2^^^HOSP^MR~C3^^^^SS^CLINIC||Doe^Jane',
+    ].join('\r');
+    const identifiers = (rule: string): string => `
+messageType: ADT
+events: [A01]
+eventTime: [{ from: EVN-2, type: DTM }]
+resources:
+  - name: facility
+    type: Organization
+    id: [MSH-4.1]
+    elements:
+      name: { from: MSH-4.1 }
+  - name: patient
+    type: Patient
+    id: [PID-3.1]
+    elements:
+      identifier:
+${rule}
+`;
+    async function identifiersOf(rule: string): Promise<unknown> {
+      const set = await loadSet(createMappingDir({ 'adt.yaml': identifiers(rule) }, dirs));
+      const result = mapMessage(parseHl7(IDS), set, {
+        messageId: 'm1',
+        receivedAt: '2024-01-01T00:00:00Z',
+        defaultTimezone: 'UTC',
+      });
+      if (result.status !== 'mapped') throw new Error(result.reason);
+      return result.bundle.entry.find((e) => e.resource.resourceType === 'Patient')?.resource['identifier'];
+    }
+    async function ruleErrors(rule: string): Promise<string[]> {
+      const dir = createMappingDir({ 'adt.yaml': identifiers(rule) }, dirs);
+      const err = (await loadSet(dir).catch((e: unknown) => e)) as MappingLoadError;
+      return err.problems.map((p) => `${p.line ?? ''} ${p.message}`);
+    }
+    const MR = { coding: [expect.objectContaining({ code: 'MR' })] };
+    const SS = { coding: [expect.objectContaining({ code: 'SS' })] };
+    // The facility Organization's id is a hash of MSH-4.1.
+    const FACILITY = { reference: expect.stringMatching(/^Organization\/[0-9a-f]{32}$/) as unknown };
+
+    it('reads the message for each value that lacks the element, and a value that has it keeps its own', async () => {
+      const rule =
+        '        - { from: PID-3, type: CX, defaults: { system: { from: MSH-4, type: HD }, assigner: { ref: facility } } }';
+      expect(await identifiersOf(rule)).toEqual([
+        {
+          type: MR,
+          value: 'A1',
+          system: 'urn:oid:2.16.840.1.113883.3.42',
+          assigner: FACILITY,
+        },
+        // CX.4 gives the system; the assigner, which the value lacks, is still filled.
+        { type: MR, value: 'B2', system: 'urn:care:id:HOSP', assigner: FACILITY },
+        {
+          type: SS,
+          value: 'C3',
+          system: 'urn:oid:2.16.840.1.113883.3.42',
+          assigner: FACILITY,
+        },
+      ]);
+    });
+
+    it('with defaultsWhen, completes only the values the condition holds for; $ is the value there too', async () => {
+      const rule = `        - from: PID-3
+          type: CX
+          defaults: { system: { from: $.6, type: HD, else: { from: MSH-4, type: HD } } }
+          defaultsWhen: { in: [$.5, [MR]] }`;
+      expect(await identifiersOf(rule)).toEqual([
+        { type: MR, value: 'A1', system: 'urn:oid:2.16.840.1.113883.3.42' },
+        { type: MR, value: 'B2', system: 'urn:care:id:HOSP' },
+        // SS is not the facility's number: no default, though its CX.6 names a clinic.
+        { type: SS, value: 'C3' },
+      ]);
+    });
+
+    it('fails the load once for each mistake: element, list, type, conversion, location, reference', async () => {
+      const messages = await ruleErrors(`        - from: PID-3
+          type: CX
+          defaults:
+            sytem: { from: MSH-4, type: HD }
+            extension: { from: MSH-4, type: HD }
+            value: { from: MSH-4, type: HD, to: integer }
+            system: { from: MSH-4, type: XTN }
+            assigner: { ref: nowhere }
+            type: { from: $.99, type: CWE }`);
+      expect(messages).toEqual([
+        expect.stringMatching(/^19 defaults: Identifier has no element "sytem"$/),
+        expect.stringMatching(/^20 defaults: Identifier.extension is a list, not a single element$/),
+        expect.stringMatching(/^21 defaults: Identifier.value is a string, not integer$/),
+        expect.stringMatching(/^22 no conversion from HL7 XTN to FHIR uri$/),
+        expect.stringMatching(/^23 no resource rule named "nowhere"$/),
+        expect.stringMatching(/^24 \$.99 is PID-3.99: PID-3 is CX, which has 12 components/),
+      ]);
+    });
+
+    it('is refused by the schema when it is neither a text nor a rule', async () => {
+      const messages = await ruleErrors(
+        '        - { from: PID-3, type: CX, defaults: { system: { form: MSH-4 }, use: [official] } }',
+      );
+      // A misspelt rule key is reported as any rule's is: the key, and what a rule needs.
+      expect(messages).toEqual([
+        expect.stringMatching(/^16 .*defaults\.system: needs one of from:, value:/),
+        expect.stringMatching(/^16 .*defaults\.system: unknown property "form"$/),
+        expect.stringMatching(/^16 .*defaults\.use: must be text or an object/),
+      ]);
+    });
+  });
 });

@@ -68,7 +68,7 @@ export function compileRule(
   }
   const defaults =
     obj.defaults !== undefined
-      ? compileDefaults({ ...obj, defaults: obj.defaults }, compiled, target.type, site, ctx)
+      ? compileDefaults({ ...obj, defaults: obj.defaults }, compiled, target.type, site, ctx, compileRule)
       : undefined;
   if (obj.defaults !== undefined && defaults === undefined) return undefined;
   const source = compiled.kind === 'path' && defaults !== undefined ? { ...compiled, defaults } : compiled;

@@ -5,6 +5,7 @@
 import type { ConvertContext } from './conversion-types';
 import type {
   CompiledCondition,
+  CompiledDefault,
   CompiledElement,
   CompiledResourceRule,
   CompiledRule,
@@ -169,8 +170,14 @@ function evaluatePath(
         minutes !== undefined && typeof time === 'string' ? plusMinutes(v.text() ?? '', time, minutes) : time;
       if (!isPresent(converted)) return;
       const d = s.defaults;
-      const applies = d !== undefined && (d.when === undefined || testCondition(d.when, bindValue(at, v, n)));
-      out.push(applies ? withDefaults(converted, d.values) : converted);
+      if (d === undefined) {
+        out.push(converted);
+        return;
+      }
+      // `$` of defaultsWhen and of a rule default is this value.
+      const own = bindValue(at, v, n);
+      const applies = d.when === undefined || testCondition(d.when, own);
+      out.push(applies ? withDefaults(converted, d.values, own, state) : converted);
     });
     if (!many && out.length > 0) break;
   }
@@ -180,11 +187,27 @@ function evaluatePath(
   return [s.encodeJoined !== undefined ? s.encodeJoined(text) : text];
 }
 
-/** The converted value with the `defaults:` it lacks; what the value says itself wins. */
-function withDefaults(value: unknown, defaults: Readonly<Record<string, string>>): unknown {
+/**
+ * The converted value with the `defaults:` it lacks; what the value says itself wins. A rule
+ * default is read in `own`, the value's scope, and only when the value lacks its element.
+ */
+function withDefaults(
+  value: unknown,
+  defaults: readonly CompiledDefault[],
+  own: Scope,
+  state: ExecState,
+): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const missing = Object.entries(defaults).filter(([k]) => !isPresent((value as Record<string, unknown>)[k]));
-  return missing.length === 0 ? value : { ...value, ...Object.fromEntries(missing) };
+  const has = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const d of defaults) {
+    if (isPresent(has[d.key])) continue;
+    const v = 'value' in d ? d.value : evaluateRule(d.rule, own, false, state)[0];
+    if (!isPresent(v)) continue;
+    out ??= { ...has };
+    out[d.key] = v;
+  }
+  return out ?? value;
 }
 
 function unique(values: string[]): string[] {

@@ -59,9 +59,16 @@ export type ForEachLevel =
     }
   | { readonly kind: 'field'; readonly paths: readonly CompiledPath[] };
 
+/**
+ * One element of a `defaults:`: a constant (`use: home`), or a rule read in the value's scope
+ * (`system: { from: MSH-4, type: HD }`), evaluated only for a value that lacks the element.
+ */
+export type CompiledDefault =
+  { readonly key: string; readonly value: string } | { readonly key: string; readonly rule: CompiledRule };
+
 /** A rule's `defaults:`: elements set on the converted values that lack them. */
 export interface CompiledDefaults {
-  readonly values: Readonly<Record<string, string>>;
+  readonly values: readonly CompiledDefault[];
   /** Only values for which this holds, `$` being the value (`{ missing: $.2 }`: XTN-2 not sent). */
   readonly when?: CompiledCondition;
 }

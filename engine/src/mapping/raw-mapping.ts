@@ -43,8 +43,11 @@ export interface RawRuleObject {
   readonly unit?: string;
   /** Location of minutes added to the time this rule reads (PR1-7 on PR1-5). */
   readonly plusMinutes?: string;
-  /** Elements set on each converted value that lacks them (`{ use: home }` on PID-13's XTN). */
-  readonly defaults?: Readonly<Record<string, string>>;
+  /**
+   * Elements set on each converted value that lacks them: a constant (`{ use: home }` on PID-13's
+   * XTN) or a rule (`{ system: { from: MSH-4, type: HD } }`, `$` being the value).
+   */
+  readonly defaults?: Readonly<Record<string, string | RawRuleObject>>;
   /** With defaults: only the values for which this holds get them (`$` is the value). */
   readonly defaultsWhen?: RawCondition;
   readonly join?: string;
