@@ -401,6 +401,46 @@ describe('link decisions', () => {
     expect(decision).toMatchObject({ kind: 'alone', reviews: [{ patientId: 'a', reason: 'same-facility' }] });
   });
 
+  // mappings/rules/patient.yaml fills a facility-assigned identifier's missing system from MSH-4
+  // and names the sending facility as its assigner: a record stored before that and one after
+  // are still one facility's, and two facilities filled so stay two.
+  const filledFromMsh4 = (id: string, mrn: string, facility: string): Demographics =>
+    demographicsOf({
+      ...patient({ id }),
+      identifier: [
+        {
+          type: { coding: [{ system: V2_0203, code: 'MR' }] },
+          value: mrn,
+          system: `urn:care:id:${facility.toUpperCase()}`,
+          assigner: { reference: `Organization/${facility}` },
+        },
+      ],
+      managingOrganization: { reference: `Organization/${facility}` },
+    });
+
+  it('an MRN whose system was filled from MSH-4 is the facility’s, as one stored without a system', () => {
+    const stored = demographicsOf({
+      ...patient({ id: 'a' }),
+      identifier: [{ type: { coding: [{ system: V2_0203, code: 'MR' }] }, value: 'MRN1' }],
+      managingOrganization: { reference: 'Organization/mercy' },
+    });
+    const filled = filledFromMsh4('b', 'MRN2', 'mercy');
+    expect(filled).toMatchObject({ facility: stored.facility, mrn: 'MRN2' });
+    const decision = decideLink(input(filled, { candidates: [linked(stored, 'person-a')] }));
+    expect(decision).toMatchObject({ kind: 'alone', reviews: [{ patientId: 'a', reason: 'same-facility' }] });
+  });
+
+  it('the same MRN filled from MSH-4 at two facilities is not a same-facility conflict', () => {
+    const a = filledFromMsh4('a', 'X78', 'mercy');
+    const b = filledFromMsh4('b', 'X78', 'stjohn');
+    expect(a.facility).not.toBe(b.facility);
+    expect(decideLink(input(b, { candidates: [linked(a, 'person-a')] }))).toMatchObject({
+      kind: 'join',
+      personId: 'person-a',
+      reason: 'score',
+    });
+  });
+
   it('same facility anywhere in the person blocks the link, even when another facility matches', () => {
     const a = demo({ id: 'a', system: MERCY, mrn: 'MRN1' });
     const c = demo({ id: 'c', system: STJOHN, mrn: 'SJ1' });

@@ -19,8 +19,9 @@ export interface Demographics {
   /** False for a record merged away (A40): it is part of its survivor's person, never a candidate. */
   readonly active: boolean;
   /**
-   * Whose MRN this is: the MR identifier's system (its assigning authority), else the managing
-   * organisation. Two records of one facility are one patient only on that facility's word.
+   * Whose MRN this is: the MR identifier's assigner, else its system (its assigning authority),
+   * else the managing organisation. Two records of one facility are one patient only on that
+   * facility's word.
    */
   readonly facility: string | undefined;
   readonly mrn: string | undefined;
@@ -71,20 +72,29 @@ function identifiersOf(patient: JsonObject): IdentifierValue[] {
   return out;
 }
 
+/** An MRN and whose it is (its facility key). */
+interface RecordNumber {
+  readonly value: string;
+  readonly owner: string | undefined;
+}
+
 /**
  * The MR identifier (else the first untyped one), with or without a system: a feed that sends
- * no assigning authority (PID-3.4) still names its records by MRN, within its facility.
+ * no assigning authority (PID-3.4) still names its records by MRN, within its facility. Its
+ * owner is the assigner the mappings name when the sending facility assigned the number (they
+ * then fill the system from MSH-4 too), else the system. That assigner is the managing
+ * organisation, the key such a record had while its system was left empty: records of one
+ * facility stored before the system was filled and after it keep one key.
  */
-function medicalRecordNumber(patient: JsonObject): { system?: string; value: string } | undefined {
-  let untyped: { system?: string; value: string } | undefined;
+function medicalRecordNumber(patient: JsonObject): RecordNumber | undefined {
+  let untyped: RecordNumber | undefined;
   for (const id of asList(patient['identifier'])) {
     const value = asString(field(id, 'value'))?.trim();
     if (value === undefined || value === '') continue;
-    const system = asString(field(id, 'system'));
-    const found = system === undefined ? { value } : { system, value };
+    const owner = asString(field(field(id, 'assigner'), 'reference')) ?? asString(field(id, 'system'));
     const type = asString(field(asList(field(field(id, 'type'), 'coding'))[0], 'code'));
-    if (type === 'MR') return found;
-    if (type === undefined) untyped ??= found;
+    if (type === 'MR') return { value, owner };
+    if (type === undefined) untyped ??= { value, owner };
   }
   return untyped;
 }
@@ -142,7 +152,7 @@ export function demographicsOf(patient: JsonObject): Demographics {
   return {
     patientId,
     active: patient['active'] !== false,
-    facility: mr?.system ?? managing,
+    facility: mr?.owner ?? managing,
     mrn: mr?.value,
     identifiers,
     given,
