@@ -29,20 +29,11 @@ const MUST_MAP = new Set(
 
 /**
  * US Core problems the mappings do not fix yet, each with the corpus files it shows in: the test
- * fails when one appears elsewhere or is gone, so the list stays true.
- * - An identifier whose CX has no assigning authority (CX.4, CX.9, CX.10) has no system, which
- *   us-core-patient requires (identifier.system 1..1).
+ * fails when one appears elsewhere or is gone, so the list stays true. None now: the last one, an
+ * identifier sent without an assigning authority (no system), takes the sending facility's MSH-4
+ * when the facility assigned it (mappings/rules/patient.yaml).
  */
-const KNOWN_GAPS: readonly { readonly issue: RegExp; readonly files: readonly string[] }[] = [
-  {
-    issue: /^Patient\.identifier\[\d+\]\.system: Missing required property$/,
-    files: [
-      ...['ADT-A06-01', 'ADT-A06-02', 'ADT-A07-01', 'ADT-A07-02', 'ADT-A09-01', 'ADT-A09-02'],
-      ...['ADT-A10-01', 'ADT-A10-02', 'ADT-A45-01', 'ADT-A45-02', 'ADT04-23', 'ADT04-251'],
-      'ORU-R01-RMGEAD',
-    ],
-  },
-];
+const KNOWN_GAPS: readonly { readonly issue: RegExp; readonly files: readonly string[] }[] = [];
 
 describe.skipIf(!exists)('FHIR-Converter corpus', () => {
   const files = exists ? readdirSync(CORPUS).filter((f) => f.endsWith('.hl7')) : [];

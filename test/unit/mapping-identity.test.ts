@@ -4,8 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
+import { demographicsOf } from '../../engine/src/identity/demographics';
 import { mapMessage } from '../../engine/src/mapping/map-message';
 import type { MappingSet } from '../../engine/src/mapping/mapping-types';
+import type { JsonObject } from '../../engine/src/store/fhir-json';
 import { loadSet } from './mapping-test-support';
 
 let set: MappingSet;
@@ -52,6 +54,51 @@ describe('identity rules', () => {
     });
     expect(ids[0]).toBeDefined();
     expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('an MRN sent without PID-3.4 gets MSH-4 as its system, its id and facility key unchanged', () => {
+    const patientOf = (pid3: string): JsonObject => {
+      const result = map([
+        MSH('ADT^A04'),
+        'EVN|A04|20240305101200-0500',
+        `PID|1||${pid3}||Doe^Jane`,
+        'PV1|1|O',
+      ])();
+      if (result.status !== 'mapped') throw new Error('not mapped');
+      const found = result.bundle.entry.find((e) => e.resource.resourceType === 'Patient')?.resource;
+      if (found === undefined) throw new Error('no Patient');
+      return found;
+    };
+    const bare = patientOf('A1^^^^MR');
+    const managing = (bare['managingOrganization'] as { reference: string }).reference;
+    expect(bare['identifier']).toEqual([
+      expect.objectContaining({ value: 'A1', system: 'urn:care:id:FAC', assigner: { reference: managing } }),
+    ]);
+    // The id reads PID-3.4, else MSH-4, as it always did: FAC sent as PID-3.4 names the same patient.
+    expect(bare['id']).toBe(patientOf('A1^^^FAC^MR')['id']);
+    // Identity keys the MRN by its assigner, the facility's Organization: the key a record
+    // without a system had, so the facility's records stored before this stay its records.
+    expect(demographicsOf(bare).facility).toBe(managing);
+    const stored = { ...bare, identifier: [{ type: { coding: [{ code: 'MR' }] }, value: 'A1' }] };
+    expect(demographicsOf(stored).facility).toBe(managing);
+  });
+
+  it('an A40 writes the merged record’s MRG-1 identifiers as PID-3 wrote them, facility system and all', () => {
+    const result = map([
+      MSH('ADT^A40'),
+      'EVN|A40|20240305101200-0500',
+      'PID|1||A1^^^^MR',
+      'MRG|A0^^^^MR~S0^^^^SS',
+    ])();
+    if (result.status !== 'mapped') throw new Error('not mapped');
+    const patients = result.bundle.entry.filter((e) => e.resource.resourceType === 'Patient');
+    const identifiers = patients.map((e) => e.resource['identifier'] as Record<string, unknown>[]);
+    const facility = { system: 'urn:care:id:FAC', assigner: expect.anything() as unknown };
+    expect(identifiers).toEqual([
+      [expect.objectContaining({ value: 'A1', ...facility })],
+      [expect.objectContaining({ value: 'A0', ...facility })],
+      [expect.not.objectContaining({ system: expect.anything() as unknown })],
+    ]);
   });
 
   it('fails a result message with an OBX that has no code rather than dropping it', () => {

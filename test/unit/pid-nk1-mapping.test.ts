@@ -1,8 +1,9 @@
 /**
  * The base mappings' PID and NK1 rules where the guide sets conditions a golden example shows only
  * one side of: whether PID-25 or PID-24 wins, race codes outside the OMB categories, and which
- * next of kin become a RelatedPerson. (PID-29/PID-30 are shown by the adt-a08 and
- * adt-a04-demographics goldens.)
+ * next of kin become a RelatedPerson, and which identifiers sent without an assigning authority
+ * get the sending facility as their system. (PID-29/PID-30 are shown by the adt-a08 and
+ * adt-a04-demographics goldens, an MRN without PID-3.4 by adt-a04-no-authority.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../engine/src/hl7/parse-message';
@@ -125,6 +126,37 @@ describe('PID race, ethnicity, language and identifiers', () => {
       system: 'http://hl7.org/fhir/sid/us-ssn',
       value: '987-65-4321',
     });
+  });
+
+  it('gives an identifier without an assigning authority the sending facility only when the facility assigns it', () => {
+    const own = ['MR', 'MRT', 'PI', 'PN', 'PNT', 'AN', 'ANT', 'VN', ''];
+    const others = ['SS', 'DL', 'PPN', 'MB', 'MA', 'MC', 'NPI', 'PE', 'PT', 'U', 'LOCAL1'];
+    const patient = patientOf(
+      mapA04({
+        2: 'EXT-1',
+        3: [...own, ...others].map((t) => `N-${t}^^^^${t}`).join('~') + '~J-1^^^^MR^^^^MI',
+        4: 'ALT-1',
+      }),
+    );
+    const managing = (patient['managingOrganization'] as { reference: string }).reference;
+    const byValue = new Map(
+      (patient['identifier'] as { value: string; system?: string; assigner?: unknown }[]).map((i) => [
+        i.value,
+        i,
+      ]),
+    );
+    const facility = { system: 'urn:care:id:FAC', assigner: { reference: managing } };
+    for (const value of [...own.map((t) => `N-${t}`), 'ALT-1']) {
+      expect(byValue.get(value), value).toMatchObject(facility);
+    }
+    // Issued by someone else (or PID-2, another institution's number): no system beats a false one.
+    for (const value of [...others.map((t) => `N-${t}`), 'EXT-1']) {
+      expect(byValue.get(value), value).not.toHaveProperty('system');
+      expect(byValue.get(value), value).not.toHaveProperty('assigner');
+    }
+    // An assigning jurisdiction (CX.9) is an authority: it stays the system, with no assigner.
+    expect(byValue.get('J-1')?.system).toMatch(/MI$/);
+    expect(byValue.get('J-1')).not.toHaveProperty('assigner');
   });
 });
 
