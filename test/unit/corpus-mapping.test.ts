@@ -51,6 +51,33 @@ describe.skipIf(!exists)('FHIR-Converter corpus', () => {
     expect(files.length).toBe(62);
   });
 
+  it("maps ORU-R01-01's v2.9 ORDER_DOCUMENT (ORC, PRT, OBX, PRT, TXA before the OBR) to its document", () => {
+    const message = parseHl7(readFileSync(path.join(CORPUS, 'ORU-R01-01.hl7'), 'utf8'));
+    const result = mapMessage(message, set, {
+      messageId: 'corpus-ORU-R01-01',
+      receivedAt: '2024-01-02T03:04:05Z',
+      defaultTimezone: 'UTC',
+    });
+    if (result.status !== 'mapped') throw new Error(result.reason);
+    // Segments 9-13: the ORC, its PRT, the document's OBX and PRT, the TXA; none is left unmapped.
+    const named = result.warnings
+      .flatMap((w) => w.expression ?? [])
+      .filter((e) => /\[segment (9|1[0-3])\]/.test(e));
+    expect(named).toEqual([]);
+    expect(result.warnings.map((w) => w.diagnostics).join('\n')).not.toMatch(/\b(TXA|OBX)\b/);
+    const documents = result.bundle.entry
+      .map((e) => e.resource)
+      .filter((r) => r.resourceType === 'DocumentReference');
+    const txa = documents.find((d) => JSON.stringify(d['masterIdentifier'] ?? {}).includes('018840'));
+    const report = result.bundle.entry.find((e) => e.resource.resourceType === 'DiagnosticReport');
+    const order = result.bundle.entry.find((e) => e.resource.resourceType === 'ServiceRequest');
+    expect(txa?.['context']).toMatchObject({
+      related: [{ reference: order?.fullUrl }, { reference: report?.fullUrl }],
+    });
+    // The ORC is the order's though its PRT and the document lie between it and the OBR.
+    expect(order?.resource['status']).toBe('completed');
+  });
+
   it.each(files)('%s maps and every resource is valid FHIR R4', (file) => {
     const message = parseHl7(readFileSync(path.join(CORPUS, file), 'utf8'));
     const key = `${readValue(message, 'MSH-9.1') ?? ''}^${readValue(message, 'MSH-9.2') ?? ''}`;

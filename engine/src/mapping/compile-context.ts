@@ -204,6 +204,15 @@ export function compileLevels(
       checkSegment(level.segment, at(site, i, 'segment'), ctx);
       (level.children ?? []).forEach((c, j) => checkSegment(c, at(site, i, 'children', j), ctx));
       (level.until ?? []).forEach((u, j) => checkSegment(u, at(site, i, 'until', j), ctx));
+      (level.leading ?? []).forEach((l, j) => checkSegment(l, at(site, i, 'leading', j), ctx));
+      if (level.openedBy !== undefined && level.leading?.includes(level.openedBy) !== true) {
+        ctx.report(
+          MappingErrorCode.SchemaViolation,
+          `openedBy: ${level.openedBy} must be one of the level's leading: segments`,
+          at(site, i, 'openedBy').origin,
+          site.rule,
+        );
+      }
       const next = raw?.[i + 1]?.segment;
       const members = new Set([level.segment, ...(level.children ?? [])]);
       levels.push({
@@ -214,6 +223,7 @@ export function compileLevels(
         ...(next !== undefined ? { nestedHead: next } : {}),
         ...(level.until !== undefined ? { until: new Set(level.until) } : {}),
         ...(level.leading !== undefined ? { leading: new Set(level.leading) } : {}),
+        ...(level.openedBy !== undefined ? { openedBy: level.openedBy } : {}),
       });
       return;
     }

@@ -168,11 +168,16 @@ function collapsedWarning(earlier: Instance, later: Instance): OperationOutcomeI
   };
 }
 
+/**
+ * The segments of the covered name a rule's groups own: its heads (each OBX of an Observation) and
+ * what they own besides, such as the OBX leading a v2.9 document's TXA.
+ */
 function noteReached(reached: Map<string, Set<number>>, segment: string, scopes: readonly Scope[]): void {
   const set = reached.get(segment) ?? new Set<number>();
   for (const s of scopes) {
-    const head = s.own?.[0];
-    if (head?.name === segment) set.add(head.index);
+    for (const seg of s.own ?? []) {
+      if (seg.name === segment) set.add(seg.index);
+    }
   }
   reached.set(segment, set);
 }

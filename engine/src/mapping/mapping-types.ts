@@ -54,6 +54,8 @@ export type ForEachLevel =
       readonly until?: ReadonlySet<string>;
       /** Segments directly before the head that belong to its group (the ORC opening an OBR). */
       readonly leading?: ReadonlySet<string>;
+      /** The leading segments must reach back to this one (the ORC opening an order), which ends the earlier group. */
+      readonly openedBy?: string;
       /** The names a group's scope answers for: `members` and `leading`, joined once at compile time. */
       readonly scopeMembers: ReadonlySet<string>;
     }

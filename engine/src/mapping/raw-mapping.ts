@@ -30,6 +30,8 @@ export interface RawLevel {
   readonly until?: readonly string[];
   /** Segments directly before the head that belong to its group (the ORC before an OBR). */
   readonly leading?: readonly string[];
+  /** With leading: the segment that opens the group (the ORC of an order): the run reaches back to it. */
+  readonly openedBy?: string;
   readonly field?: string | readonly string[];
 }
 

@@ -19,6 +19,8 @@ export interface Scope {
   readonly span: readonly Hl7Segment[];
   /** The head segment of a segment group (OBR for an order), which `ref ... within:` looks for. */
   readonly head?: Hl7Segment;
+  /** Where the head is in `span` when leading segments come before it (absent: at 0). */
+  readonly headAt?: number;
   readonly bound?: Hl7Value;
   /** Identity of the iteration, used to relate resources (`r/OBR4/OBX6`). */
   readonly key: string;
@@ -142,20 +144,34 @@ export function readText(path: CompiledPath, scope: Scope): string | undefined {
 function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope: Scope): Scope[] {
   const span = scope.span;
   const heads: number[] = [];
-  span.forEach((seg, i) => {
-    if (seg.name === level.segment) heads.push(i);
-  });
-  return heads.map((start, n) => {
+  for (let i = 0; i < span.length; i++) {
+    if (span[i]?.name === level.segment) heads.push(i);
+  }
+  if (heads.length === 0) return [];
+  // Groups stay on their side of the enclosing group's head: one found among its leading segments
+  // (v2.9's ORDER_DOCUMENT before its OBR) ends at that head instead of running into the order.
+  const parentHead = scope.headAt;
+  const ends = heads.map((start, n) => {
     let end = heads[n + 1] ?? span.length;
+    if (parentHead !== undefined && start < parentHead && parentHead < end) end = parentHead;
     if (level.until !== undefined) {
       // The first `until` segment after the head, looked for within the group only.
       for (let i = start + 1; i < end; i++) {
-        if (level.until.has(span[i]?.name ?? '')) {
-          end = i;
-          break;
-        }
+        if (level.until.has(span[i]?.name ?? '')) return i;
       }
     }
+    return end;
+  });
+  const firsts = heads.map((start, n) => {
+    const floor = parentHead !== undefined && start > parentHead ? parentHead + 1 : 0;
+    return leadingStart(level, span, start, floor, n > 0 ? (ends[n - 1] ?? floor) : floor);
+  });
+  return heads.map((start, n) => {
+    let end = ends[n] ?? span.length;
+    // The next group's leading segments (the ORC opening the next order) end this one.
+    const next = firsts[n + 1];
+    if (next !== undefined && next < end) end = next;
+    const first = firsts[n] ?? start;
     const itemSpan = span.slice(start, end);
     const own: Hl7Segment[] = [];
     for (const seg of itemSpan) {
@@ -163,7 +179,10 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       if (level.members.has(seg.name)) own.push(seg);
     }
     // The head stays first (covers: counts groups by it); the ORC before an OBR joins after it.
-    own.push(...leadingSegments(level, span, start));
+    for (let i = first; i < start; i++) {
+      const seg = span[i];
+      if (seg !== undefined) own.push(seg);
+    }
     const head = itemSpan[0];
     if (head !== undefined) scope.read[head.index] = 1;
     return {
@@ -171,7 +190,9 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       message: scope.message,
       members: level.scopeMembers,
       own,
-      span: itemSpan,
+      // Leading segments are the group's: nested levels look into them too.
+      span: first < start ? span.slice(first, end) : itemSpan,
+      ...(first < start ? { headAt: start - first } : {}),
       ...(head !== undefined ? { head } : {}),
       key: `${scope.key}/${level.segment}${head?.index ?? start}`,
       index: scope.index,
@@ -180,19 +201,32 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
   });
 }
 
-/** The segments named by `leading:` directly before a group's head, nearest last. */
-function leadingSegments(
+/**
+ * Where a group's leading segments (`leading:`) begin: its head's index when it has none. The
+ * run of listed segments directly before the head is taken back to `floor`, but never into the
+ * earlier group's span (what follows an earlier TXA is that document's, not the next one's):
+ * `claimed` is where that span ends. With `openedBy:` the run must reach that segment (the ORC
+ * that opens an order) and stops there; the opener always starts a group, so it may cut the
+ * earlier group short, and a run that reaches no opener gives none.
+ */
+function leadingStart(
   level: Extract<ForEachLevel, { kind: 'segment' }>,
   span: readonly Hl7Segment[],
   start: number,
-): Hl7Segment[] {
-  const out: Hl7Segment[] = [];
-  for (let i = start - 1; i >= 0; i--) {
-    const seg = span[i];
-    if (seg === undefined || level.leading?.has(seg.name) !== true) break;
-    out.unshift(seg);
+  floor: number,
+  claimed: number,
+): number {
+  const leading = level.leading;
+  if (leading === undefined) return start;
+  const opener = level.openedBy;
+  const bottom = opener !== undefined ? floor : Math.max(floor, claimed);
+  let i = start - 1;
+  for (; i >= bottom; i--) {
+    const name = span[i]?.name ?? '';
+    if (name === opener) return i;
+    if (!leading.has(name)) break;
   }
-  return out;
+  return opener !== undefined ? start : i + 1;
 }
 
 /** The innermost enclosing segment group whose head is a segment of this name. */
