@@ -2,18 +2,20 @@
  * The identity row of `npm run bench`: a synthetic population (identity-population.ts) across
  * four facilities is stored as Patients, relinked in full by `relinkAll`, and judged pairwise
  * against the generator's truth; then held-out records are linked one at a time by the
- * pipeline's `linkPatient`, timed per call, and the whole store is judged again.
+ * pipeline's `linkPatient`, timed per call in a process started like the worker
+ * (identity-link-child.ts), and the whole store is judged again.
  */
-import { identityRules, linkPatient, type IdentityRules } from '../../identity/link-patient';
+import { identityRules } from '../../identity/link-patient';
 import { relinkAll, type RelinkReport } from '../../identity/relink';
-import { openDb, type Db, type Queryable } from '../../store/db';
-import { contentHash, type JsonObject } from '../../store/fhir-json';
+import { openDb, type Queryable } from '../../store/db';
 import { migrate } from '../../store/migrate';
 import { loadConfig } from '../../config/schema';
 import { percentile } from '../simulator/latency-stats';
 import type { TargetCheck } from './bench-report';
 import { generatePopulation, type SyntheticRecord } from './identity-population';
 import { pairwiseQuality, type PairwiseQuality } from './pairwise-quality';
+import { linkInWorkerProcess } from './identity-link-child';
+import { insertPatients, WARM_UP_LINKS } from './identity-link-timing';
 
 export interface LinkQuality extends PairwiseQuality {
   readonly openReviews: number;
@@ -32,26 +34,6 @@ export interface IdentityBenchResult {
   };
   readonly finalQuality: LinkQuality;
   readonly thresholds: { readonly link: number; readonly review: number };
-}
-
-/** Links run before timing starts: enough to touch every connection of the pool (10). */
-export const WARM_UP_LINKS = 100;
-
-async function insertPatients(db: Queryable, records: readonly SyntheticRecord[]): Promise<void> {
-  const now = new Date().toISOString();
-  for (let i = 0; i < records.length; i += 2_000) {
-    const page = records.slice(i, i + 2_000);
-    await db.query(
-      `INSERT INTO fhir_resources (resource_type, id, version_id, last_updated, event_time, deleted, content_hash, resource)
-       SELECT 'Patient', t.id, 1, $3, $3, false, t.hash, t.body::jsonb FROM unnest($1::text[], $2::text[], $4::text[]) AS t(id, body, hash)`,
-      [
-        page.map((r) => r.patient['id'] as string),
-        page.map((r) => JSON.stringify(r.patient)),
-        now,
-        page.map((r) => contentHash(r.patient as JsonObject)),
-      ],
-    );
-  }
 }
 
 /** Each record's true person, by patient id. */
@@ -78,25 +60,6 @@ async function judgeTruth(db: Queryable, truth: ReadonlyMap<string, string>): Pr
   return { ...quality, openReviews: Number(open?.n ?? 0) };
 }
 
-async function linkOneByOne(
-  db: Db,
-  records: readonly SyntheticRecord[],
-  rules: IdentityRules,
-): Promise<number[]> {
-  const times: number[] = [];
-  for (const [i, r] of records.entries()) {
-    await db.transaction(async (tx) => {
-      await insertPatients(tx, [r]);
-      const t = performance.now();
-      await linkPatient(tx, r.patient, rules, { orderKeys: [] });
-      // The first links on each pooled connection prepare its statements, which a running worker
-      // did once at start: they are not a message's latency.
-      if (i >= WARM_UP_LINKS) times.push(performance.now() - t);
-    });
-  }
-  return times;
-}
-
 export async function benchIdentity(
   databaseUrl: string,
   options: { readonly people: number; readonly heldOut: number; readonly log: (line: string) => void },
@@ -107,7 +70,7 @@ export async function benchIdentity(
   const db = await openDb({ url: databaseUrl, schema, dataDir: 'memory://', timeoutMs: 10 * 60_000 });
   try {
     await migrate(db);
-    let all: readonly SyntheticRecord[] = generatePopulation({
+    const all: readonly SyntheticRecord[] = generatePopulation({
       people: options.people,
       seed: 20261202,
     }).records;
@@ -115,7 +78,7 @@ export async function benchIdentity(
     const step = Math.max(2, Math.floor(all.length / options.heldOut));
     const heldOut = all.filter((_r, i) => i % step === 0).slice(0, options.heldOut);
     const heldIds = new Set(heldOut.map((r) => r.patient['id']));
-    let bulk = all.filter((r) => !heldIds.has(r.patient['id']));
+    const bulk = all.filter((r) => !heldIds.has(r.patient['id']));
     const recordCount = all.length;
     options.log(`  identity: ${all.length} records of ${options.people} people; storing ${bulk.length}`);
     await insertPatients(db, bulk);
@@ -125,14 +88,11 @@ export async function benchIdentity(
     const relink = await relinkAll(db, rules);
     const totalSeconds = (performance.now() - started) / 1000;
     const relinkQuality = await judge(db, bulk);
-    // The truth is all the rest needs of the population: a worker holds no population, and a
-    // 100,000-record heap would time this process's garbage collector, not linking.
     const truth = truthOf(all);
-    all = [];
-    bulk = [];
-    (globalThis as { gc?: () => void }).gc?.();
     options.log(`  identity: linking ${heldOut.length} held-out records one message at a time`);
-    const times = (await linkOneByOne(db, heldOut, rules)).sort((a, b) => a - b);
+    const times = (await linkInWorkerProcess({ databaseUrl, schema, records: heldOut })).sort(
+      (a, b) => a - b,
+    );
     const finalQuality = await judgeTruth(db, truth);
     return {
       people: options.people,
