@@ -109,7 +109,8 @@ export function compileDefaults<C extends CompileContext>(
     else values.push(compiled);
   }
   if (!ok) return undefined;
-  if (obj.defaultsWhen === undefined) return { values };
+  const rules = values.some((v) => 'rule' in v);
+  if (obj.defaultsWhen === undefined) return { values, readsValue: rules };
   const when = compileCondition(obj.defaultsWhen, at(bound, 'defaultsWhen'), ctx);
-  return when === undefined ? undefined : { values, when };
+  return when === undefined ? undefined : { values, readsValue: true, when };
 }

@@ -174,8 +174,8 @@ function evaluatePath(
         out.push(converted);
         return;
       }
-      // `$` of defaultsWhen and of a rule default is this value.
-      const own = bindValue(at, v, n);
+      // `$` of defaultsWhen and of a rule default is this value; constants alone need no scope.
+      const own = d.readsValue ? bindValue(at, v, n) : at;
       const applies = d.when === undefined || testCondition(d.when, own);
       out.push(applies ? withDefaults(converted, d.values, own, state) : converted);
     });

@@ -71,6 +71,8 @@ export type CompiledDefault =
 /** A rule's `defaults:`: elements set on the converted values that lack them. */
 export interface CompiledDefaults {
   readonly values: readonly CompiledDefault[];
+  /** A condition or a rule default reads the value (`$`): only then is it bound, per value. */
+  readonly readsValue: boolean;
   /** Only values for which this holds, `$` being the value (`{ missing: $.2 }`: XTN-2 not sent). */
   readonly when?: CompiledCondition;
 }

@@ -172,10 +172,14 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
     const next = firsts[n + 1];
     if (next !== undefined && next < end) end = next;
     const first = firsts[n] ?? start;
-    const itemSpan = span.slice(start, end);
+    // Leading segments are the group's: nested levels look into them too. One slice, the head at
+    // `start - first` in it.
+    const groupSpan = span.slice(first, end);
+    const head = span[start];
     const own: Hl7Segment[] = [];
-    for (const seg of itemSpan) {
-      if (seg !== itemSpan[0] && seg.name === level.nestedHead) break;
+    for (let i = start; i < end; i++) {
+      const seg = span[i];
+      if (seg === undefined || (i > start && seg.name === level.nestedHead)) break;
       if (level.members.has(seg.name)) own.push(seg);
     }
     // The head stays first (covers: counts groups by it); the ORC before an OBR joins after it.
@@ -183,15 +187,13 @@ function segmentGroups(level: Extract<ForEachLevel, { kind: 'segment' }>, scope:
       const seg = span[i];
       if (seg !== undefined) own.push(seg);
     }
-    const head = itemSpan[0];
     if (head !== undefined) scope.read[head.index] = 1;
     return {
       parent: scope,
       message: scope.message,
       members: level.scopeMembers,
       own,
-      // Leading segments are the group's: nested levels look into them too.
-      span: first < start ? span.slice(first, end) : itemSpan,
+      span: groupSpan,
       ...(first < start ? { headAt: start - first } : {}),
       ...(head !== undefined ? { head } : {}),
       key: `${scope.key}/${level.segment}${head?.index ?? start}`,
