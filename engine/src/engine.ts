@@ -4,48 +4,26 @@
  * apart, so a deployment keeps processing off the process that answers hospitals. Tests start a
  * real engine in-process with their own schema, queue prefix and ephemeral ports.
  */
-import type { Server } from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config, EngineRole } from './config/schema';
-import { createHttpApp } from './http/create-app';
-import { listenHttp } from './http/listen-http';
 import { connectionState, watchConnection } from './observability/connection-state';
 import { describeError } from './observability/describe-error';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, registerBacklogGauges, type EngineMetrics } from './observability/metrics';
 import { createAckHandler } from './pipeline/ack-handler';
-import { createDeliverWorker } from './pipeline/deliver';
-import { createNotifyWorker } from './pipeline/notify';
-import { relayLeftoverNotices, relayNotices, startNoticeSweep } from './pipeline/relay-notices';
-import { EndpointBreakers } from './notify/endpoint-breakers';
-import { createNoticeSenders } from './notify/notice-senders';
-import { closeHttpAgents } from './notify/safe-http-client';
-import { rosterAttributions } from './notify/roster-match';
-import { syncGroupRoster } from './notify/roster-group';
-import { createRegistrationRules } from './notify/registration-rules';
-import { activateSubscription, sendDueHeartbeats } from './notify/subscription-lifecycle';
-import { startPeriodicSweep } from './pipeline/periodic-sweep';
 import { startMllpListener, type MllpListener } from './pipeline/mllp-listener';
-import type { MessageHandler } from './pipeline/process-message';
-import { createProcessWorker, type ProcessWorkerOptions } from './pipeline/process-worker';
-import { requeueUnfinished, startRecoverySweep } from './pipeline/recovery';
-import { relayLeftovers, relayOutbox, startOutboxSweep } from './pipeline/relay-outbox';
 import { createDeliverQueue, type DeliverJobData } from './queue/deliver-queue';
 import { createNotifyQueue, type NotifyJobData } from './queue/notify-queue';
 import { createProcessQueue, type ProcessJobData } from './queue/process-queue';
 import { createReplayQueue, type ReplayJobData } from './queue/replay-queue';
 import { createMaintenanceQueue } from './queue/maintenance-queue';
-import { createReplayWorker } from './pipeline/bulk-replay';
-import { createRetentionWorker, scheduleRetention } from './pipeline/retention';
 import { QueueRegistry } from './queue/queue-registry';
 import { createRedis } from './queue/redis-connection';
 import { openDb, type Db } from './store/db';
 import { migrate } from './store/migrate';
-import { createMessageHandler, type MessageHandlerRuntime } from './pipeline/map-and-store';
-import { identityRules } from './identity/link-patient';
-import { startLinkSweep } from './identity/link-sweep';
-import { personOrderKeys } from './identity/person-order-keys';
+import type { MessageHandlerRuntime } from './pipeline/map-and-store';
+import type { WorkerPartOptions } from './engine-workers';
 import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime';
 
 /** Scheduling priority of processing when it runs apart from ingest (higher runs later). */
@@ -72,18 +50,10 @@ export function partsOf(role: EngineRole): EngineParts {
   }
 }
 
-export interface EngineOptions {
-  readonly config: Config;
+export interface EngineOptions extends WorkerPartOptions {
   readonly logger?: Logger;
   /** @defaultValue the parts of `config.role` */
   readonly parts?: EngineParts;
-  readonly workerOptions?: Pick<ProcessWorkerOptions, 'lockDurationMs' | 'stalledIntervalMs'>;
-  /** How often unfinished messages are swept back into the queue. @defaultValue 30 s */
-  readonly sweepIntervalMs?: number;
-  /** Messages younger than this are left to their own job by the sweep. @defaultValue 30 s */
-  readonly sweepOlderThanMs?: number;
-  /** Replaces the mapping handler; used by the benchmark's floor server only. */
-  readonly handler?: MessageHandler;
 }
 
 export interface RunningEngine {
@@ -171,6 +141,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     // worker processes' watchers reload it.
     let mappings: MessageHandlerRuntime | undefined;
     if (workerRedis !== undefined) {
+      // Loaded only by a process that runs workers: mapping, identity and delivery stay out of
+      // an ingest or HTTP process's memory.
+      const { startWorkers } = await import('./engine-workers');
       mappings = await startWorkers(options, {
         db,
         workerRedis,
@@ -214,24 +187,10 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 
     let httpPort = 0;
     if (parts.http) {
-      const lifecycle = {
-        db,
-        baseUrl: config.http.publicUrl,
-        policy: config.notify.endpointPolicy,
-        timeoutMs: config.notify.timeoutMs,
-        logger,
-      };
-      const registration = createRegistrationRules({
-        policy: lifecycle.policy,
-        syncGroup: async (tx, id, group) => {
-          await syncGroupRoster(tx, id, group, identityRules(config.identity));
-        },
-        // The handshake runs after the answer to the POST: the subscriber sees `requested`, then
-        // `active` (or `error`, with the reason) on its next read or $status.
-        activate: (id) => void activateSubscription(lifecycle, id),
-        logger,
-      });
-      const app = createHttpApp({
+      // Loaded only by a process that serves HTTP: express, the FHIR API and the console weigh
+      // ~70 MB of memory that an ingest or worker process would carry for nothing.
+      const { startHttp } = await import('./engine-http');
+      httpPort = await startHttp({
         config,
         db,
         queue,
@@ -242,21 +201,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         metrics,
         auth,
         logger,
-        registration,
+        cleanups,
         ...(mappings !== undefined ? { reloadMappings: () => mappings.reload() } : {}),
       });
-      const server: Server = await listenHttp(app, config.http);
-      cleanups.push(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-            // In-flight requests get a moment to finish; then what is left is cut.
-            setTimeout(() => server.closeAllConnections(), 2_000).unref();
-          }),
-      );
-      const address = server.address();
-      httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
     }
     logger.info({ mllpPort, httpPort, store: db.kind, role: config.role, parts }, 'engine started');
     return {
@@ -277,119 +224,4 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     await stopAll();
     throw err;
   }
-}
-
-interface WorkerContext {
-  readonly db: Db;
-  readonly workerRedis: Redis;
-  readonly queue: Queue<ProcessJobData>;
-  readonly notifyQueue: Queue<NotifyJobData>;
-  readonly deliverQueue: Queue<DeliverJobData>;
-  /** Where the retention purge's job scheduler is registered. */
-  readonly maintenanceQueue: Queue;
-  readonly registry: QueueRegistry;
-  readonly logger: Logger;
-  readonly metrics: EngineMetrics;
-  readonly cleanups: (() => Promise<void> | void)[];
-}
-
-/**
- * Processing, notify and delivery workers, and the sweeps that repair what a crash left.
- * @returns the mapping handler's runtime (undefined with a replaced handler).
- */
-async function startWorkers(
-  options: EngineOptions,
-  w: WorkerContext,
-): Promise<MessageHandlerRuntime | undefined> {
-  const { config } = options;
-  const { db, workerRedis, queue, notifyQueue, deliverQueue, registry, logger, metrics, cleanups } = w;
-  // Built once: every event's roster lookup and the link sweep use the same rules.
-  const rules = identityRules(config.identity);
-  let runtime: MessageHandlerRuntime | undefined;
-  if (options.handler === undefined) {
-    runtime = await createMessageHandler(config, logger);
-    cleanups.push(() => runtime?.close());
-  }
-  const handle = options.handler ?? runtime?.handle;
-  if (handle === undefined) throw new Error('no message handler');
-  const common = { connection: workerRedis, prefix: config.redis.prefix };
-  const processWorker = createProcessWorker(
-    {
-      db,
-      handle,
-      logger,
-      metrics,
-      orderKeys: personOrderKeys,
-      after: { queue, relay: (refs, traceId) => relayOutbox(db, notifyQueue, refs, traceId) },
-    },
-    { ...common, concurrency: config.workerConcurrency, ...options.workerOptions },
-  );
-  const notifyWorker = createNotifyWorker(
-    {
-      db,
-      rosters: (tx, patientId) => rosterAttributions(tx, patientId, rules),
-      relay: (refs, traceId) => relayNotices(db, deliverQueue, refs, traceId),
-      logger,
-    },
-    { ...common, concurrency: config.workerConcurrency },
-  );
-  const n = config.notify;
-  const deliverWorker = createDeliverWorker(
-    {
-      db,
-      senders: createNoticeSenders({
-        db,
-        baseUrl: config.http.publicUrl,
-        policy: n.endpointPolicy,
-        timeoutMs: n.timeoutMs,
-      }),
-      breakers: new EndpointBreakers({
-        consecutiveFailures: n.breakerFailures,
-        halfOpenAfterMs: n.breakerHalfOpenMs,
-      }),
-      retry: { baseMs: n.retryBaseMs, maxMs: n.retryMaxMs },
-      logger,
-      metrics,
-    },
-    // Deliveries wait on receivers, not on this machine: more of them in flight than processing.
-    { ...common, concurrency: Math.max(8, config.workerConcurrency * 4), maxAttempts: n.maxAttempts },
-  );
-  cleanups.push(() => closeHttpAgents());
-  const replayWorker = createReplayWorker({ db, queue, logger }, common);
-  const retentionWorker = createRetentionWorker({ db, logger }, { ...common, settings: config.retention });
-  for (const entry of [processWorker, notifyWorker, deliverWorker, replayWorker, retentionWorker]) {
-    watchConnection(entry.worker, logger, `${entry.name} worker`);
-    // The worker's own queue handle (hand-overs, relays) shares its connection.
-    watchConnection(entry.queue, logger, `${entry.name} queue (workers)`);
-    registry.add(entry);
-  }
-  const requeued = await requeueUnfinished(db, queue, { olderThanMs: 0 });
-  if (requeued > 0) logger.info({ requeued }, 'queued unfinished messages from the archive');
-  const relayed = await relayLeftovers(db, notifyQueue, 0);
-  if (relayed > 0) logger.info({ relayed }, 'relayed events left in the outbox');
-  const queuedNotices = await relayLeftoverNotices(db, deliverQueue, 0);
-  if (queuedNotices > 0) logger.info({ queuedNotices }, 'queued notices left undelivered');
-  const sweepMs = options.sweepIntervalMs ?? 30_000;
-  cleanups.push(startRecoverySweep(db, queue, logger, sweepMs, options.sweepOlderThanMs ?? 30_000));
-  cleanups.push(startOutboxSweep(db, notifyQueue, logger, sweepMs));
-  cleanups.push(startNoticeSweep(db, deliverQueue, logger, sweepMs));
-  cleanups.push(
-    startPeriodicSweep({
-      name: 'subscription heartbeats',
-      intervalMs: Math.min(sweepMs, 5_000),
-      logger,
-      run: () =>
-        sendDueHeartbeats({
-          db,
-          baseUrl: config.http.publicUrl,
-          policy: config.notify.endpointPolicy,
-          timeoutMs: config.notify.timeoutMs,
-          logger,
-        }),
-      report: (sent) => logger.debug({ sent }, 'subscription heartbeats sent'),
-    }),
-  );
-  cleanups.push(startLinkSweep(db, rules, logger, sweepMs));
-  await scheduleRetention(w.maintenanceQueue, config.retention);
-  return runtime;
 }

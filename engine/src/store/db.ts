@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { CodedError } from '../errors/coded-error';
 import { isConnectionFailure } from './sql-errors';
 import { lockDataDir } from './data-dir-lock';
@@ -318,7 +318,10 @@ async function openPglite(options: DbOptions): Promise<Db> {
   const dirLock = inMemory ? undefined : await lockDataDir(options.dataDir);
   let lite: PGlite | undefined;
   try {
-    lite = await PGlite.create(options.dataDir);
+    // Loaded only here: PGlite's WebAssembly build adds ~50 MB to every process that imports it,
+    // and a process on PostgreSQL never needs it.
+    const { PGlite: Embedded } = await import('@electric-sql/pglite');
+    lite = await Embedded.create(options.dataDir);
     const schema = quoteIdent(options.schema);
     await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
   } catch (err) {
