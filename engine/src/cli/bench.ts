@@ -37,7 +37,7 @@ import {
 import { benchDryRun, formatDryRun, type DryRunBenchResult } from './bench/dry-run-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
 import { benchNotify, formatNotify, notifyTargets, type NotifyBenchResult } from './bench/notify-bench';
-import { startRssSampler } from './bench/rss-sampler';
+import { currentRss, startRssSampler } from './bench/rss-sampler';
 
 interface BenchSizes {
   readonly warmup: number;
@@ -167,15 +167,21 @@ async function measureTarget(target: BenchTarget, sizes: BenchSizes): Promise<Th
   return rows;
 }
 
-/** Engine without workers, so every message stays queued; RSS sampled throughout. */
+/**
+ * Ingest without workers, so every message stays queued; RSS sampled throughout. Ingest runs in a
+ * process of its own (`ENGINE_ROLE=ingest`), so what is measured is the engine's memory, not the
+ * benchmark's modules and load bookkeeping beside it.
+ */
 async function measureBacklog(
   env: BenchEnv,
   sizes: BenchSizes,
 ): Promise<{ backlog: BacklogResult; row: ThroughputRow }> {
-  const target = await startBenchTarget('engine', env, { workers: false });
+  const target = await startBenchTarget('engine', env, { workers: false, ingestProcess: true });
+  const pid = target.pid;
+  if (pid === undefined) throw new Error('the ingest process has no pid');
   try {
-    const baseline = process.memoryUsage().rss;
-    const sampler = startRssSampler();
+    const baseline = currentRss(pid);
+    const sampler = startRssSampler(pid);
     log(`  engine (workers off): sending ${sizes.backlog} messages on 8 connections`);
     const r = await runLoadPhase({
       port: target.port,
@@ -188,7 +194,7 @@ async function measureBacklog(
     const queued = await target.pendingJobs();
     // Let the backlog sit: buffers freed or kept after the burst show up now.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const end = process.memoryUsage().rss;
+    const end = currentRss(pid);
     const peak = sampler.stop();
     const backlog: BacklogResult = {
       requested: sizes.backlog,

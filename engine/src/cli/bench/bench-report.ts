@@ -164,7 +164,7 @@ export function formatBenchTable(r: BenchResults): string {
     lines.push(
       '',
       `backlog: ${b.accepted}/${b.requested} accepted in ${b.sendSeconds.toFixed(1)} s, ${b.queued} jobs queued; ` +
-        `engine RSS ${b.baselineRssMb.toFixed(0)} MB before, ${b.peakRssMb.toFixed(0)} MB peak, ${b.endRssMb.toFixed(0)} MB at end`,
+        `ingest process (ENGINE_ROLE=ingest) RSS ${b.baselineRssMb.toFixed(0)} MB before, ${b.peakRssMb.toFixed(0)} MB peak, ${b.endRssMb.toFixed(0)} MB at end`,
     );
   }
   if (r.mapping.length > 0) {

@@ -14,6 +14,7 @@ import { NOTIFY_QUEUE } from '../../queue/notify-queue';
 import { PROCESS_QUEUE, type ProcessJobData } from '../../queue/process-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb } from '../../store/db';
+import { startEngineProcess } from '../engine-process';
 import { startWorkerProcess } from '../worker-process';
 import { startFloorServer } from './floor-server';
 
@@ -28,6 +29,8 @@ export interface BenchTarget {
   readonly port: number;
   /** The engine's in-process (ingest) side, for parts that read its database, queues or HTTP. */
   readonly engine?: RunningEngine;
+  /** The engine's process when it runs in a child of its own (`ingestProcess`). */
+  readonly pid?: number;
   /** Jobs not yet finished (waiting, delayed, prioritized, active). */
   pendingJobs(): Promise<number>;
   /** Stops the server, obliterates its queue and drops its schema. */
@@ -42,6 +45,12 @@ export interface BenchTargetOptions {
   readonly http?: boolean;
   /** More engine settings, for this process and the worker child alike. */
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * Run ingest in a child process of its own (`ENGINE_ROLE=ingest`, as a split deployment runs
+   * it) instead of in this one, so its memory is measured without the benchmark's. No workers
+   * and no HTTP. @defaultValue false
+   */
+  readonly ingestProcess?: boolean;
 }
 
 /**
@@ -77,6 +86,17 @@ export async function startBenchTarget(
       MAPPINGS_DIR: env.mappingsDir,
       ...options.settings,
     };
+    if (options.ingestProcess === true) {
+      const child = await startIngestProcess({ ...process.env, ...settings }, name, env);
+      return {
+        kind,
+        ...child,
+        close: async () => {
+          await child.stop();
+          await removeBenchState(env, name);
+        },
+      };
+    }
     const config = loadConfig(settings);
     // As `npm start` runs it on PostgreSQL: ingest here, processing in a lower-priority child.
     const running = await startEngine({
@@ -109,15 +129,43 @@ export async function startBenchTarget(
     kind,
     port,
     ...(engine !== undefined ? { engine } : {}),
-    async pendingJobs() {
-      const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
-      return Object.values(counts).reduce((a, b) => a + b, 0);
-    },
+    pendingJobs: () => countPending(queue),
     async close() {
       await stopServer();
       await removeBenchState(env, name);
     },
   };
+}
+
+/** The ingest role in a child process; its MLLP port read from its ready lines. */
+async function startIngestProcess(
+  settings: Record<string, string | undefined>,
+  prefix: string,
+  env: BenchEnv,
+): Promise<Omit<BenchTarget, 'kind' | 'close'> & { stop(): Promise<void> }> {
+  const child = await startEngineProcess({ env: settings, role: 'ingest' });
+  const port = Number(/MLLP on [^\s]*:(\d+)/.exec(child.readyText)?.[1]);
+  const redis = createRedis(env.redisUrl, { role: 'producer' });
+  const queue = new Queue<ProcessJobData>(PROCESS_QUEUE, { connection: redis, prefix });
+  if (!Number.isInteger(port) || port <= 0) {
+    await child.stop();
+    throw new Error(`the ingest process printed no MLLP port:\n${child.readyText}`);
+  }
+  return {
+    port,
+    pid: child.pid,
+    pendingJobs: () => countPending(queue),
+    async stop() {
+      await child.stop();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+async function countPending(queue: Queue<ProcessJobData>): Promise<number> {
+  const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 /** A port free on loopback right now. */

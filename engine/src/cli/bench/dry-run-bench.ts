@@ -102,7 +102,7 @@ export async function benchDryRun(databaseUrl: string, o: DryRunBenchOptions): P
 
     (globalThis as { gc?: () => void }).gc?.();
     const baseline = process.memoryUsage().rss;
-    const sampler = startRssSampler(50);
+    const sampler = startRssSampler(undefined, 50);
     o.log(`  dry run: ${o.messages} messages, deployed set against Patient.active false`);
     t = performance.now();
     const report = await dryRunMappings(
