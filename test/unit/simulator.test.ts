@@ -16,7 +16,7 @@ import {
 } from '../../engine/src/cli/simulator/latency-stats';
 import { createGeneratedSource } from '../../engine/src/cli/simulator/message-source';
 import { escapeHl7, hl7Time } from '../../engine/src/cli/simulator/message-templates';
-import { createTokenBucket } from '../../engine/src/cli/simulator/pacer';
+import { createSendPacer, createTokenBucket } from '../../engine/src/cli/simulator/pacer';
 import { createPopulation, npiCheckDigit } from '../../engine/src/cli/simulator/patient-population';
 import { parseSimulateArgs } from '../../engine/src/cli/simulator/simulate-args';
 
@@ -186,6 +186,15 @@ describe('token bucket', () => {
     expect(bucket.take(10_000)).toBe(0);
     expect(bucket.take(10_000)).toBe(0);
     expect(bucket.take(10_000)).toBeCloseTo(100);
+  });
+
+  it('keeps the slots that fell due while every connection awaited its ACK', () => {
+    // 4 connections at 100/s: slots every 10 ms. All four send at 0, 10, 20 and 30 ms, then all
+    // wait 40 ms for their ACKs; the slots of 40-70 ms are theirs as soon as the ACKs arrive.
+    const pacer = createSendPacer(100, 4, 0);
+    for (const t of [0, 10, 20, 30]) expect(pacer.take(t)).toBe(0);
+    for (let i = 0; i < 4; i++) expect(pacer.take(80)).toBe(0);
+    expect(pacer.take(80)).toBeCloseTo(10);
   });
 
   it('never waits when unpaced', () => {

@@ -43,3 +43,17 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
     },
   };
 }
+
+/**
+ * The bucket a load of `connections` senders shares. Each sender awaits its ACK before it takes
+ * the next token, so at moments every sender is waiting at once; with a burst of one, the slots
+ * that fall due then are lost and the rate offered drops below the rate asked for whenever ACKs
+ * are slow, which hides a slow receiver. A burst of one token per connection lets each sender
+ * take the slot it missed as soon as its ACK arrives.
+ * @param ratePerSec - messages per second in total; 0 is unpaced.
+ * @param connections - how many senders take from it.
+ * @param startMs - the clock's start.
+ */
+export function createSendPacer(ratePerSec: number, connections: number, startMs: number): TokenBucket {
+  return createTokenBucket({ ratePerSec, burst: Math.max(1, connections), startMs });
+}

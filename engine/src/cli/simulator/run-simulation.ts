@@ -9,7 +9,7 @@ import { createLatencyRecorder, type LatencyRecorder, type LatencySummary } from
 import type { MessageSource, SourceMessage } from './message-source';
 import { openMllpSender, SendError, type AckResult, type MllpSender } from './mllp-sender';
 import { openRawMllpSender } from './raw-mllp-sender';
-import { createTokenBucket, type TokenBucket } from './pacer';
+import { createSendPacer, type TokenBucket } from './pacer';
 
 export interface SimulationOptions {
   readonly host: string;
@@ -82,7 +82,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const started = performance.now();
   const state: RunState = {
     o,
-    bucket: createTokenBucket({ ratePerSec: o.ratePerSec, startMs: started }),
+    bucket: createSendPacer(o.ratePerSec, o.connections, started),
     latencies: createLatencyRecorder(),
     deadline: started + o.maxDurationMs,
     started,
