@@ -33,8 +33,22 @@ import type { ConnectionState } from '../observability/connection-state';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type EngineMetrics } from '../observability/metrics';
 import type { Db } from '../store/db';
-import { archiveMessage, archiveRejected, isArchiveError, type NewMessage } from '../store/message-archive';
-import { queueArchivedMessage, traceIdOf, type ProcessJobData } from '../queue/process-queue';
+import {
+  archiveBatchKey,
+  archiveMessage,
+  archiveMessages,
+  archiveRejected,
+  isArchiveError,
+  type ArchiveResult,
+  type NewMessage,
+} from '../store/message-archive';
+import {
+  archivedMessageJob,
+  traceIdOf,
+  type ArchivedMessageJob,
+  type ProcessJobData,
+} from '../queue/process-queue';
+import { createGroupCommit } from './group-commit';
 import { isSenderAllowed } from './sender-allowlist';
 
 /** Bytes of a rejected frame that are archived; oversize frames already arrive as a head this long. */
@@ -117,6 +131,10 @@ export type IngestMetrics = Pick<
 
 interface IngestContext {
   readonly deps: IngestDeps;
+  /** Archives one accepted message; concurrent ones share a statement on PostgreSQL. */
+  readonly archive: (row: NewMessage) => Promise<ArchiveResult>;
+  /** Queues one archived message's job; concurrent ones share a round trip to Redis. */
+  readonly enqueue: (job: ArchivedMessageJob) => Promise<void>;
   readonly limits: MessageLimits;
   readonly metrics: IngestMetrics;
   readonly budget: RejectedRowBudget;
@@ -126,6 +144,7 @@ interface IngestContext {
 export function createIngest(deps: IngestDeps): Ingest {
   const ctx: IngestContext = {
     deps,
+    ...groupedWrites(deps),
     limits: deps.limits ?? DEFAULT_MESSAGE_LIMITS,
     metrics: deps.metrics ?? createMetrics(false),
     budget: new RejectedRowBudget(
@@ -135,6 +154,39 @@ export function createIngest(deps: IngestDeps): Ingest {
     ),
   };
   return (event, conn) => runIngest(event, conn, ctx);
+}
+
+/** Most messages in one archive statement or one queue round trip. */
+const MAX_GROUP = 64;
+
+/**
+ * The archive insert and the queue add, grouped while one is in flight (group-commit.ts): with
+ * many connections sending at once, one statement and one commit serve several messages, which
+ * is most of ingest's cost in PostgreSQL. A lone message goes out at once, as it would alone.
+ * The embedded store runs in this process, with no round trip to save.
+ */
+function groupedWrites(deps: IngestDeps): Pick<IngestContext, 'archive' | 'enqueue'> {
+  const { db, queue } = deps;
+  const archive =
+    db.kind === 'postgres'
+      ? createGroupCommit((rows: readonly NewMessage[]) => archiveMessages(db, rows), {
+          maxBatch: MAX_GROUP,
+          keyOf: archiveBatchKey,
+        })
+      : undefined;
+  const enqueue = createGroupCommit(
+    async (jobs: readonly ArchivedMessageJob[]) => {
+      const only = jobs.length === 1 ? jobs[0] : undefined;
+      if (only !== undefined) await queue.add(only.name, only.data, only.opts);
+      else await queue.addBulk([...jobs]);
+      return jobs.map(() => ({ ok: true as const, value: undefined }));
+    },
+    { maxBatch: MAX_GROUP },
+  );
+  return {
+    archive: archive !== undefined ? (row) => archive.submit(row) : (row) => archiveMessage(db, row),
+    enqueue: (job) => enqueue.submit(job),
+  };
 }
 
 async function runIngest(event: MllpEvent, conn: ConnectionInfo, ctx: IngestContext): Promise<IngestResult> {
@@ -242,7 +294,7 @@ async function accept(
   let archived;
   try {
     // One INSERT ... ON CONFLICT is atomic on its own: no BEGIN/COMMIT round trips on the hot path.
-    archived = await archiveMessage(deps.db, row);
+    archived = await ctx.archive(row);
   } catch (err) {
     if (isArchiveError(err) && !err.transient) {
       // The database answered, and refused this row: the same bytes will be refused again.
@@ -262,7 +314,7 @@ async function accept(
   // unfinished one is queued again, because its first send may have failed to reach Redis.
   if (!archived.duplicate || archived.status === 'received') {
     try {
-      await queueArchivedMessage(deps.queue, archived, { controlId: h.controlId });
+      await ctx.enqueue(archivedMessageJob(archived, { controlId: h.controlId }));
     } catch (err) {
       deps.queueState?.down(err);
       return {

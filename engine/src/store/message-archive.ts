@@ -6,6 +6,7 @@ import { isRowFault, sqlStateOf } from './sql-errors';
 import { CodedError, errorGuard } from '../errors/coded-error';
 import { contentHash } from '../hl7/content-hash';
 import { patientNameDisplay, patientNameKey, type PatientName } from '../hl7/patient-name';
+import { settle, type Settled } from '../errors/settled';
 import type { Queryable } from './db';
 import { errorKeyOfError } from './error-key';
 
@@ -222,14 +223,7 @@ function insertValues(m: NewMessage): unknown[] {
  */
 export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
   // One statement, atomic on its own: the reuse lookup runs in the INSERT, not a round trip before it.
-  const rows = await archiveQuery<{
-    id: string;
-    duplicate: boolean;
-    status: MessageStatus;
-    stamp: string;
-    park_count: number;
-    control_id_reused: boolean;
-  }>(
+  const rows = await archiveQuery<ArchivedRow>(
     db,
     `INSERT INTO messages (${INSERT_COLUMNS}, content_hash, control_id_reused, status)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
@@ -237,12 +231,28 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
        'received')
      ON CONFLICT (sender, control_id, content_hash) WHERE status <> 'rejected'
        DO UPDATE SET duplicates = messages.duplicates + 1
-     RETURNING id::text AS id, (xmax <> 0) AS duplicate, status, ${JOB_STAMP_SQL} AS stamp, park_count,
-       control_id_reused`,
+     RETURNING ${ARCHIVED_RETURNING}`,
     [...insertValues(m), contentHash(m.raw)],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('archive insert returned no row');
+  return toArchiveResult(row);
+}
+
+/** What an archive insert returns of its row. */
+interface ArchivedRow {
+  id: string;
+  duplicate: boolean;
+  status: MessageStatus;
+  stamp: string;
+  park_count: number;
+  control_id_reused: boolean;
+}
+
+const ARCHIVED_RETURNING = `id::text AS id, (xmax <> 0) AS duplicate, status, ${JOB_STAMP_SQL} AS stamp, park_count,
+       control_id_reused`;
+
+function toArchiveResult(row: ArchivedRow): ArchiveResult {
   return {
     id: row.id,
     duplicate: row.duplicate,
@@ -251,6 +261,80 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
     parkCount: row.park_count,
     controlIdReused: row.control_id_reused,
   };
+}
+
+/**
+ * What must not share one batch insert: two messages of one sender and MSH-10 would either hit
+ * the same row twice (ON CONFLICT refuses that) or miss each other in the reuse lookup, which
+ * sees only rows committed before the statement.
+ */
+export function archiveBatchKey(m: NewMessage): string {
+  return `${m.sender}\u0000${m.controlId ?? ''}`;
+}
+
+/**
+ * Archives several accepted messages in one statement, each as `archiveMessage` would, in the
+ * given order (row ids follow it). The messages must have distinct `archiveBatchKey`s. One
+ * statement is one transaction: a transient failure fails them all, and a row the database
+ * refuses fails the batch, so each message is then archived alone and only that one is refused.
+ * PostgreSQL only: the embedded store has no round trips to save.
+ * @returns one outcome per message, in order.
+ */
+export async function archiveMessages(
+  db: Queryable,
+  messages: readonly NewMessage[],
+): Promise<Settled<ArchiveResult>[]> {
+  if (messages.length === 1) return [await settle(archiveMessage(db, messages[0] as NewMessage))];
+  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
+  for (const m of messages) {
+    const values = [...insertValues(m), contentHash(m.raw)];
+    // order_keys is an array per row; unnest would flatten an array of arrays, so it goes as JSON.
+    values[11] = values[11] === null ? null : JSON.stringify(values[11]);
+    values.forEach((v, i) => (columns[i] as unknown[]).push(v));
+  }
+  let rows: (ArchivedRow & { n: string })[];
+  try {
+    rows = await archiveQuery<ArchivedRow & { n: string }>(
+      db,
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[],
+                              $15::text[]) WITH ORDINALITY
+           AS v(sender, sending_app, sending_facility, control_id, message_type, trigger_event, version, charset,
+                patient_key, raw, remote_address, order_keys, patient_name, patient_name_key, content_hash, n)),
+       ins AS (
+         INSERT INTO messages (${INSERT_COLUMNS}, content_hash, control_id_reused, status)
+         SELECT sender, sending_app, sending_facility, control_id, message_type, trigger_event, version, charset,
+                patient_key, raw, remote_address,
+                CASE WHEN order_keys IS NULL THEN NULL
+                     ELSE ARRAY(SELECT jsonb_array_elements_text(order_keys::jsonb)) END,
+                patient_name, patient_name_key, content_hash,
+                EXISTS (SELECT 1 FROM messages m WHERE m.sender = v.sender AND m.control_id = v.control_id
+                          AND m.status <> 'rejected'),
+                'received'
+           FROM v ORDER BY n
+         ON CONFLICT (sender, control_id, content_hash) WHERE status <> 'rejected'
+           DO UPDATE SET duplicates = messages.duplicates + 1
+         RETURNING ${ARCHIVED_RETURNING}, sender, control_id, content_hash)
+       SELECT ins.*, v.n::text AS n FROM ins
+         JOIN v ON v.sender = ins.sender AND v.content_hash = ins.content_hash
+              AND v.control_id IS NOT DISTINCT FROM ins.control_id`,
+      columns,
+    );
+  } catch (err) {
+    if (!(isArchiveError(err) && !err.transient)) return messages.map(() => ({ ok: false, error: err }));
+    // One row is refused: find it by archiving each alone.
+    const outcomes: Settled<ArchiveResult>[] = [];
+    for (const m of messages) outcomes.push(await settle(archiveMessage(db, m)));
+    return outcomes;
+  }
+  const byOrdinal = new Map(rows.map((r) => [Number(r.n), r]));
+  return messages.map((_, i) => {
+    const row = byOrdinal.get(i + 1);
+    return row === undefined
+      ? { ok: false, error: new ArchiveError(new Error('batch archive insert returned no row')) }
+      : { ok: true, value: toArchiveResult(row) };
+  });
 }
 
 /**
