@@ -3,6 +3,7 @@
  * then updated by each delivery attempt. The row, not the queue, says whether a PCP was told; the
  * attempts table is the delivery log an analyst reads.
  */
+import { ASYNC_COMMIT_SQL } from './commit-mode';
 import type { Queryable } from './db';
 
 export type NoticeChannel = 'davinci' | 'subscription' | 'webhook' | 'inbox';
@@ -155,10 +156,17 @@ export async function insertNotices(
   return rows.filter((r) => r.status === 'pending').map(({ id, stamp, round }) => ({ id, stamp, round }));
 }
 
-/** Marks notices as handed to the delivery queue. */
+/**
+ * Marks notices as handed to the delivery queue. Bookkeeping only, so its commit does not wait
+ * for the disk (ASYNC_COMMIT_SQL): if a crash loses the mark, the sweep queues the notices again
+ * under the same job ids, which is a no-op for jobs that exist.
+ */
 export async function markNoticesQueued(db: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.query(`UPDATE notifications SET queued_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+  await db.query(
+    `WITH ${ASYNC_COMMIT_SQL} UPDATE notifications SET queued_at = now() FROM commit_mode WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
 }
 
 export interface UnqueuedNoticeOptions {

@@ -3,6 +3,7 @@
  * an event exists exactly when its change does. A relay moves committed rows to the delivery
  * queue; nothing is sent for a change that rolled back.
  */
+import { ASYNC_COMMIT_SQL } from './commit-mode';
 import type { Queryable } from './db';
 
 /** An event as the processing stage hands it over; the payload holds references only. */
@@ -55,10 +56,17 @@ export async function insertOutboxEvents(
   );
 }
 
-/** Marks rows as handed to the delivery queue. */
+/**
+ * Marks rows as handed to the delivery queue. Bookkeeping only, so its commit does not wait for
+ * the disk (ASYNC_COMMIT_SQL): if a crash loses the mark, the sweep relays the rows again under
+ * the same job ids, which is a no-op for jobs that exist.
+ */
 export async function markRelayed(db: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+  await db.query(
+    `WITH ${ASYNC_COMMIT_SQL} UPDATE outbox SET relayed_at = now() FROM commit_mode WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
 }
 
 /**
