@@ -16,7 +16,7 @@ import {
 } from '../../engine/src/cli/simulator/latency-stats';
 import { createGeneratedSource } from '../../engine/src/cli/simulator/message-source';
 import { escapeHl7, hl7Time } from '../../engine/src/cli/simulator/message-templates';
-import { createSendPacer, createTokenBucket } from '../../engine/src/cli/simulator/pacer';
+import { createSendPacer } from '../../engine/src/cli/simulator/pacer';
 import { createPopulation, npiCheckDigit } from '../../engine/src/cli/simulator/patient-population';
 import { parseSimulateArgs } from '../../engine/src/cli/simulator/simulate-args';
 
@@ -169,37 +169,30 @@ describe('corpus rewriting', () => {
   });
 });
 
-describe('token bucket', () => {
-  it('spaces tokens 1000/rate ms apart and reserves ahead for concurrent takers', () => {
-    const bucket = createTokenBucket({ ratePerSec: 100, startMs: 0 });
-    expect(bucket.take(0)).toBe(0);
-    expect(bucket.take(0)).toBeCloseTo(10);
-    expect(bucket.take(0)).toBeCloseTo(20);
+describe('send pacer', () => {
+  it('spaces slots 1000/rate ms apart for concurrent takers', () => {
+    const pacer = createSendPacer(100, 0);
+    expect(pacer.take(0)).toBe(0);
+    expect(pacer.take(0)).toBeCloseTo(10);
+    expect(pacer.take(0)).toBeCloseTo(20);
     // 30 ms later the two reserved slots are used up and one more is due now.
-    expect(bucket.take(30)).toBeCloseTo(0);
+    expect(pacer.take(30)).toBeCloseTo(0);
   });
 
-  it('refills at most to the burst size while idle', () => {
-    const bucket = createTokenBucket({ ratePerSec: 10, burst: 2, startMs: 0 });
-    bucket.take(0);
-    bucket.take(0);
-    expect(bucket.take(10_000)).toBe(0);
-    expect(bucket.take(10_000)).toBe(0);
-    expect(bucket.take(10_000)).toBeCloseTo(100);
-  });
-
-  it('keeps the slots that fell due while every connection awaited its ACK', () => {
-    // 4 connections at 100/s: slots every 10 ms. All four send at 0, 10, 20 and 30 ms, then all
-    // wait 40 ms for their ACKs; the slots of 40-70 ms are theirs as soon as the ACKs arrive.
-    const pacer = createSendPacer(100, 4, 0);
+  it('sends the slots that fell due while every connection awaited its ACK as soon as it can', () => {
+    // 100/s: slots every 10 ms. Four sends at 0-30 ms, then every sender waits 60 ms for an ACK:
+    // the six slots of 40-90 ms are late and go at once; the next is due at 100 ms.
+    const pacer = createSendPacer(100, 0);
     for (const t of [0, 10, 20, 30]) expect(pacer.take(t)).toBe(0);
-    for (let i = 0; i < 4; i++) expect(pacer.take(80)).toBe(0);
-    expect(pacer.take(80)).toBeCloseTo(10);
+    for (let i = 0; i < 6; i++) expect(pacer.take(90)).toBe(0);
+    expect(pacer.take(90)).toBeCloseTo(10);
+    // Never ahead of the schedule: the slot after is 10 ms later still.
+    expect(pacer.take(90)).toBeCloseTo(20);
   });
 
   it('never waits when unpaced', () => {
-    const bucket = createTokenBucket({ ratePerSec: 0, startMs: 0 });
-    for (let i = 0; i < 10; i++) expect(bucket.take(0)).toBe(0);
+    const pacer = createSendPacer(0, 0);
+    for (let i = 0; i < 10; i++) expect(pacer.take(0)).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Drives a load: C connections each send, await the ACK, and send again, all drawing slots
- * from one token bucket, until the source runs dry or the deadline passes. Counts ACK codes,
+ * from one fixed schedule (pacer.ts), until the source runs dry or the deadline passes. Counts ACK codes,
  * checks each MSA-2 against the MSH-10 sent, and keeps every latency.
  */
 import type { ConnectionOptions } from 'node:tls';
@@ -9,7 +9,7 @@ import { createLatencyRecorder, type LatencyRecorder, type LatencySummary } from
 import type { MessageSource, SourceMessage } from './message-source';
 import { openMllpSender, SendError, type AckResult, type MllpSender } from './mllp-sender';
 import { openRawMllpSender } from './raw-mllp-sender';
-import { createSendPacer, type TokenBucket } from './pacer';
+import { createSendPacer, type SendPacer } from './pacer';
 
 export interface SimulationOptions {
   readonly host: string;
@@ -55,7 +55,7 @@ export interface SimulationResult extends SimulationSnapshot {
 
 interface RunState {
   readonly o: SimulationOptions;
-  readonly bucket: TokenBucket;
+  readonly pacer: SendPacer;
   readonly latencies: LatencyRecorder;
   readonly deadline: number;
   readonly started: number;
@@ -82,7 +82,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const started = performance.now();
   const state: RunState = {
     o,
-    bucket: createSendPacer(o.ratePerSec, o.connections, started),
+    pacer: createSendPacer(o.ratePerSec, started),
     latencies: createLatencyRecorder(),
     deadline: started + o.maxDurationMs,
     started,
@@ -171,7 +171,7 @@ async function runConnection(stream: number, s: RunState): Promise<void> {
     }
     const message = s.o.source.take(stream);
     if (message === undefined) break;
-    const wait = s.bucket.take(performance.now());
+    const wait = s.pacer.take(performance.now());
     if (wait > 0) await sleep(wait);
     s.sent++;
     count(s.byKind, message.kind);

@@ -36,7 +36,8 @@ export interface SimulateArgs {
 
 export const SIMULATE_USAGE = `usage: npm run simulate -- [options]
   --port N            MLLP port (2575)              --host H          (127.0.0.1)
-  --rate N            messages/second in total (200; 0 = unpaced: send, await ACK, send)
+  --rate N            messages/second in total, on a fixed schedule: a connection that fell behind
+                      sends its late slots at once (200; 0 = unpaced: send, await ACK, send)
   --patients N (500)  --facilities N (3)            --connections N   (1)
   --count N           stop after N messages          --duration S      stop after S seconds
                       (neither: --duration 30; corpus: every message once)
