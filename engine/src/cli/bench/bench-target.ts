@@ -10,8 +10,10 @@ import { loadConfig } from '../../config/schema';
 import { startEngine, type RunningEngine } from '../../engine';
 import { createLogger } from '../../observability/logger';
 import { DELIVER_QUEUE } from '../../queue/deliver-queue';
+import { MAINTENANCE_QUEUE } from '../../queue/maintenance-queue';
 import { NOTIFY_QUEUE } from '../../queue/notify-queue';
 import { PROCESS_QUEUE, type ProcessJobData } from '../../queue/process-queue';
+import { REPLAY_QUEUE } from '../../queue/replay-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb } from '../../store/db';
 import { startEngineProcess } from '../engine-process';
@@ -180,14 +182,15 @@ async function freeLoopbackPort(): Promise<number> {
 
 /**
  * Obliterates the queues and drops the schema through fresh connections (the server's are
- * closed). Every stage's queue: events and notices of a run are queued under its prefix too.
+ * closed). Every queue the engine opens: events, notices, replays and the retention schedule of a
+ * run are kept under its prefix too.
  */
 async function removeBenchState(env: BenchEnv, name: string): Promise<void> {
   const redis = createRedis(env.redisUrl, { role: 'producer' });
   redis.on('error', () => undefined);
   try {
     if (redis.status !== 'ready') await once(redis, 'ready');
-    for (const queueName of [PROCESS_QUEUE, NOTIFY_QUEUE, DELIVER_QUEUE]) {
+    for (const queueName of [PROCESS_QUEUE, NOTIFY_QUEUE, DELIVER_QUEUE, REPLAY_QUEUE, MAINTENANCE_QUEUE]) {
       const queue = new Queue(queueName, { connection: redis, prefix: name });
       await queue.obliterate({ force: true });
       await queue.close();
