@@ -172,6 +172,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
         limits: { maxSegments: config.mllp.maxSegments, maxRepetitions: config.mllp.maxRepetitions },
         metrics,
         logger,
+        budgets: { archiveMs: config.database.timeoutMs, queueMs: config.redis.timeoutMs },
         storeState: connectionState(logger, 'message archive (ingest answers AE)'),
         queueState: connectionState(logger, 'process queue (ingest answers AE)'),
       });

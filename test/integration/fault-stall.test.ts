@@ -95,4 +95,30 @@ describe('stalled stores', () => {
     // Archive (PostgreSQL answers) then the enqueue: bounded by REDIS_TIMEOUT_MS.
     await stallAndRecover(engine, proxy, 'RD-STALL', 2_000 + 2_000);
   });
+
+  it('answers every connection AE within the budget while PostgreSQL is stalled, a grouped insert waited for included', async () => {
+    proxy = await startTcpProxy(5432);
+    engine = await startTestEngine({
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test`, DATABASE_TIMEOUT_MS: '3000' },
+    });
+    const e = engine;
+    const p = proxy;
+    const clients = await Promise.all(Array.from({ length: 6 }, () => MllpTestClient.connect(e.mllpPort)));
+    try {
+      p.stall();
+      // The first message's insert stalls; the next ones arrive while it is in flight and wait for it.
+      const timed = clients.map(async (c, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 400));
+        const started = Date.now();
+        const ack = await c.send(adtMessage({ controlId: `GRP-${i}`, mrn: `GRP-${i}` }), 30_000);
+        return { code: ack.code, ms: Date.now() - started };
+      });
+      for (const r of await Promise.all(timed)) {
+        expect(r.code).toBe('AE');
+        expect(r.ms).toBeLessThan(3_000 + 1_000);
+      }
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
 });

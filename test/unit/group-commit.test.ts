@@ -112,4 +112,31 @@ describe('group commit', () => {
     const results = await Promise.allSettled(['ok1', 'bad', 'ok2'].map((x) => commit.submit(x)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
+
+  it('fails an item whose budget ran out while it waited, and tells a flush what its oldest item has left', async () => {
+    const g = gatedFlush();
+    const left: (number | undefined)[] = [];
+    const commit = createGroupCommit<string, string>(
+      (items, remainingMs) => {
+        left.push(remainingMs);
+        return g.flush(items, remainingMs);
+      },
+      { maxBatch: 10, budgetMs: 200, expired: () => new Error('waited out its budget') },
+    );
+    const first = commit.submit('a');
+    const late = commit.submit('b');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const fresh = commit.submit('c');
+    g.release();
+    await expect(first).resolves.toBe('A');
+    await expect(late).rejects.toThrow('waited out its budget');
+    await tick();
+    // b never reached a flush; c did, with most of its budget left.
+    expect(g.batches).toEqual([['a'], ['c']]);
+    expect(left[0]).toBeGreaterThan(150);
+    expect(left[1]).toBeGreaterThan(150);
+    expect(left[1]).toBeLessThanOrEqual(200);
+    g.release();
+    await expect(fresh).resolves.toBe('C');
+  });
 });

@@ -15,13 +15,30 @@ export interface GroupCommitOptions<I> {
    * Undefined: any may.
    */
   readonly keyOf?: (item: I) => string;
+  /**
+   * How long an item may take from `submit` to its outcome. An item still waiting when its
+   * budget is spent fails with `error()` without being flushed, and a flush is told the budget
+   * its oldest item has left, so waiting for an earlier flush never doubles the bound a caller
+   * promises (the ACK path answers within DATABASE_TIMEOUT_MS). Undefined: no bound here.
+   */
+  readonly budgetMs?: number;
+  /** The error of an item whose budget ran out while it waited. */
+  readonly expired?: () => unknown;
 }
 
-/** Runs one batch; resolves with one outcome per item, in the items' order. */
-export type FlushBatch<I, O> = (items: readonly I[]) => Promise<readonly Settled<O>[]>;
+/**
+ * Runs one batch; resolves with one outcome per item, in the items' order. `remainingMs` is what
+ * is left of the oldest item's budget (undefined without `budgetMs`): the flush must not take longer.
+ */
+export type FlushBatch<I, O> = (
+  items: readonly I[],
+  remainingMs: number | undefined,
+) => Promise<readonly Settled<O>[]>;
 
 interface Waiting<I, O> {
   readonly item: I;
+  /** performance.now() at submit. */
+  readonly at: number;
   readonly resolve: (value: O) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -61,14 +78,34 @@ export function createGroupCommit<I, O>(
     return waiting.splice(0, n);
   };
 
+  /** Fails the waiting items whose budget is spent; the rest keep their order. */
+  const dropExpired = (now: number): void => {
+    const budget = o.budgetMs;
+    if (budget === undefined) return;
+    for (let i = 0; i < waiting.length;) {
+      const w = waiting[i] as Waiting<I, O>;
+      if (now - w.at < budget) {
+        i++;
+        continue;
+      }
+      waiting.splice(i, 1);
+      w.reject(o.expired?.() ?? new Error('group commit: the item waited out its budget'));
+    }
+  };
+
   const run = async (): Promise<void> => {
     flushing = true;
     try {
-      while (waiting.length > 0) {
+      for (dropExpired(performance.now()); waiting.length > 0; dropExpired(performance.now())) {
         const batch = takeBatch();
+        const oldest = Math.min(...batch.map((w) => w.at));
+        const remaining = o.budgetMs === undefined ? undefined : o.budgetMs - (performance.now() - oldest);
         let outcomes: readonly Settled<O>[];
         try {
-          outcomes = await flush(batch.map((w) => w.item));
+          outcomes = await flush(
+            batch.map((w) => w.item),
+            remaining,
+          );
         } catch (err) {
           outcomes = batch.map(() => ({ ok: false as const, error: err }));
         }
@@ -88,7 +125,7 @@ export function createGroupCommit<I, O>(
   return {
     submit(item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
-        waiting.push({ item, resolve, reject });
+        waiting.push({ item, at: performance.now(), resolve, reject });
         if (!flushing) void run();
       });
     },

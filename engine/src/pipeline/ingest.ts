@@ -38,6 +38,7 @@ import {
   archiveMessage,
   archiveMessages,
   archiveRejected,
+  ArchiveError,
   isArchiveError,
   type ArchiveResult,
   type NewMessage,
@@ -48,6 +49,7 @@ import {
   type ArchivedMessageJob,
   type ProcessJobData,
 } from '../queue/process-queue';
+import { CodedError } from '../errors/coded-error';
 import { createGroupCommit } from './group-commit';
 import { isSenderAllowed } from './sender-allowlist';
 
@@ -69,6 +71,12 @@ export interface IngestDeps {
    */
   readonly storeState?: ConnectionState;
   readonly queueState?: ConnectionState;
+  /**
+   * How long a message may take to be archived (DATABASE_TIMEOUT_MS) and queued
+   * (REDIS_TIMEOUT_MS), waiting for an earlier group write included. @defaultValue unbounded
+   * here (the database and Redis clients' own timeouts still apply to each write)
+   */
+  readonly budgets?: { readonly archiveMs: number; readonly queueMs: number };
   /** MLLP_MAX_SEGMENTS and MLLP_MAX_REPETITIONS. @defaultValue their defaults */
   readonly limits?: MessageLimits;
   /**
@@ -166,27 +174,55 @@ const MAX_GROUP = 64;
  * The embedded store runs in this process, with no round trip to save.
  */
 function groupedWrites(deps: IngestDeps): Pick<IngestContext, 'archive' | 'enqueue'> {
-  const { db, queue } = deps;
+  const { db, queue, budgets } = deps;
   const archive =
     db.kind === 'postgres'
-      ? createGroupCommit((rows: readonly NewMessage[]) => archiveMessages(db, rows), {
-          maxBatch: MAX_GROUP,
-          keyOf: archiveBatchKey,
-        })
+      ? createGroupCommit(
+          (rows: readonly NewMessage[], remainingMs) => archiveMessages(db, rows, remainingMs),
+          {
+            maxBatch: MAX_GROUP,
+            keyOf: archiveBatchKey,
+            ...(budgets !== undefined ? { budgetMs: budgets.archiveMs } : {}),
+            expired: () => new ArchiveError(timedOut('the message store')),
+          },
+        )
       : undefined;
   const enqueue = createGroupCommit(
-    async (jobs: readonly ArchivedMessageJob[]) => {
+    async (jobs: readonly ArchivedMessageJob[], remainingMs) => {
       const only = jobs.length === 1 ? jobs[0] : undefined;
-      if (only !== undefined) await queue.add(only.name, only.data, only.opts);
-      else await queue.addBulk([...jobs]);
+      const added: Promise<unknown> =
+        only !== undefined ? queue.add(only.name, only.data, only.opts) : queue.addBulk([...jobs]);
+      // A job added after its message was answered AE is harmless: the resend finds it by job id.
+      await (remainingMs === undefined ? added : withinMs(added, remainingMs, 'the process queue'));
       return jobs.map(() => ({ ok: true as const, value: undefined }));
     },
-    { maxBatch: MAX_GROUP },
+    {
+      maxBatch: MAX_GROUP,
+      ...(budgets !== undefined ? { budgetMs: budgets.queueMs } : {}),
+      expired: () => timedOut('the process queue'),
+    },
   );
   return {
     archive: archive !== undefined ? (row) => archive.submit(row) : (row) => archiveMessage(db, row),
     enqueue: (job) => enqueue.submit(job),
   };
+}
+
+/** A transient timeout, as the database and Redis clients report theirs. */
+function timedOut(what: string): CodedError<'ETIMEDOUT'> {
+  return new CodedError('ETIMEDOUT', `${what} did not answer in time`, { transient: true });
+}
+
+async function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(what)), Math.max(1, ms));
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function runIngest(event: MllpEvent, conn: ConnectionInfo, ctx: IngestContext): Promise<IngestResult> {

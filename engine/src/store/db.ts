@@ -19,6 +19,11 @@ export interface QueryOptions {
    * their values; one name per SQL text.
    */
   readonly prepared?: string;
+  /**
+   * A tighter bound than the pool's timeout, for a caller that already spent part of its budget
+   * (a message that waited for an earlier group insert). Used only when smaller.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
@@ -191,9 +196,29 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
       throw err;
     }
   };
-  const connect = async (): Promise<pg.PoolClient> => {
+  /**
+   * A pooled client, waiting at most `withinMs` when given (the pool's own bound is
+   * connectionTimeoutMillis): a client that arrives after the caller gave up goes back to the pool.
+   */
+  const connect = async (withinMs?: number): Promise<pg.PoolClient> => {
+    const pending = pool.connect();
     try {
-      return await pool.connect();
+      if (withinMs === undefined || withinMs >= timeoutMs) return await pending;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), withinMs);
+      });
+      try {
+        return await Promise.race([pending, late]);
+      } catch (err) {
+        pending.then(
+          (client) => release(client),
+          () => undefined,
+        );
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (caught) {
       const err = withTimeoutCode(caught);
       if (err instanceof Error) onConnectionError(err);
@@ -222,8 +247,9 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     // One budget for the wait for a client and the statement: the ACK path promises an answer
     // within DATABASE_TIMEOUT_MS, not twice that.
     async query(sql, params, options) {
-      const deadline = Date.now() + timeoutMs;
-      const client = await connect();
+      const budget = Math.min(timeoutMs, options?.timeoutMs ?? Infinity);
+      const deadline = Date.now() + budget;
+      const client = await connect(budget);
       try {
         return await run(client, sql, params, Math.max(1, deadline - Date.now()), options);
       } finally {

@@ -184,9 +184,14 @@ export class ArchiveError extends CodedError<ArchiveErrorCode> {
 export const isArchiveError = errorGuard<ArchiveError>('ArchiveError');
 
 /** Runs one archive statement; a failure becomes an ArchiveError that says whether to retry. */
-async function archiveQuery<R extends object>(db: Queryable, sql: string, params: unknown[]): Promise<R[]> {
+async function archiveQuery<R extends object>(
+  db: Queryable,
+  sql: string,
+  params: unknown[],
+  timeoutMs?: number,
+): Promise<R[]> {
   try {
-    return await db.query<R>(sql, params);
+    return await db.query<R>(sql, params, timeoutMs !== undefined ? { timeoutMs } : undefined);
   } catch (err) {
     throw new ArchiveError(err);
   }
@@ -221,7 +226,11 @@ function insertValues(m: NewMessage): unknown[] {
  * and MSH-10 but other content is a new message, stored with `control_id_reused`.
  * @throws ArchiveError, transient unless the database refused the row itself.
  */
-export async function archiveMessage(db: Queryable, m: NewMessage): Promise<ArchiveResult> {
+export async function archiveMessage(
+  db: Queryable,
+  m: NewMessage,
+  timeoutMs?: number,
+): Promise<ArchiveResult> {
   // One statement, atomic on its own: the reuse lookup runs in the INSERT, not a round trip before it.
   const rows = await archiveQuery<ArchivedRow>(
     db,
@@ -233,6 +242,7 @@ export async function archiveMessage(db: Queryable, m: NewMessage): Promise<Arch
        DO UPDATE SET duplicates = messages.duplicates + 1
      RETURNING ${ARCHIVED_RETURNING}`,
     [...insertValues(m), contentHash(m.raw)],
+    timeoutMs,
   );
   const row = rows[0];
   if (row === undefined) throw new Error('archive insert returned no row');
@@ -278,13 +288,18 @@ export function archiveBatchKey(m: NewMessage): string {
  * statement is one transaction: a transient failure fails them all, and a row the database
  * refuses fails the batch, so each message is then archived alone and only that one is refused.
  * PostgreSQL only: the embedded store has no round trips to save.
+ * @param timeoutMs - a tighter bound than the database's own, for all of it.
  * @returns one outcome per message, in order.
  */
 export async function archiveMessages(
   db: Queryable,
   messages: readonly NewMessage[],
+  timeoutMs?: number,
 ): Promise<Settled<ArchiveResult>[]> {
-  if (messages.length === 1) return [await settle(archiveMessage(db, messages[0] as NewMessage))];
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const left = (): number | undefined =>
+    deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+  if (messages.length === 1) return [await settle(archiveMessage(db, messages[0] as NewMessage, left()))];
   const columns: unknown[][] = Array.from({ length: 15 }, () => []);
   for (const m of messages) {
     const values = [...insertValues(m), contentHash(m.raw)];
@@ -320,12 +335,13 @@ export async function archiveMessages(
          JOIN v ON v.sender = ins.sender AND v.content_hash = ins.content_hash
               AND v.control_id IS NOT DISTINCT FROM ins.control_id`,
       columns,
+      left(),
     );
   } catch (err) {
     if (!(isArchiveError(err) && !err.transient)) return messages.map(() => ({ ok: false, error: err }));
     // One row is refused: find it by archiving each alone.
     const outcomes: Settled<ArchiveResult>[] = [];
-    for (const m of messages) outcomes.push(await settle(archiveMessage(db, m)));
+    for (const m of messages) outcomes.push(await settle(archiveMessage(db, m, left())));
     return outcomes;
   }
   const byOrdinal = new Map(rows.map((r) => [Number(r.n), r]));
