@@ -7,7 +7,13 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { relayLeftovers } from '../../engine/src/pipeline/relay-outbox';
 import { NOTIFY_QUEUE, notifyJobId } from '../../engine/src/queue/notify-queue';
-import { insertOutboxEvents } from '../../engine/src/store/outbox';
+import {
+  finishOutboxRow,
+  insertOutboxEvents,
+  listUnrelayed,
+  lockOutboxRow,
+  markRelayed,
+} from '../../engine/src/store/outbox';
 import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
 import { TEST_REDIS_URL } from '../helpers/test-db';
 
@@ -70,5 +76,45 @@ describe('outbox sweep', () => {
     await relayLeftovers(engine.db, engine.notifyQueue, 0);
     const job = await engine.notifyQueue.getJob(notifyJobId(ref));
     expect(await job?.getState()).toBe('waiting');
+  }, 30_000);
+});
+
+describe('outbox relay mark', () => {
+  it('skips a row its notify job holds, and the job marks it when it finishes', async () => {
+    const engine = await engineWithoutWorkers();
+    const [held, free] = await engine.db.transaction((tx) => insertOutboxEvents(tx, '1', events(2, 'held')));
+    if (held === undefined || free === undefined) throw new Error('no outbox rows');
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let locked = (): void => undefined;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const job = engine.db.transaction(async (tx) => {
+      await lockOutboxRow(tx, held.id);
+      locked();
+      await gate;
+      await finishOutboxRow(tx, held.id, 'notified');
+    });
+    await isLocked;
+    // Waiting for the lock would hold this processing slot for the job's whole transaction.
+    const started = performance.now();
+    const outcome = await Promise.race([
+      markRelayed(engine.db, [held.id, free.id]).then(() => 'marked'),
+      new Promise((resolve) => setTimeout(() => resolve('waited for the lock'), 3_000)),
+    ]);
+    const waitedMs = performance.now() - started;
+    release();
+    await job;
+    expect(outcome).toBe('marked');
+    expect(waitedMs).toBeLessThan(3_000);
+    const rows = await engine.db.query<{ id: string; status: string; relayed: boolean }>(
+      `SELECT id::text AS id, status, relayed_at IS NOT NULL AS relayed FROM outbox ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: held.id, status: 'notified', relayed: true },
+      { id: free.id, status: 'pending', relayed: true },
+    ]);
+    expect(await listUnrelayed(engine.db, new Date(Date.now() + 60_000), 10)).toEqual([
+      expect.objectContaining({ id: free.id }),
+    ]);
   }, 30_000);
 });

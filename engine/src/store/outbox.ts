@@ -60,11 +60,19 @@ export async function insertOutboxEvents(
  * Marks rows as handed to the delivery queue. Bookkeeping only, so its commit does not wait for
  * the disk (ASYNC_COMMIT_SQL): if a crash loses the mark, the sweep relays the rows again under
  * the same job ids, which is a no-op for jobs that exist.
+ *
+ * A row its notify job has locked is skipped, not waited for: the processing stage relays right
+ * after its commit, and the job it just queued may already hold the row for a whole attribution
+ * transaction, which would keep this processing slot idle until then. That job's
+ * `finishOutboxRow` sets the mark instead; if it rolls back, the row stays pending and
+ * unmarked, and the sweep relays it again under the same job id.
  */
 export async function markRelayed(db: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.query(
-    `WITH ${ASYNC_COMMIT_SQL} UPDATE outbox SET relayed_at = now() FROM commit_mode WHERE id = ANY($1::bigint[])`,
+    `WITH ${ASYNC_COMMIT_SQL}
+     UPDATE outbox SET relayed_at = now() FROM commit_mode
+      WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED)`,
     [ids],
   );
 }
@@ -124,7 +132,10 @@ export async function lockOutboxRow(tx: Queryable, id: string): Promise<OutboxRo
   };
 }
 
-/** Records how a delivery attempt ended. */
+/**
+ * Records how an attribution attempt ended. The row's job is running, so it was relayed: the
+ * mark is set here too, for the relay that skipped the row while this job held it.
+ */
 export async function finishOutboxRow(
   db: Queryable,
   id: string,
@@ -133,7 +144,8 @@ export async function finishOutboxRow(
 ): Promise<void> {
   await db.query(
     `UPDATE outbox SET status = $2, attempts = attempts + 1, detail = $3,
-       finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+       finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END,
+       relayed_at = coalesce(relayed_at, now())
      WHERE id = $1`,
     [id, status, detail === undefined ? null : JSON.stringify(detail)],
   );
