@@ -97,6 +97,7 @@ export async function readRecord(
   const [row] = await tx.query<RecordRow>(
     `SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1${lock ? ' FOR UPDATE' : ''}`,
     [patientId],
+    { prepared: lock ? 'identity-lock-record' : 'identity-read-record' },
   );
   return row === undefined ? undefined : toRecord(row);
 }

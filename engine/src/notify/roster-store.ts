@@ -173,6 +173,7 @@ export async function matchedMembersOf(tx: Queryable, personId: string): Promise
       WHERE status = 'matched' AND person_id IN (SELECT id FROM persons)
       ORDER BY roster, row_number`,
     [personId],
+    { prepared: 'roster-matched-members' },
   );
   return rows.map(toMember);
 }
@@ -190,6 +191,7 @@ export async function unmatchedMembersByKeys(
   const rows = await tx.query<MemberRow>(
     `SELECT ${COLUMNS} FROM roster_members WHERE status = 'unmatched' AND block_keys && $1::text[]`,
     [keys],
+    { prepared: 'roster-unmatched-by-keys' },
   );
   return rows.map(toMember).sort((a, b) => a.roster.localeCompare(b.roster) || a.row - b.row);
 }

@@ -25,6 +25,8 @@ export async function activeSubscriptions(tx: Queryable): Promise<ActiveSubscrip
   const rows = await tx.query<{ id: string; resource: JsonObject }>(
     `SELECT id, resource FROM fhir_resources
       WHERE resource_type = 'Subscription' AND NOT deleted AND resource->>'status' = 'active'`,
+    [],
+    { prepared: 'subscriptions-active' },
   );
   const out: ActiveSubscription[] = [];
   for (const r of rows) {
