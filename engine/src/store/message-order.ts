@@ -83,8 +83,6 @@ export async function lockOrderKeys(tx: Queryable, keys: readonly string[]): Pro
   );
 }
 
-const SHARES_A_KEY = `(patient_key = ANY($1::text[]) OR order_keys && $1::text[])`;
-
 /** Marks `id` as waiting for an earlier message; the one that finishes it wakes this one. */
 export async function parkMessage(tx: Queryable, id: string): Promise<void> {
   await tx.query(`UPDATE messages SET parked = true, park_count = park_count + 1 WHERE id = $1`, [id]);
@@ -101,9 +99,16 @@ export async function takeParkedSuccessors(tx: Queryable, keys: readonly string[
   const out = new Map<string, MessageJobRef>();
   for (const key of new Set(keys)) {
     const rows = await tx.query<{ id: string; stamp: string; park_count: number }>(
-      `UPDATE messages SET parked = false
-        WHERE id = (SELECT id FROM messages WHERE status = 'received' AND ${SHARES_A_KEY} ORDER BY id LIMIT 1)
-          AND parked
+      // The first waiting message as the minimum of the key's unfinished rows, read through the
+      // partial indexes. Not `ORDER BY id LIMIT 1`: the sessions plan generically
+      // (plan_cache_mode), and that plan walks the primary key through every message ever
+      // archived until one matches, which for the usual key with no successor is all of them.
+      `WITH waiting AS MATERIALIZED (
+         SELECT id FROM messages WHERE status = 'received' AND patient_key = ANY($1::text[])
+         UNION ALL
+         SELECT id FROM messages WHERE status = 'received' AND order_keys && $1::text[])
+       UPDATE messages SET parked = false
+        WHERE id = (SELECT min(id) FROM waiting) AND parked
         RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`,
       [[key]],
       { prepared: 'order-take-parked' },
