@@ -99,16 +99,25 @@ export async function takeParkedSuccessors(tx: Queryable, keys: readonly string[
   const out = new Map<string, MessageJobRef>();
   for (const key of new Set(keys)) {
     const rows = await tx.query<{ id: string; stamp: string; park_count: number }>(
-      // The first waiting message as the minimum of the key's unfinished rows, read through the
-      // partial indexes. Not `ORDER BY id LIMIT 1`: the sessions plan generically
-      // (plan_cache_mode), and that plan walks the primary key through every message ever
-      // archived until one matches, which for the usual key with no successor is all of them.
-      `WITH waiting AS MATERIALIZED (
-         SELECT id FROM messages WHERE status = 'received' AND patient_key = ANY($1::text[])
-         UNION ALL
-         SELECT id FROM messages WHERE status = 'received' AND order_keys && $1::text[])
+      // Read through indexes that hold only parked rows, with no condition on status a planner
+      // could prefer to serve from the status index: the sessions plan generically
+      // (plan_cache_mode), and a plan chosen while few messages were unfinished then scans the
+      // whole backlog on every call, or with `ORDER BY id LIMIT 1` walks the primary key through
+      // every message ever archived. Only when a message of the key waits is its queue read, for
+      // the first unfinished one, which is woken if it is that parked message.
+      `WITH candidates AS MATERIALIZED (
+         SELECT id, status FROM messages WHERE parked AND patient_key = ANY($1::text[])
+         UNION
+         SELECT id, status FROM messages WHERE parked AND order_keys && $1::text[]),
+       parked_waiting AS MATERIALIZED (SELECT id FROM candidates WHERE status = 'received'),
+       first AS MATERIALIZED (
+         SELECT min(id) AS id FROM (
+           SELECT id FROM messages WHERE status = 'received' AND patient_key = ANY($1::text[])
+           UNION ALL
+           SELECT id FROM messages WHERE status = 'received' AND order_keys && $1::text[]) w
+          WHERE EXISTS (SELECT 1 FROM parked_waiting))
        UPDATE messages SET parked = false
-        WHERE id = (SELECT min(id) FROM waiting) AND parked
+        WHERE id = (SELECT id FROM first) AND id IN (SELECT id FROM parked_waiting)
         RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`,
       [[key]],
       { prepared: 'order-take-parked' },

@@ -16,6 +16,7 @@ import { consoleSessions } from './011-console-sessions';
 import { mappingVersions } from './012-mapping-versions';
 import { messageSearch } from './013-message-search';
 import { operationsIndexes } from './014-operations-indexes';
+import { parkedMessages } from './015-parked-messages';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -35,4 +36,5 @@ export const migrations: readonly Migration[] = [
   mappingVersions,
   messageSearch,
   operationsIndexes,
+  parkedMessages,
 ];
