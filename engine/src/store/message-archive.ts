@@ -186,13 +186,12 @@ export const isArchiveError = errorGuard<ArchiveError>('ArchiveError');
 /** Runs one archive statement; a failure becomes an ArchiveError that says whether to retry. */
 async function archiveQuery<R extends object>(
   db: Queryable,
-  prepared: string,
   sql: string,
   params: unknown[],
   timeoutMs?: number,
 ): Promise<R[]> {
   try {
-    return await db.query<R>(sql, params, { prepared, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    return await db.query<R>(sql, params, timeoutMs !== undefined ? { timeoutMs } : undefined);
   } catch (err) {
     throw new ArchiveError(err);
   }
@@ -235,7 +234,6 @@ export async function archiveMessage(
   // One statement, atomic on its own: the reuse lookup runs in the INSERT, not a round trip before it.
   const rows = await archiveQuery<ArchivedRow>(
     db,
-    'archive-insert',
     `INSERT INTO messages (${INSERT_COLUMNS}, content_hash, control_id_reused, status)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
        EXISTS (SELECT 1 FROM messages WHERE sender = $1 AND control_id = $4 AND status <> 'rejected'),
@@ -313,7 +311,6 @@ export async function archiveMessages(
   try {
     rows = await archiveQuery<ArchivedRow & { n: string }>(
       db,
-      'archive-insert-batch',
       `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[],
@@ -364,7 +361,6 @@ export async function archiveMessages(
 export async function archiveRejected(db: Queryable, m: NewMessage, error: unknown): Promise<string> {
   const rows = await archiveQuery<{ id: string }>(
     db,
-    'archive-insert-rejected',
     `INSERT INTO messages (${INSERT_COLUMNS}, status, error)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,'rejected',$15) RETURNING id::text AS id`,
     [...insertValues(m), JSON.stringify(error)],
