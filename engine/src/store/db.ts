@@ -56,6 +56,8 @@ export interface DbOptions {
   readonly dataDir: string;
   /** @defaultValue 10 */
   readonly poolSize?: number;
+  /** How long a pooled PostgreSQL session lives before it is replaced when idle. @defaultValue SESSION_LIFETIME_MS */
+  readonly sessionLifetimeMs?: number;
   /**
    * Told of errors a connection raises outside any query (the server reset or went away), which
    * would otherwise crash the process as an unhandled `'error'` event.
@@ -126,6 +128,12 @@ function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
+/**
+ * A pooled session's life: what bounds the age of its prepared statements' plans. A new session
+ * costs a backend start and one parse per statement again, a few milliseconds per half minute.
+ */
+export const SESSION_LIFETIME_MS = 30_000;
+
 async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   const schema = quoteIdent(options.schema);
   const timeoutMs = Math.trunc(options.timeoutMs ?? 5_000);
@@ -146,6 +154,11 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
       ` -c plan_cache_mode=force_generic_plan`,
     // Covers the TCP connect, TLS, the startup exchange and the wait for a free pooled client.
     connectionTimeoutMillis: timeoutMs,
+    // A named statement keeps the plan of its first run for the session's life, and a plan made
+    // while a table was small (a fresh install) scans it whole once it is large, until an ANALYZE
+    // invalidates it, which never comes where autovacuum is off. Sessions are replaced when idle
+    // after this long, so a plan is at most that old and is made again for the tables as they are.
+    maxLifetimeSeconds: (options.sessionLifetimeMs ?? SESSION_LIFETIME_MS) / 1000,
   });
   let failing = false;
   const onConnectionError = (err: Error): void => {
