@@ -82,7 +82,9 @@ describe('hand-over to the next message of a key', () => {
     const t = await archive(3);
     await t.db.exec('ANALYZE messages');
     const ids = (
-      await t.db.query<{ id: string }>(`SELECT id::text AS id FROM messages WHERE status = 'received' ORDER BY id`)
+      await t.db.query<{ id: string }>(
+        `SELECT id::text AS id FROM messages WHERE status = 'received' ORDER BY id`,
+      )
     ).map((r) => r.id);
     const [first, second, third] = ids;
     if (first === undefined || second === undefined || third === undefined) throw new Error('no backlog');
@@ -105,7 +107,9 @@ describe('hand-over to the next message of a key', () => {
   it('finds a waiting message by its extra order keys (a merge) as well', async () => {
     const t = await archive(2);
     const ids = (
-      await t.db.query<{ id: string }>(`SELECT id::text AS id FROM messages WHERE status = 'received' ORDER BY id`)
+      await t.db.query<{ id: string }>(
+        `SELECT id::text AS id FROM messages WHERE status = 'received' ORDER BY id`,
+      )
     ).map((r) => r.id);
     const [, merged] = ids;
     if (merged === undefined) throw new Error('no backlog');

@@ -24,7 +24,13 @@ afterEach(async () => {
 async function open(sessionLifetimeMs: number): Promise<Db> {
   const schema = uniqueName('plan_life');
   // One session, so the statement is planned and re-used on the same one.
-  const db = await openDb({ url: TEST_DATABASE_URL, schema, dataDir: 'memory://', poolSize: 1, sessionLifetimeMs });
+  const db = await openDb({
+    url: TEST_DATABASE_URL,
+    schema,
+    dataDir: 'memory://',
+    poolSize: 1,
+    sessionLifetimeMs,
+  });
   opened.push({ db, schema });
   await migrate(db);
   return db;
