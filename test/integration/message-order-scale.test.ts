@@ -10,6 +10,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../engine/src/store/db';
+import { finishMessage } from '../../engine/src/store/message-archive';
 import { parkMessage, takeParkedSuccessors } from '../../engine/src/store/message-order';
 import { createTestDb, type TestDb } from '../helpers/test-db';
 
@@ -117,5 +118,17 @@ describe('hand-over to the next message of a key', () => {
     await t.db.transaction((tx) => parkMessage(tx, merged));
     await t.db.query(`UPDATE messages SET status = 'processed' WHERE id <> $1::bigint`, [merged]);
     expect((await handOverReads(t, 'FAC|OLD')).woken).toEqual([merged]);
+  });
+
+  it('a message finished while parked (run by the recovery sweep) leaves the parked set', async () => {
+    const t = await archive(1);
+    const [row] = await t.db.query<{ id: string }>(
+      `SELECT id::text AS id FROM messages WHERE status = 'received'`,
+    );
+    if (row === undefined) throw new Error('no backlog');
+    await t.db.transaction((tx) => parkMessage(tx, row.id));
+    await finishMessage(t.db, row.id, { status: 'processed', processingMs: 1 });
+    const parked = await t.db.query(`SELECT id FROM messages WHERE parked`);
+    expect(parked).toEqual([]);
   });
 });

@@ -398,13 +398,16 @@ export interface MessageOutcome {
 /**
  * Records how processing ended. Counts every run, which is how "processed once" is checked. A
  * failure also gets its cause's key (store/error-key.ts), which groups failed messages by cause.
+ * A finished message waits for nothing: one the recovery sweep ran while it was parked leaves the
+ * parked indexes (migration 15), which hold only messages still waiting.
  */
 export async function finishMessage(db: Queryable, id: string, o: MessageOutcome): Promise<void> {
   // The commit mode rides on the same statement: one round trip fewer on every message.
   await db.query(
     `WITH commit_mode AS (SELECT set_config('synchronous_commit', $7, true))
      UPDATE messages SET status = $2, error = $3, output = $4, mapping_version = $5, processing_ms = $6,
-       processed_at = clock_timestamp(), process_count = process_count + 1, error_key = $8
+       processed_at = clock_timestamp(), process_count = process_count + 1, error_key = $8,
+       parked = false
      FROM commit_mode WHERE id = $1`,
     [
       id,
