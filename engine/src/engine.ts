@@ -22,6 +22,7 @@ import { QueueRegistry } from './queue/queue-registry';
 import { createRedis } from './queue/redis-connection';
 import { openDb, type Db } from './store/db';
 import { migrate } from './store/migrate';
+import { autovacuumIsOff } from './store/planner-statistics';
 import type { MessageHandlerRuntime } from './pipeline/map-and-store';
 import type { WorkerPartOptions } from './engine-workers';
 import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime';
@@ -106,6 +107,12 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     });
     cleanups.push(() => db.close());
     await migrate(db);
+    if (db.kind === 'postgres' && (await autovacuumIsOff(db))) {
+      logger.warn(
+        { autovacuum: 'off' },
+        "PostgreSQL's autovacuum is off: ANALYZE the engine's schema regularly, or its plans run without statistics",
+      );
+    }
 
     const producer: Redis = createRedis(config.redis.url, {
       role: 'producer',
