@@ -118,6 +118,9 @@ export async function takeParkedSuccessors(tx: Queryable, keys: readonly string[
           WHERE EXISTS (SELECT 1 FROM parked_waiting))
        UPDATE messages SET parked = false
         WHERE id = (SELECT id FROM first) AND id IN (SELECT id FROM parked_waiting)
+          -- Checked again on the row itself if another transaction woke it meanwhile (a merge's
+          -- message waits on two keys, whose predecessors may finish at once).
+          AND parked
         RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`,
       [[key]],
       { prepared: 'order-take-parked' },
