@@ -97,7 +97,7 @@ export async function readRecord(
   const [row] = await tx.query<RecordRow>(
     `SELECT ${RECORD_COLUMNS} FROM identity_records WHERE patient_id = $1${lock ? ' FOR UPDATE' : ''}`,
     [patientId],
-    { prepared: lock ? 'identity-lock-record' : 'identity-read-record' },
+    { prepared: true },
   );
   return row === undefined ? undefined : toRecord(row);
 }
@@ -227,7 +227,7 @@ export async function readLinkState(
       q.freshPersonId,
       q.recheck === true,
     ],
-    { prepared: 'identity-read-link-state' },
+    { prepared: true },
   );
   const me = rows.find((r) => r.part === 'm');
   const state = rows.find((r) => r.part === 's');
@@ -259,7 +259,7 @@ export async function linkedWithKeys(
   const [row] = await tx.query<{ person_id: string }>(
     `SELECT person_id FROM identity_records WHERE patient_id = $1 AND order_keys @> $2::text[]`,
     [patientId, orderKeys],
-    { prepared: 'identity-linked-with-keys' },
+    { prepared: true },
   );
   return row?.person_id;
 }
@@ -359,7 +359,7 @@ export async function writeLink(tx: Queryable, w: LinkWrite): Promise<number> {
       reviews.map((r) => r.reason),
       reviews.map((r) => JSON.stringify(r.breakdown)),
     ],
-    { prepared: 'identity-write-link' },
+    { prepared: true },
   );
   return Number(row?.bumped ?? 0);
 }

@@ -24,7 +24,7 @@ export const personOrderKeys: OrderKeyResolver = async (m, tx) => {
        CROSS JOIN LATERAL unnest(p.order_keys) AS k
       LIMIT $2`,
     [own, MAX_KEYS, RELINK_LOCK],
-    { prepared: 'identity-person-order-keys' },
+    { prepared: true },
   );
   return [...new Set([...own, ...rows.map((r) => r.key)])];
 };

@@ -79,7 +79,7 @@ export async function attributePatient(
                               CASE WHEN jsonb_typeof(recs.gp) = 'array' THEN recs.gp ELSE '[]'::jsonb END) AS g
                       WHERE g->>'reference' LIKE 'Practitioner/%')`,
     [patientId],
-    { prepared: 'notify-attribute-patient' },
+    { prepared: true },
   );
   const records = rows.filter((r) => r.practitioner === null);
   records.sort((a, b) => (a.id === patientId ? -1 : b.id === patientId ? 1 : a.id.localeCompare(b.id)));

@@ -53,7 +53,7 @@ export async function readFocusVersion(tx: Queryable, focusRef: string): Promise
       ? `SELECT resource, deleted FROM fhir_resources WHERE resource_type = $1 AND id = $2`
       : `SELECT resource, deleted FROM fhir_resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
     version === undefined ? [type, id] : [type, id, Number(version)],
-    { prepared: version === undefined ? 'notice-read-focus-current' : 'notice-read-focus-version' },
+    { prepared: true },
   );
   return row === undefined || row.deleted ? undefined : row.resource;
 }
@@ -84,7 +84,7 @@ export async function readNoticeResources(
       `SELECT resource FROM fhir_resources
         WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND NOT deleted`,
       [wanted.map((w) => w.split('/')[0]), wanted.map((w) => w.split('/')[1])],
-      { prepared: 'notice-read-referenced' },
+      { prepared: true },
     );
     frontier = rows
       .map((r) => r.resource)

@@ -35,7 +35,7 @@ async function current(db: Queryable, type: string, id: string): Promise<JsonObj
   const [row] = await db.query<{ resource: JsonObject; deleted: boolean }>(
     `SELECT resource, deleted FROM fhir_resources WHERE resource_type = $1 AND id = $2`,
     [type, id],
-    { prepared: 'sender-read-current' },
+    { prepared: true },
   );
   return row === undefined || row.deleted ? undefined : row.resource;
 }
@@ -168,7 +168,7 @@ async function receiverOf(db: Queryable, endpointId: string): Promise<string | u
     `SELECT id FROM fhir_search_index
       WHERE resource_type = 'Organization' AND param = 'endpoint' AND reference = $1 LIMIT 1`,
     [`Endpoint/${endpointId}`],
-    { prepared: 'sender-receiver-organization' },
+    { prepared: true },
   );
   return row === undefined ? undefined : `Organization/${row.id}`;
 }

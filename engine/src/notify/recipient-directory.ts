@@ -64,7 +64,7 @@ async function readCurrent(tx: Queryable, type: string, ids: readonly string[]):
   return tx.query<ResourceRow>(
     `SELECT id, resource FROM fhir_resources WHERE resource_type = $1 AND id = ANY($2::text[]) AND NOT deleted`,
     [type, ids],
-    { prepared: 'recipients-read-current' },
+    { prepared: true },
   );
 }
 
@@ -106,7 +106,7 @@ export async function findRecipients(
           `SELECT DISTINCT id, value FROM fhir_search_index
             WHERE resource_type = 'Practitioner' AND param = 'identifier' AND system = $1 AND value = ANY($2::text[])`,
           [NPI_SYSTEM, npis],
-          { prepared: 'recipients-practitioners-by-npi' },
+          { prepared: true },
         );
   const npiOfPractitioner = new Map<string, string>(withNpi.map((r) => [`Practitioner/${r.id}`, r.value]));
   const practitionerRefs = [
@@ -121,7 +121,7 @@ export async function findRecipients(
         AND ((param = 'practitioner' AND reference = ANY($1::text[]))
           OR (param = 'practitioner-identifier' AND system = $2 AND value = ANY($3::text[])))`,
     [practitionerRefs, NPI_SYSTEM, npis],
-    { prepared: 'recipients-roles' },
+    { prepared: true },
   );
   const roles = await readCurrent(tx, 'PractitionerRole', [
     ...new Set([...roleIds.map((r) => r.id), ...idsOf(directRefs, 'PractitionerRole')]),

@@ -173,7 +173,7 @@ export async function matchedMembersOf(tx: Queryable, personId: string): Promise
       WHERE status = 'matched' AND person_id IN (SELECT id FROM persons)
       ORDER BY roster, row_number`,
     [personId],
-    { prepared: 'roster-matched-members' },
+    { prepared: true },
   );
   return rows.map(toMember);
 }
@@ -191,7 +191,7 @@ export async function unmatchedMembersByKeys(
   const rows = await tx.query<MemberRow>(
     `SELECT ${COLUMNS} FROM roster_members WHERE status = 'unmatched' AND block_keys && $1::text[]`,
     [keys],
-    { prepared: 'roster-unmatched-by-keys' },
+    { prepared: true },
   );
   return rows.map(toMember).sort((a, b) => a.roster.localeCompare(b.roster) || a.row - b.row);
 }

@@ -26,7 +26,7 @@ export async function activeSubscriptions(tx: Queryable): Promise<ActiveSubscrip
     `SELECT id, resource FROM fhir_resources
       WHERE resource_type = 'Subscription' AND NOT deleted AND resource->>'status' = 'active'`,
     [],
-    { prepared: 'subscriptions-active' },
+    { prepared: true },
   );
   const out: ActiveSubscription[] = [];
   for (const r of rows) {

@@ -227,7 +227,7 @@ async function readLocationPlaces(
      )
      SELECT id, resource FROM chain`,
     [ids, MAX_LOCATION_DEPTH],
-    { prepared: 'process-location-places' },
+    { prepared: true },
   );
   return locationPlaces(new Map(rows.map((r) => [`Location/${r.id}`, r.resource])));
 }

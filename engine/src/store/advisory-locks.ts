@@ -23,6 +23,6 @@ export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<
   await tx.query(
     `SELECT pg_advisory_xact_lock(a, b) FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS k(a, b, n) ORDER BY n`,
     [ids.map((i) => i[0]), ids.map((i) => i[1])],
-    { prepared: 'advisory-lock-keys' },
+    { prepared: true },
   );
 }

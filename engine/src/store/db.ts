@@ -4,6 +4,7 @@
  * directory is locked while open (data-dir-lock.ts): one engine per directory.
  */
 import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { setPriority } from 'node:os';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
@@ -14,11 +15,12 @@ import { lockDataDir } from './data-dir-lock';
 /** How to run one statement. */
 export interface QueryOptions {
   /**
-   * Prepare it under this name on each PostgreSQL connection, so later runs skip parsing and
-   * planning (ignored by the embedded store). For hot statements whose plan does not depend on
-   * their values; one name per SQL text.
+   * Prepare it once per PostgreSQL session, so later runs skip parsing and planning (ignored by
+   * the embedded store). Its name is derived from the SQL text (`preparedName`), so one name is
+   * never given two texts. For hot statements of a fixed text; not for a text built from values,
+   * which would leave a statement per value on every session.
    */
-  readonly prepared?: string;
+  readonly prepared?: boolean;
   /**
    * A tighter bound than the pool's timeout, for a caller that already spent part of its budget
    * (a message that waited for an earlier group insert). Used only when smaller.
@@ -323,16 +325,32 @@ function statement(
   sql: string,
   params: readonly unknown[] | undefined,
   timeoutMs: number | undefined,
-  prepared?: string,
+  prepared?: boolean,
 ): pg.QueryConfig {
   const config: pg.QueryConfig & { query_timeout?: number } = {
     text: sql,
-    ...(prepared !== undefined ? { name: prepared } : {}),
+    ...(prepared === true ? { name: preparedName(sql) } : {}),
     ...(params !== undefined ? { values: params as unknown[] } : {}),
     ...(timeoutMs !== undefined ? { query_timeout: timeoutMs } : {}),
   };
   return config;
 }
+
+/**
+ * The session-wide name of a prepared statement: a digest of its text. pg refuses a name it has
+ * prepared for another text, and a name that follows the text cannot be given two.
+ */
+export function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `s_${createHash('sha256').update(sql).digest('base64url').slice(0, 24)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+/** Digested once per text: the prepared texts are the code's fixed statements, a few dozen. */
+const preparedNames = new Map<string, string>();
 
 /** pg's own timeouts, which carry no code. */
 const PG_TIMEOUT =

@@ -63,7 +63,7 @@ export async function lockCurrent(
     `SELECT version_id, event_time, deleted, content_hash, resource FROM fhir_resources
      WHERE resource_type = $1 AND id = $2 FOR UPDATE`,
     [type, id],
-    { prepared: 'fhir-lock-current' },
+    { prepared: true },
   );
   return row === undefined ? undefined : toCurrent(row);
 }
@@ -98,7 +98,7 @@ export async function readCurrentMany(
     `SELECT resource_type, id, version_id, event_time, deleted, content_hash, resource FROM fhir_resources
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [keys.map((k) => k.type), keys.map((k) => k.id)],
-    { prepared: 'fhir-read-current-many' },
+    { prepared: true },
   );
   return currentMap(rows);
 }
@@ -117,7 +117,7 @@ export async function lockCurrentMany(
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
       ORDER BY resource_type, id FOR UPDATE`,
     [keys.map((k) => k.type), keys.map((k) => k.id)],
-    { prepared: 'fhir-lock-current-many' },
+    { prepared: true },
   );
   return currentMap(rows);
 }
@@ -217,7 +217,7 @@ async function writeRow(tx: Queryable, row: VersionRow): Promise<boolean> {
       v.messageId,
       row.index,
     ],
-    { prepared: row.first ? 'fhir-write-first-version' : 'fhir-write-next-version' },
+    { prepared: true },
   );
   return written.length > 0;
 }
@@ -268,7 +268,7 @@ export async function writeVersionRows(tx: Queryable, rows: readonly VersionRow[
               date_start timestamptz, date_end timestamptz, reference text))
      SELECT resource_type, id FROM cur`,
     [param],
-    { prepared: 'fhir-write-versions' },
+    { prepared: true },
   );
   return new Set(written.map((r) => `${r.resource_type}/${r.id}`));
 }
@@ -296,6 +296,6 @@ export async function advanceEventTime(
   await tx.query(
     'UPDATE fhir_resources SET event_time = $3 WHERE resource_type = $1 AND id = $2 AND event_time < $3',
     [type, id, eventTime],
-    { prepared: 'fhir-advance-event-time' },
+    { prepared: true },
   );
 }

@@ -419,7 +419,7 @@ export async function finishMessage(db: Queryable, id: string, o: MessageOutcome
       o.synchronousCommit === false ? 'off' : 'on',
       o.status === 'failed' ? (errorKeyOfError(o.error) ?? null) : null,
     ],
-    { prepared: 'message-finish' },
+    { prepared: true },
   );
 }
 

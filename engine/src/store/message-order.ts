@@ -38,7 +38,7 @@ export async function readOrderHead(tx: Queryable, id: string): Promise<OrderHea
     patient_key: string | null;
     order_keys: string[] | null;
   }>(`SELECT status, sending_facility, patient_key, order_keys FROM messages WHERE id = $1`, [id], {
-    prepared: 'order-read-head',
+    prepared: true,
   });
   return row === undefined
     ? undefined
@@ -65,7 +65,7 @@ export async function lockMessageInTurn(
                  AND (e.patient_key = ANY($2::text[]) OR e.order_keys && $2::text[])) AS wait_for_earlier
        FROM messages m WHERE m.id = $1 FOR UPDATE OF m`,
     [id, keys],
-    { prepared: 'order-lock-in-turn' },
+    { prepared: true },
   );
   return row === undefined
     ? undefined
@@ -123,7 +123,7 @@ export async function takeParkedSuccessors(tx: Queryable, keys: readonly string[
           AND parked
         RETURNING id::text AS id, ${JOB_STAMP_SQL} AS stamp, park_count`,
       [[key]],
-      { prepared: 'order-take-parked' },
+      { prepared: true },
     );
     for (const r of rows) out.set(r.id, { id: r.id, stamp: r.stamp, parkCount: r.park_count });
   }

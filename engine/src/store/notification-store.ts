@@ -152,7 +152,7 @@ export async function insertNotices(
         })),
       ),
     ],
-    { prepared: 'notices-insert' },
+    { prepared: true },
   );
   return rows.filter((r) => r.status === 'pending').map(({ id, stamp, round }) => ({ id, stamp, round }));
 }
@@ -167,7 +167,7 @@ export async function markNoticesQueued(db: Queryable, ids: readonly string[]): 
   await db.query(
     `WITH ${ASYNC_COMMIT_SQL} UPDATE notifications SET queued_at = now() FROM commit_mode WHERE id = ANY($1::bigint[])`,
     [ids],
-    { prepared: 'notices-mark-queued' },
+    { prepared: true },
   );
 }
 
@@ -208,7 +208,7 @@ export async function readNotice(db: Queryable, id: string): Promise<NoticeRow |
   const [r] = await db.query<Row>(
     `SELECT ${COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id WHERE n.id = $1`,
     [id],
-    { prepared: 'notice-read' },
+    { prepared: true },
   );
   return r === undefined ? undefined : toRow(r);
 }
@@ -251,7 +251,7 @@ export async function recordAttempt(db: Queryable, id: string, a: AttemptRecord)
       a.latencyMs ?? null,
       a.outcome,
     ],
-    { prepared: 'notice-record-attempt' },
+    { prepared: true },
   );
   return rows.length > 0;
 }

@@ -53,7 +53,7 @@ export async function insertOutboxEvents(
      ON CONFLICT (event_key) DO NOTHING
      RETURNING ${REF_COLUMNS}`,
     [messageId, JSON.stringify(events)],
-    { prepared: 'outbox-insert' },
+    { prepared: true },
   );
 }
 
@@ -75,7 +75,7 @@ export async function markRelayed(db: Queryable, ids: readonly string[]): Promis
      UPDATE outbox SET relayed_at = now() FROM commit_mode
       WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED)`,
     [ids],
-    { prepared: 'outbox-mark-relayed' },
+    { prepared: true },
   );
 }
 
@@ -118,7 +118,7 @@ export async function lockOutboxRow(tx: Queryable, id: string): Promise<OutboxRo
             created_at
        FROM outbox WHERE id = $1 FOR UPDATE`,
     [id],
-    { prepared: 'outbox-lock-row' },
+    { prepared: true },
   );
   if (r === undefined) return undefined;
   return {
@@ -151,6 +151,6 @@ export async function finishOutboxRow(
        relayed_at = coalesce(relayed_at, now())
      WHERE id = $1`,
     [id, status, detail === undefined ? null : JSON.stringify(detail)],
-    { prepared: 'outbox-finish-row' },
+    { prepared: true },
   );
 }
