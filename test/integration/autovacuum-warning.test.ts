@@ -3,27 +3,15 @@
  * table statistics that nothing then gathers. Checked against the server it runs on, whichever
  * way that server is set (this build machine has autovacuum off).
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { autovacuumIsOff } from '../../engine/src/store/planner-statistics';
 import { startTestEngine, type TestEngine } from '../helpers/test-engine';
+import { capturingLogger } from '../helpers/capturing-logger';
 
 const engines: TestEngine[] = [];
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.destroy()));
 });
-
-function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 describe('autovacuum at start', () => {
   it('is reported when, and only when, the server has it off', async () => {

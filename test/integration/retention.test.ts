@@ -10,8 +10,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../engine/src/config/schema';
 import { startEngine, type RunningEngine } from '../../engine/src/engine';
@@ -21,6 +19,7 @@ import { archiveMessage, archiveRejected } from '../../engine/src/store/message-
 import { adtMessage, MllpTestClient } from '../helpers/mllp-test-client';
 import { TEST_REDIS_URL, uniqueName } from '../helpers/test-db';
 import { freePort, obliterateQueue, startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine';
+import { capturingLogger } from '../helpers/capturing-logger';
 
 /** A lab result (the golden ORU example) as RT-O3. */
 const ORU = readFileSync('mappings/tests/oru-r01.hl7', 'utf8')
@@ -86,18 +85,6 @@ async function written(
 
 async function exists(engine: RunningEngine, sql: string, params: unknown[]): Promise<boolean> {
   return (await engine.db.query(sql, params)).length > 0;
-}
-
-/** A logger whose lines the test reads. */
-function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
 }
 
 /** Seeds old and new traffic, purges, and checks what went and what stayed. */
