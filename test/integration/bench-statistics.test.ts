@@ -3,7 +3,7 @@
  * engine's tables by then: every table of that schema, and nothing of anyone else's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settleStatistics } from '../../engine/src/cli/bench/bench-target';
+import { analyzeSchema } from '../../engine/src/store/planner-statistics';
 import { createTestDb, type TestDb } from '../helpers/test-db';
 
 let bench: TestDb;
@@ -24,10 +24,10 @@ async function analyzed(t: TestDb): Promise<{ analyzed: number; tables: number }
   return row ?? { analyzed: 0, tables: 0 };
 }
 
-describe('settleStatistics', () => {
+describe('analyzeSchema', () => {
   it("analyzes every table of the bench's schema and no other", async () => {
     expect((await analyzed(bench)).analyzed).toBe(0);
-    await settleStatistics(bench.db);
+    await analyzeSchema(bench.db);
     const mine = await analyzed(bench);
     expect(mine.tables).toBeGreaterThan(10);
     expect(mine.analyzed).toBe(mine.tables);

@@ -15,7 +15,7 @@ import { NOTIFY_QUEUE } from '../../queue/notify-queue';
 import { PROCESS_QUEUE, type ProcessJobData } from '../../queue/process-queue';
 import { REPLAY_QUEUE } from '../../queue/replay-queue';
 import { createRedis } from '../../queue/redis-connection';
-import { openDb, type Queryable } from '../../store/db';
+import { openDb } from '../../store/db';
 import { startEngineProcess } from '../engine-process';
 import { startWorkerProcess } from '../worker-process';
 import { startFloorServer } from './floor-server';
@@ -204,21 +204,6 @@ async function removeBenchState(env: BenchEnv, name: string): Promise<void> {
   } finally {
     await db.close();
   }
-}
-
-/**
- * Gathers planner statistics for every table of the bench's schema, as autovacuum does for a live
- * engine within its first minute (`autovacuum_naptime`). A benchmark's schema is seconds old:
- * without this, PostgreSQL plans for the empty tables the migrations made (a sequential scan of
- * `fhir_resources` for each lookup by key), keeps those plans for the pool's sessions, and the
- * run measures a database no deployment runs for long.
- * @param db - the engine's database; its search path is the bench's schema.
- */
-export async function settleStatistics(db: Queryable): Promise<void> {
-  const tables = await db.query<{ name: string }>(
-    `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`,
-  );
-  if (tables.length > 0) await db.exec(`ANALYZE ${tables.map((t) => t.name).join(', ')}`);
 }
 
 /**

@@ -17,7 +17,8 @@ import {
 import { PRACTICE_REGISTRATION_SCOPE, registerPractice } from './bench-practice';
 import type { TargetCheck } from './bench-report';
 import { createBenchSystemClient } from './bench-system-client';
-import { settleStatistics, startBenchTarget, type BenchEnv } from './bench-target';
+import { analyzeSchema } from '../../store/planner-statistics';
+import { startBenchTarget, type BenchEnv } from './bench-target';
 import { readMissingStates, summarizeMissing, type MissingNotices } from './missing-notices';
 import { readStageBreakdown, type StageBreakdown, type TimedNotice } from './notify-stage-breakdown';
 import { sendPacedA01s, type SentAdmission } from './paced-a01-sender';
@@ -178,7 +179,7 @@ export async function benchNotify(env: BenchEnv, o: NotifyBenchOptions): Promise
         runId: `w${randomBytes(3).toString('hex')}`,
       });
       await awaitNotices(receiver, warmUp.admissions, 30_000);
-      await settleStatistics(engine.db);
+      await analyzeSchema(engine.db);
 
       const runId = randomBytes(4).toString('hex');
       o.log(
