@@ -50,6 +50,8 @@ interface BenchSizes {
   readonly identityPeople: number;
   readonly identityHeldOut: number;
   readonly notifySeconds: number;
+  /** A01s of the notify part's drain phase (processing capacity and cost per admission). */
+  readonly notifyDrain: number;
   /** Messages seeded for the archive-search part. */
   readonly archiveRows: number;
   /** Archived messages the dry-run part maps. */
@@ -101,6 +103,7 @@ function readSizes(argv: readonly string[]): {
         identityPeople: 4_000,
         identityHeldOut: 500,
         notifySeconds: 10,
+        notifyDrain: 500,
         archiveRows: 100_000,
         dryRunMessages: 1_000,
       }
@@ -116,6 +119,7 @@ function readSizes(argv: readonly string[]): {
         identityPeople: 40_800,
         identityHeldOut: 2_000,
         notifySeconds: 60,
+        notifyDrain: 2000,
         archiveRows: 1_000_000,
         dryRunMessages: 10_000,
       };
@@ -263,7 +267,7 @@ async function main(): Promise<void> {
   let notify: NotifyBenchResult | undefined;
   if (parts.has('notify')) {
     log('notification latency benchmark');
-    notify = await benchNotify(env, { seconds: sizes.notifySeconds, log });
+    notify = await benchNotify(env, { seconds: sizes.notifySeconds, drainCount: sizes.notifyDrain, log });
   }
   let app: AppBenchResult | undefined;
   if (parts.has('app')) {

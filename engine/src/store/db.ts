@@ -96,7 +96,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
 }
 
 /** True when the server named by `url` is this host (loopback or a Unix socket). */
-function isLocalServer(url: string): boolean {
+export function isLocalServer(url: string): boolean {
   try {
     const host = new URL(url).hostname;
     return (

@@ -33,6 +33,8 @@ export interface BenchTarget {
   readonly engine?: RunningEngine;
   /** The engine's process when it runs in a child of its own (`ingestProcess`). */
   readonly pid?: number;
+  /** The worker child (processing, notify, delivery), when the engine runs one. */
+  readonly workerPid?: number;
   /** Jobs not yet finished (waiting, delayed, prioritized, active). */
   pendingJobs(): Promise<number>;
   /** Stops the server, obliterates its queue and drops its schema. */
@@ -71,6 +73,7 @@ export async function startBenchTarget(
   let port: number;
   let queue: Queue<ProcessJobData>;
   let engine: RunningEngine | undefined;
+  let workerPid: number | undefined;
   if (kind === 'engine') {
     // A system token's audience is PUBLIC_URL, so the HTTP port must be known before the start.
     const httpPort = options.http === true ? await freeLoopbackPort() : 0;
@@ -111,6 +114,7 @@ export async function startBenchTarget(
       options.workers !== false
         ? await startWorkerProcess({ env: { ...process.env, ...settings } })
         : undefined;
+    workerPid = workerProcess?.pid;
     ({ queue } = running);
     port = running.mllpPort;
     stopServer = async () => {
@@ -131,6 +135,7 @@ export async function startBenchTarget(
     kind,
     port,
     ...(engine !== undefined ? { engine } : {}),
+    ...(workerPid !== undefined ? { workerPid } : {}),
     pendingJobs: () => countPending(queue),
     async close() {
       await stopServer();

@@ -18,6 +18,7 @@ import { PRACTICE_REGISTRATION_SCOPE, registerPractice } from './bench-practice'
 import type { TargetCheck } from './bench-report';
 import { createBenchSystemClient } from './bench-system-client';
 import { analyzeSchema } from '../../store/planner-statistics';
+import { measureDrainCost, type DrainCost } from './drain-cost';
 import { startBenchTarget, type BenchEnv } from './bench-target';
 import { readMissingStates, summarizeMissing, type MissingNotices } from './missing-notices';
 import { readStageBreakdown, type StageBreakdown, type TimedNotice } from './notify-stage-breakdown';
@@ -32,6 +33,8 @@ export interface NotifyBenchOptions {
   readonly connections?: number;
   /** How long to wait after the last ACK for notices still on their way. @defaultValue 60000 */
   readonly waitMs?: number;
+  /** A01s of the drain phase (drain-cost.ts) after the run; 0 skips it. @defaultValue 2000 */
+  readonly drainCount?: number;
   readonly log: (line: string) => void;
 }
 
@@ -69,6 +72,8 @@ export interface NotifyBenchResult {
   readonly backlog: { readonly peak: StageBacklog; readonly mean: StageBacklog; readonly samples: number };
   readonly stages: StageBreakdown;
   readonly sendErrors: readonly string[];
+  /** Processing capacity and cost per admission, measured after the run (drain-cost.ts). */
+  readonly drain?: DrainCost;
 }
 
 /** Admissions untimed before the run: the first mapping, pool connections, the HTTP agent. */
@@ -215,6 +220,18 @@ export async function benchNotify(env: BenchEnv, o: NotifyBenchOptions): Promise
       const accepted = sent.admissions.filter((a) => a.code === 'AA').length;
       const stages = await readStageBreakdown(engine.db, counted.timed, `NB-${runId}-`);
       const { timed: _timed, missing: _missing, lastArrival, ...counts } = counted;
+      const drainCount = o.drainCount ?? 2000;
+      let drain: DrainCost | undefined;
+      if (drainCount > 0) {
+        o.log(`  notify: drain phase, ${drainCount} A01s queued with processing paused, then released`);
+        drain = await measureDrainCost({
+          engine,
+          port: target.port,
+          receiver,
+          workerPid: target.workerPid,
+          count: drainCount,
+        });
+      }
       return {
         ratePerSec,
         connections,
@@ -230,6 +247,7 @@ export async function benchNotify(env: BenchEnv, o: NotifyBenchOptions): Promise
         backlog,
         stages,
         sendErrors: sent.errors,
+        ...(drain !== undefined ? { drain } : {}),
       };
     } finally {
       await target.close();
@@ -309,6 +327,22 @@ export function formatNotify(r: NotifyBenchResult): string[] {
         `    ${s.name.padEnd(48)} ${s.p50Ms.toFixed(1).padStart(7)} ${s.p99Ms.toFixed(1).padStart(7)} ${s.maxMs.toFixed(1).padStart(7)}`,
     ),
   ];
+  if (r.drain !== undefined) lines.push(...formatDrain(r.drain));
   if (r.sendErrors.length > 0) lines.push(`  send errors: ${r.sendErrors.join('; ')}`);
   return lines;
+}
+
+/** The drain phase's lines: capacity, then what one admission cost. */
+function formatDrain(d: DrainCost): string[] {
+  const ms = (x: number | undefined): string => (x === undefined ? 'n/a' : `${x.toFixed(2)} ms`);
+  const cpu = [d.workerMs, d.postgresMs, d.redisMs];
+  const total = cpu.every((x) => x !== undefined) ? cpu.reduce<number>((a, b) => a + (b ?? 0), 0) : undefined;
+  const wal =
+    d.walBytes === undefined
+      ? 'WAL n/a'
+      : `WAL ${(d.walBytes / 1024).toFixed(1)} KB in ${d.walRecords?.toFixed(0) ?? '?'} records, ${d.walSyncs?.toFixed(2) ?? '?'} flushes`;
+  return [
+    `  drain: ${d.count} A01s queued with processing paused, ${d.delivered} notices delivered in ${d.seconds.toFixed(1)} s = ${d.perSec.toFixed(1)} A01/s (processing capacity with ingest idle)`,
+    `  per A01: CPU worker ${ms(d.workerMs)}, PostgreSQL ${ms(d.postgresMs)}, Redis ${ms(d.redisMs)}, in all ${ms(total)}; ${wal}`,
+  ];
 }
