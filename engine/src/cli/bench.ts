@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: how fast the engine accepts HL7 over MLLP on this machine (real PostgreSQL and
- * Redis), next to a floor server that only archives, queues and ACKs; ACK latency at 1,000 msg/s;
+ * Redis), next to a floor server that only archives, queues and ACKs (and, as a control, that floor
+ * again with an engine's worker processing a backlog beside it); ACK latency at 1,000 msg/s;
  * the engine's memory with a large backlog; and identity linking's accuracy and speed on a
  * synthetic population; and how long a PCP waits for an admission notice at 200 ADT/s; and the
  * SMART app's first render of a 500-event timeline and its bundle size; and archive search p50/p95
@@ -36,6 +37,7 @@ import {
 } from './bench/archive-search-bench';
 import { benchDryRun, formatDryRun, type DryRunBenchResult } from './bench/dry-run-bench';
 import { runLoadPhase, type LoadResult } from './bench/load-runner';
+import { measureFloorBesideProcessing } from './bench/floor-beside-processing';
 import { benchNotify, formatNotify, notifyTargets, type NotifyBenchResult } from './bench/notify-bench';
 import { currentRss, startRssSampler } from './bench/rss-sampler';
 
@@ -45,6 +47,8 @@ interface BenchSizes {
   readonly eight: number;
   readonly pacedSeconds: number;
   readonly backlog: number;
+  /** Messages queued for the worker that runs beside the floor's control phases. */
+  readonly besideBacklog: number;
   readonly backlogMaxSeconds: number;
   readonly drainMs: number;
   readonly identityPeople: number;
@@ -98,6 +102,7 @@ function readSizes(argv: readonly string[]): {
         eight: 1500,
         pacedSeconds: 3,
         backlog: backlog ?? 5000,
+        besideBacklog: 1000,
         backlogMaxSeconds: 300,
         drainMs: 15_000,
         identityPeople: 4_000,
@@ -113,6 +118,7 @@ function readSizes(argv: readonly string[]): {
         eight: 12_000,
         pacedSeconds: 10,
         backlog: backlog ?? 100_000,
+        besideBacklog: 4000,
         backlogMaxSeconds: 1800,
         drainMs: 120_000,
         // About 2.5 records a person: 100,000 records, 2,000 of them held out for per-message timing.
@@ -240,6 +246,7 @@ async function main(): Promise<void> {
   );
   const rows: ThroughputRow[] = [];
   let backlog: BacklogResult | undefined;
+  let besideBacklogLeft: number | undefined;
   if (parts.has('mllp')) {
     // The backlog run goes first, while this process holds nothing but the engine under test.
     const measured = await measureBacklog(env, sizes);
@@ -253,6 +260,16 @@ async function main(): Promise<void> {
       }
     }
     rows.push(measured.row);
+    const beside = await measureFloorBesideProcessing(
+      env,
+      { warmup: sizes.warmup, one: sizes.one, eight: sizes.eight, backlog: sizes.besideBacklog },
+      log,
+    );
+    rows.push(
+      toRow('floor-beside-processing', 'one-connection', beside.one, 0, 1),
+      toRow('floor-beside-processing', 'eight-connections', beside.eight, 0, 8),
+    );
+    besideBacklogLeft = beside.backlogLeft;
   }
   const mapping = parts.has('mllp') ? await loadMappingRows() : [];
   let identity: IdentityBenchResult | undefined;
@@ -298,6 +315,7 @@ async function main(): Promise<void> {
     },
     rows,
     ...(backlog !== undefined ? { backlog } : {}),
+    ...(besideBacklogLeft !== undefined ? { besideBacklogLeft } : {}),
     mapping,
     ...(identity !== undefined ? { identity, identityLines: formatIdentity(identity) } : {}),
     ...(notify !== undefined ? { notify, notifyLines: formatNotify(notify) } : {}),

@@ -16,8 +16,12 @@ export interface BenchRow {
 
 /** One MLLP load phase against one server. */
 export interface ThroughputRow {
-  /** `engine-no-workers`: the backlog run, ingest without mapping workers sharing the CPUs. */
-  readonly server: 'engine' | 'floor' | 'engine-no-workers';
+  /**
+   * `engine-no-workers`: the backlog run, ingest without mapping workers sharing the CPUs.
+   * `floor-beside-processing`: the floor while an engine's worker processes a backlog on the
+   * same CPUs (floor-beside-processing.ts), the control for the engine/floor ratio.
+   */
+  readonly server: 'engine' | 'floor' | 'engine-no-workers' | 'floor-beside-processing';
   readonly phase: 'one-connection' | 'eight-connections' | 'paced-1000';
   readonly connections: number;
   /** 0 = unpaced. */
@@ -55,6 +59,8 @@ export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly node: string; readonly platform: string };
   readonly rows: readonly ThroughputRow[];
   readonly backlog?: BacklogResult;
+  /** Jobs the worker beside the floor still had when the control's phases ended (0: it ran dry). */
+  readonly besideBacklogLeft?: number;
   readonly mapping: readonly BenchRow[];
   /** The identity section's lines (identity-bench.ts renders them), when it ran. */
   readonly identityLines?: readonly string[];
@@ -130,6 +136,33 @@ export function evaluateTargets(
 }
 
 /**
+ * What the control says: the share of the floor's throughput the floor itself keeps with
+ * processing beside it, next to the engine's share, per phase.
+ */
+function besideProcessingLines(r: BenchResults): string[] {
+  const rate = (server: ThroughputRow['server'], phase: ThroughputRow['phase']): number | undefined =>
+    r.rows.find((t) => t.server === server && t.phase === phase)?.msgPerSec;
+  const shares: string[] = [];
+  for (const [phase, label] of [
+    ['one-connection', '1 connection'],
+    ['eight-connections', '8 connections'],
+  ] as const) {
+    const floor = rate('floor', phase);
+    const beside = rate('floor-beside-processing', phase);
+    const engine = rate('engine', phase);
+    if (floor === undefined || beside === undefined || floor <= 0) continue;
+    const pct = (x: number): string => `${((x / floor) * 100).toFixed(0)}%`;
+    shares.push(`${label}: floor ${pct(beside)}${engine !== undefined ? `, engine ${pct(engine)}` : ''}`);
+  }
+  if (shares.length === 0) return [];
+  const dry =
+    r.besideBacklogLeft === 0
+      ? ' (the worker beside it ran out of work before the phases ended: a lower bound)'
+      : '';
+  return ['', `with processing running, share of the floor alone kept: ${shares.join('; ')}${dry}`];
+}
+
+/**
  * Renders the results as aligned text tables.
  * @param r - everything measured.
  */
@@ -142,7 +175,12 @@ export function formatBenchTable(r: BenchResults): string {
     lines.push(row(['MLLP ingest', 'accepted', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'not AA'], w));
   }
   for (const t of r.rows) {
-    const server = t.server === 'engine-no-workers' ? 'engine, workers off' : t.server;
+    const server =
+      t.server === 'engine-no-workers'
+        ? 'engine, workers off'
+        : t.server === 'floor-beside-processing'
+          ? 'floor beside processing'
+          : t.server;
     const label = `${server} ${t.phase === 'paced-1000' ? `paced ${t.rate}/s` : 'unpaced'}, ${t.connections} conn`;
     lines.push(
       row(
@@ -159,6 +197,7 @@ export function formatBenchTable(r: BenchResults): string {
       ),
     );
   }
+  lines.push(...besideProcessingLines(r));
   if (r.backlog !== undefined) {
     const b = r.backlog;
     lines.push(
