@@ -17,6 +17,7 @@ import { mappingVersions } from './012-mapping-versions';
 import { messageSearch } from './013-message-search';
 import { operationsIndexes } from './014-operations-indexes';
 import { parkedMessages } from './015-parked-messages';
+import { searchIndexPartial } from './016-search-index-partial';
 import type { Migration } from './migration';
 
 export type { Migration };
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   messageSearch,
   operationsIndexes,
   parkedMessages,
+  searchIndexPartial,
 ];
