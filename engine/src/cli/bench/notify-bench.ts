@@ -31,8 +31,13 @@ export interface NotifyBenchOptions {
   readonly ratePerSec?: number;
   /** @defaultValue 4 */
   readonly connections?: number;
-  /** How long to wait after the last ACK for notices still on their way. @defaultValue 60000 */
+  /**
+   * How long to wait after the last ACK for notices still on their way, at most; the wait ends
+   * sooner once every notice is in, or when none has arrived for `quietMs`. @defaultValue 900000
+   */
   readonly waitMs?: number;
+  /** @defaultValue 30000 */
+  readonly quietMs?: number;
   /** A01s of the drain phase (drain-cost.ts) after the run; 0 skips it. @defaultValue 2000 */
   readonly drainCount?: number;
   readonly log: (line: string) => void;
@@ -91,22 +96,31 @@ function arrivalsByVisit(notices: readonly ArrivedNotice[]): Map<string, Arrived
   return byVisit;
 }
 
-/** Waits until every AA'd admission has a notice, or `maxMs` passes. */
+/**
+ * Waits until every AA'd admission has a notice, or `maxMs` passes, or (when `quietMs` is given)
+ * no notice has arrived for that long: an engine behind the run but still delivering is waited
+ * for, so a notice counted as lost was not merely late.
+ */
 async function awaitNotices(
   receiver: BenchNoticeReceiver,
   admissions: readonly SentAdmission[],
   maxMs: number,
+  quietMs?: number,
 ): Promise<void> {
   const expected = new Set(admissions.filter((a) => a.code === 'AA').map((a) => a.visit));
   const seen = new Set<string>();
   let read = 0;
-  const deadline = performance.now() + maxMs;
+  let lastProgress = performance.now();
+  const deadline = lastProgress + maxMs;
   while (performance.now() < deadline) {
+    const before = seen.size;
     for (; read < receiver.notices.length; read++) {
       const visit = receiver.notices[read]?.visit;
       if (visit !== undefined && expected.has(visit)) seen.add(visit);
     }
     if (seen.size >= expected.size) return;
+    if (seen.size > before) lastProgress = performance.now();
+    else if (quietMs !== undefined && performance.now() - lastProgress > quietMs) return;
     await sleep(100);
   }
 }
@@ -162,7 +176,8 @@ function tally(
 export async function benchNotify(env: BenchEnv, o: NotifyBenchOptions): Promise<NotifyBenchResult> {
   const ratePerSec = o.ratePerSec ?? 200;
   const connections = o.connections ?? 4;
-  const waitMs = o.waitMs ?? 60_000;
+  const waitMs = o.waitMs ?? 900_000;
+  const quietMs = o.quietMs ?? 30_000;
   const client = await createBenchSystemClient(PRACTICE_REGISTRATION_SCOPE);
   const receiver = await startBenchNoticeReceiver();
   try {
@@ -205,8 +220,11 @@ export async function benchNotify(env: BenchEnv, o: NotifyBenchOptions): Promise
         runId,
       });
       const lastAck = sent.admissions.reduce((m, a) => Math.max(m, a.ackAt ?? 0), 0);
-      o.log(`  notify: sent ${sent.admissions.length}; waiting up to ${waitMs / 1000} s for notices`);
-      await awaitNotices(receiver, sent.admissions, waitMs);
+      o.log(
+        `  notify: sent ${sent.admissions.length}; waiting for every notice (at most ${waitMs / 1000} s, ` +
+          `or until none arrived for ${quietMs / 1000} s)`,
+      );
+      await awaitNotices(receiver, sent.admissions, waitMs, quietMs);
       // A repeat would come after the first copy: give one a moment to show before counting.
       await sleep(1000);
       const backlog = await sampler.stop();
