@@ -55,6 +55,8 @@ export interface BenchTargetOptions {
    * and no HTTP. @defaultValue false
    */
   readonly ingestProcess?: boolean;
+  /** Schema and queue prefix. @defaultValue `bench_` and random hex */
+  readonly name?: string;
 }
 
 /**
@@ -68,7 +70,26 @@ export async function startBenchTarget(
   env: BenchEnv,
   options: BenchTargetOptions = {},
 ): Promise<BenchTarget> {
-  const name = `bench_${randomBytes(5).toString('hex')}`;
+  const name = options.name ?? `bench_${randomBytes(5).toString('hex')}`;
+  // What started before a later step failed: stopped, and the schema and queues removed, so a
+  // benchmark that cannot start leaves nothing behind either.
+  const started: (() => Promise<void>)[] = [];
+  try {
+    return await startTarget(kind, env, options, name, started);
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    await removeBenchState(env, name).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startTarget(
+  kind: BenchTarget['kind'],
+  env: BenchEnv,
+  options: BenchTargetOptions,
+  name: string,
+  started: (() => Promise<void>)[],
+): Promise<BenchTarget> {
   let stopServer: () => Promise<void>;
   let port: number;
   let queue: Queue<ProcessJobData>;
@@ -109,6 +130,7 @@ export async function startBenchTarget(
       logger: createLogger('silent'),
       parts: { ingest: true, worker: false, http: options.http === true },
     });
+    started.push(() => running.stop());
     engine = running;
     const workerProcess =
       options.workers !== false
