@@ -4,6 +4,7 @@
  * which visit it is about (the Encounter's identifier), so the benchmark can match it to the A01.
  */
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 
 export interface ArrivedNotice {
@@ -82,4 +83,34 @@ export async function startBenchNoticeReceiver(): Promise<BenchNoticeReceiver> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Waits until a notice has arrived for every visit in `visits`, or `maxMs` passes, or (when
+ * `quietMs` is given) none of them has arrived for that long: an engine behind but still
+ * delivering is waited for, so a notice counted as lost was not merely late.
+ * @returns how many of the visits have a notice.
+ */
+export async function awaitVisits(
+  receiver: BenchNoticeReceiver,
+  visits: ReadonlySet<string>,
+  o: { readonly maxMs: number; readonly quietMs?: number },
+): Promise<number> {
+  const seen = new Set<string>();
+  let read = 0;
+  let lastProgress = performance.now();
+  const deadline = lastProgress + o.maxMs;
+  for (;;) {
+    const before = seen.size;
+    for (; read < receiver.notices.length; read++) {
+      const visit = receiver.notices[read]?.visit;
+      if (visit !== undefined && visits.has(visit)) seen.add(visit);
+    }
+    const now = performance.now();
+    if (seen.size >= visits.size || now >= deadline) return seen.size;
+    if (seen.size > before) lastProgress = now;
+    else if (o.quietMs !== undefined && now - lastProgress > o.quietMs) return seen.size;
+    // Short enough that the drain phase's timing is not the poll's.
+    await sleep(20);
+  }
 }

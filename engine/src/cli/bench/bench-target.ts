@@ -19,6 +19,7 @@ import { openDb } from '../../store/db';
 import { startEngineProcess } from '../engine-process';
 import { startWorkerProcess } from '../worker-process';
 import { startFloorServer } from './floor-server';
+import { unfinishedJobs } from './stage-backlog-sampler';
 
 export interface BenchEnv {
   readonly databaseUrl: string;
@@ -158,7 +159,7 @@ async function startTarget(
     port,
     ...(engine !== undefined ? { engine } : {}),
     ...(workerPid !== undefined ? { workerPid } : {}),
-    pendingJobs: () => countPending(queue),
+    pendingJobs: () => unfinishedJobs(queue),
     async close() {
       await stopServer();
       await removeBenchState(env, name);
@@ -183,18 +184,13 @@ async function startIngestProcess(
   return {
     port,
     pid: child.pid,
-    pendingJobs: () => countPending(queue),
+    pendingJobs: () => unfinishedJobs(queue),
     async stop() {
       await child.stop();
       await queue.close();
       redis.disconnect();
     },
   };
-}
-
-async function countPending(queue: Queue<ProcessJobData>): Promise<number> {
-  const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
-  return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 /** A port free on loopback right now. */

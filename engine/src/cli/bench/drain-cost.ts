@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningEngine } from '../../engine';
 import { isLocalServer } from '../../store/db';
-import type { BenchNoticeReceiver } from './bench-notice-receiver';
+import { awaitVisits, type BenchNoticeReceiver } from './bench-notice-receiver';
 import { sendPacedA01s } from './paced-a01-sender';
 import { commandCpuMs, procAvailable, processCpuMs } from './process-cpu';
+import { unfinishedJobs } from './stage-backlog-sampler';
 
 export interface DrainCostOptions {
   readonly engine: RunningEngine;
@@ -104,12 +105,10 @@ async function readCounters(o: DrainCostOptions, local: boolean): Promise<CostCo
 
 /** Jobs not yet finished in the process, notify and deliver queues. */
 async function pendingJobs(engine: RunningEngine): Promise<number> {
-  let total = 0;
-  for (const queue of [engine.queue, engine.notifyQueue, engine.deliverQueue]) {
-    const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
-    total += Object.values(counts).reduce((a, b) => a + b, 0);
-  }
-  return total;
+  const counts = await Promise.all(
+    [engine.queue, engine.notifyQueue, engine.deliverQueue].map(unfinishedJobs),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -149,22 +148,10 @@ export async function measureDrainCost(o: DrainCostOptions): Promise<DrainCost> 
   }
   // The archive and queue writes of the last ACKs settle before the first reading.
   await sleep(1000);
-  let read = o.receiver.notices.length;
-  let delivered = 0;
-  const countArrivals = (): void => {
-    for (; read < o.receiver.notices.length; read++) {
-      const visit = o.receiver.notices[read]?.visit;
-      if (visit !== undefined && visits.has(visit)) delivered++;
-    }
-  };
   const before = await readCounters(o, local);
   const started = performance.now();
   await o.engine.queue.resume();
-  const deadline = started + (o.maxDrainMs ?? 600_000);
-  while (delivered < o.count && performance.now() < deadline) {
-    await sleep(20);
-    countArrivals();
-  }
+  const delivered = await awaitVisits(o.receiver, visits, { maxMs: o.maxDrainMs ?? 600_000 });
   const seconds = (performance.now() - started) / 1000;
   const after = await readCounters(o, local);
   return costPerAdmission(before, after, { count: o.count, delivered, seconds });

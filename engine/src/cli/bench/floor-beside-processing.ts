@@ -45,7 +45,6 @@ export async function measureFloorBesideProcessing(
       rate: 0,
       count: sizes.backlog,
       seed: 'bench-beside-backlog',
-      maxSeconds: Math.max(60, sizes.backlog / 50),
     });
     if ((queued.ackCodes['AA'] ?? 0) !== sizes.backlog) {
       throw new Error(
@@ -55,14 +54,7 @@ export async function measureFloorBesideProcessing(
     const floor = await startBenchTarget('floor', env);
     try {
       const phase = (connections: number, count: number, seed: string): Promise<LoadResult> =>
-        runLoadPhase({
-          port: floor.port,
-          connections,
-          rate: 0,
-          count,
-          seed,
-          maxSeconds: Math.max(60, count / 50),
-        });
+        runLoadPhase({ port: floor.port, connections, rate: 0, count, seed });
       await phase(8, sizes.warmup, 'bench-beside-warmup');
       await engine.queue.resume();
       log(`  floor beside processing: 1 connection, ${sizes.one} messages`);

@@ -15,8 +15,11 @@ export interface LoadPhase {
   /** Messages per second in total; 0 = send, await ACK, send. */
   readonly rate: number;
   readonly count: number;
-  /** The phase is cut off after this long, whatever the count. */
-  readonly maxSeconds: number;
+  /**
+   * The phase is cut off after this long, whatever the count.
+   * @defaultValue 60 s, or a second for every 50 messages if that is longer
+   */
+  readonly maxSeconds?: number;
   readonly seed: string;
 }
 
@@ -27,6 +30,7 @@ export type LoadResult = SimulationResult & { readonly clean: boolean; readonly 
  * @param phase - target port, connections, rate, count and time bound.
  */
 export async function runLoadPhase(phase: LoadPhase): Promise<LoadResult> {
+  const maxSeconds = phase.maxSeconds ?? Math.max(60, phase.count / 50);
   const args = [
     ...['--import', 'tsx', 'engine/src/cli/simulate.ts', '--json', '--host', '127.0.0.1'],
     ...[
@@ -37,7 +41,7 @@ export async function runLoadPhase(phase: LoadPhase): Promise<LoadResult> {
       '--rate',
       String(phase.rate),
     ],
-    ...['--count', String(phase.count), '--timeout', String(phase.maxSeconds), '--report-every', '3600'],
+    ...['--count', String(phase.count), '--timeout', String(maxSeconds), '--report-every', '3600'],
     ...['--patients', String(Math.max(2000, phase.connections)), '--facilities', '3', '--seed', phase.seed],
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,7 +50,7 @@ export async function runLoadPhase(phase: LoadPhase): Promise<LoadResult> {
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   // The simulator stops itself at maxSeconds; this only catches a hung child.
-  const killer = setTimeout(() => child.kill('SIGKILL'), (phase.maxSeconds + 60) * 1000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), (maxSeconds + 60) * 1000);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (c: number | null) => resolve(c));

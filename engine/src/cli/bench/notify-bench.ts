@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { summarizeLatencies } from '../simulator/latency-stats';
 import { BENCH_PCP_NPI } from './bench-a01';
 import {
+  awaitVisits,
   startBenchNoticeReceiver,
   type ArrivedNotice,
   type BenchNoticeReceiver,
@@ -96,11 +97,7 @@ function arrivalsByVisit(notices: readonly ArrivedNotice[]): Map<string, Arrived
   return byVisit;
 }
 
-/**
- * Waits until every AA'd admission has a notice, or `maxMs` passes, or (when `quietMs` is given)
- * no notice has arrived for that long: an engine behind the run but still delivering is waited
- * for, so a notice counted as lost was not merely late.
- */
+/** Waits for the notices of the AA'd admissions (see awaitVisits). */
 async function awaitNotices(
   receiver: BenchNoticeReceiver,
   admissions: readonly SentAdmission[],
@@ -108,21 +105,7 @@ async function awaitNotices(
   quietMs?: number,
 ): Promise<void> {
   const expected = new Set(admissions.filter((a) => a.code === 'AA').map((a) => a.visit));
-  const seen = new Set<string>();
-  let read = 0;
-  let lastProgress = performance.now();
-  const deadline = lastProgress + maxMs;
-  while (performance.now() < deadline) {
-    const before = seen.size;
-    for (; read < receiver.notices.length; read++) {
-      const visit = receiver.notices[read]?.visit;
-      if (visit !== undefined && expected.has(visit)) seen.add(visit);
-    }
-    if (seen.size >= expected.size) return;
-    if (seen.size > before) lastProgress = performance.now();
-    else if (quietMs !== undefined && performance.now() - lastProgress > quietMs) return;
-    await sleep(100);
-  }
+  await awaitVisits(receiver, expected, { maxMs, ...(quietMs !== undefined ? { quietMs } : {}) });
 }
 
 /** Matches arrivals to admissions and counts what is missing or repeated. */

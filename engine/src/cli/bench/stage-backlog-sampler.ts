@@ -15,8 +15,8 @@ export interface StageBacklogSampler {
   stop(): Promise<{ readonly peak: StageBacklog; readonly mean: StageBacklog; readonly samples: number }>;
 }
 
-/** Jobs not yet finished: waiting, delayed, prioritized and active. */
-async function pending(queue: Queue): Promise<number> {
+/** Jobs of `queue` not yet finished: waiting, delayed, prioritized and active. */
+export async function unfinishedJobs(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
@@ -37,9 +37,9 @@ export function startStageBacklogSampler(
   let inFlight: Promise<void> = Promise.resolve();
   const sample = async (): Promise<void> => {
     const [p, n, d] = await Promise.all([
-      pending(queues.process),
-      pending(queues.notify),
-      pending(queues.deliver),
+      unfinishedJobs(queues.process),
+      unfinishedJobs(queues.notify),
+      unfinishedJobs(queues.deliver),
     ]);
     samples++;
     total.process += p;
