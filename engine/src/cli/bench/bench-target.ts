@@ -17,7 +17,7 @@ import { REPLAY_QUEUE } from '../../queue/replay-queue';
 import { createRedis } from '../../queue/redis-connection';
 import { openDb } from '../../store/db';
 import { startEngineProcess } from '../engine-process';
-import { startWorkerProcess } from '../worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../worker-process';
 import { startFloorServer } from './floor-server';
 import { unfinishedJobs } from './stage-backlog-sampler';
 
@@ -72,13 +72,10 @@ export async function startBenchTarget(
   options: BenchTargetOptions = {},
 ): Promise<BenchTarget> {
   const name = options.name ?? `bench_${randomBytes(5).toString('hex')}`;
-  // What started before a later step failed: stopped, and the schema and queues removed, so a
-  // benchmark that cannot start leaves nothing behind either.
-  const started: (() => Promise<void>)[] = [];
   try {
-    return await startTarget(kind, env, options, name, started);
+    return await startTarget(kind, env, options, name);
   } catch (err) {
-    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    // A benchmark that cannot start leaves nothing behind either.
     await removeBenchState(env, name).catch(() => undefined);
     throw err;
   }
@@ -89,7 +86,6 @@ async function startTarget(
   env: BenchEnv,
   options: BenchTargetOptions,
   name: string,
-  started: (() => Promise<void>)[],
 ): Promise<BenchTarget> {
   let stopServer: () => Promise<void>;
   let port: number;
@@ -131,12 +127,17 @@ async function startTarget(
       logger: createLogger('silent'),
       parts: { ingest: true, worker: false, http: options.http === true },
     });
-    started.push(() => running.stop());
     engine = running;
-    const workerProcess =
-      options.workers !== false
-        ? await startWorkerProcess({ env: { ...process.env, ...settings } })
-        : undefined;
+    let workerProcess: WorkerProcess | undefined;
+    try {
+      workerProcess =
+        options.workers !== false
+          ? await startWorkerProcess({ env: { ...process.env, ...settings } })
+          : undefined;
+    } catch (err) {
+      await running.stop().catch(() => undefined);
+      throw err;
+    }
     workerPid = workerProcess?.pid;
     ({ queue } = running);
     port = running.mllpPort;
